@@ -1,0 +1,92 @@
+/**
+ * The one registry of lvsd error codes. Every error lvsd reports carries one
+ * of these codes; the message is for people, the code is for tests and tools.
+ */
+export const ErrorCodes = {
+  // config: reading, parsing and validating the YAML file(s)
+  CONFIG_READ: 'could not read a config file',
+  CONFIG_EMPTY: 'the config declares nothing',
+  CONFIG_SYNTAX: 'YAML syntax error',
+  CONFIG_SCHEMA: 'value not allowed by the schema',
+  CONFIG_UNKNOWN_KEY: 'unknown key',
+  CONFIG_DUPLICATE_SERVICE: 'two services with the same identity',
+  CONFIG_DUPLICATE_NAME: 'two services with the same name',
+  CONFIG_DUPLICATE_REALSERVER: 'a real server listed twice in one service',
+  CONFIG_DUPLICATE_SECTION: 'a section that may appear in one file only appears in several',
+  CONFIG_FAMILY_MISMATCH: 'address family mismatch',
+  CONFIG_NETMASK: 'bad persistence netmask',
+  CONFIG_ONE_PACKET: 'one_packet on a non-UDP service',
+  CONFIG_TUNNEL: 'bad tunnel settings',
+  CONFIG_THRESHOLDS: 'lower_threshold above upper_threshold',
+  CONFIG_SCHEDULER: 'unknown scheduler',
+  CONFIG_SCHEDULER_FLAG: 'scheduler flag does not fit the scheduler',
+  CONFIG_MISSING: 'a required value is missing',
+  CONFIG_ADDRESS: 'bad address',
+  CONFIG_RANGE: 'value out of range',
+  CONFIG_DURATION: 'bad duration',
+  IMPORT_PARSE: 'could not parse ipvsadm output',
+  // ipvs: talking to the kernel
+  IPVS_UNAVAILABLE: 'IPVS is not available in this kernel',
+  IPVS_PERMISSION: 'not permitted (needs root or CAP_NET_ADMIN)',
+  IPVS_EXISTS: 'object already exists',
+  IPVS_NOT_FOUND: 'object not found',
+  IPVS_INVALID: 'the kernel rejected the request as invalid',
+  IPVS_BUSY: 'the kernel is busy',
+  IPVS_PROTOCOL: 'unexpected netlink reply',
+  IPVS_IO: 'netlink socket error',
+  IPVS_KERNEL: 'the kernel rejected the request',
+  // cli
+  CLI_USAGE: 'bad command line',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Where in which config file an error is. Lines and columns count from 1. */
+export interface SourcePos {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+export interface LvsdErrorOptions {
+  cause?: unknown;
+  pos?: SourcePos;
+  /** Structured facts about the error (the object, the kernel's errno...). */
+  details?: Record<string, unknown>;
+}
+
+/** A typed error: a registry code, a message for people, and its cause. */
+export class LvsdError extends Error {
+  readonly code: ErrorCode;
+  readonly pos?: SourcePos;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: LvsdErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LvsdError';
+    this.code = code;
+    if (options.pos) this.pos = options.pos;
+    if (options.details) this.details = options.details;
+  }
+
+  /** `FILE:LINE:COLUMN: message` when the error has a position, else the message. */
+  toString(): string {
+    return formatWithPos(this.message, this.pos);
+  }
+}
+
+/** Prefix a message with `file:line:column: ` as far as the position is known. */
+export function formatWithPos(message: string, pos?: SourcePos): string {
+  if (!pos) return message;
+  let where = pos.file;
+  if (pos.line !== undefined) {
+    where += `:${pos.line}`;
+    if (pos.column !== undefined) where += `:${pos.column}`;
+  }
+  return `${where}: ${message}`;
+}
+
+/** True when `e` is an LvsdError, optionally with the given code. */
+export function isLvsdError(e: unknown, code?: ErrorCode): e is LvsdError {
+  return e instanceof LvsdError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,131 @@
+/**
+ * The IPVS table in the user's nouns (service, realserver). Both the desired
+ * state (from the config file) and the live state (from the kernel) are
+ * expressed with these types, fully normalized, so that comparing them is a
+ * matter of comparing fields. The IPVS layer maps kernel objects to these in
+ * one place (src/ipvs/map.ts).
+ */
+import type { Family } from './address.js';
+
+export type { Family };
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+/** Forwarding method. `local` only appears when reading a table made by another tool. */
+export type Forward = 'dr' | 'nat' | 'tunnel' | 'local';
+export type SchedFlag = 'sh-fallback' | 'sh-port' | 'mh-fallback' | 'mh-port';
+export type TunnelType = 'ipip' | 'gue' | 'gre';
+export type TunnelChecksum = 'none' | 'csum' | 'remcsum';
+
+/** Every scheduler the kernel knows (net/netfilter/ipvs/ip_vs_*.c). */
+export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
+export const SCHED_FLAGS: readonly SchedFlag[] = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'];
+
+/**
+ * What identifies a service to the kernel: family + protocol + address + port,
+ * or family + fwmark. Changing any of these is a delete and an add.
+ */
+export type ServiceId =
+  | { family: Family; protocol: Protocol; address: string; port: number; fwmark?: undefined }
+  | { family: Family; fwmark: number; protocol?: undefined; address?: undefined; port?: undefined };
+
+export interface Persistence {
+  /** Seconds. */
+  timeout: number;
+  /** IPv4: dotted mask ("255.255.255.255"); IPv6: prefix length as text ("128"). */
+  netmask: string;
+}
+
+/** The attributes of a service the kernel edits in place (SET_SERVICE). */
+export interface ServiceAttrs {
+  scheduler: string;
+  /** Scheduler flags, sorted, named after the scheduler (mh-* for mh, sh-* otherwise). */
+  flags: SchedFlag[];
+  /** Absent: not persistent. */
+  persistence?: Persistence;
+  onePacket: boolean;
+  /** Persistence engine, e.g. "sip". */
+  pe?: string;
+}
+
+export type Service = ServiceId & ServiceAttrs;
+
+export interface TunnelSettings {
+  type: TunnelType;
+  /** 0 unless type is gue. */
+  port: number;
+  checksum: TunnelChecksum;
+}
+
+/** What identifies a real server within its service: address + port. */
+export interface RealServerId {
+  family: Family;
+  address: string;
+  port: number;
+}
+
+/** The attributes of a real server the kernel edits in place (SET_DEST). */
+export interface RealServerAttrs {
+  forward: Forward;
+  weight: number;
+  upperThreshold: number;
+  lowerThreshold: number;
+  /** Present exactly when forward is tunnel. */
+  tunnel?: TunnelSettings;
+}
+
+export type RealServer = RealServerId & RealServerAttrs;
+
+/** Connection timeouts in seconds (ipvsadm --set). */
+export interface Timeouts {
+  tcp: number;
+  tcpFin: number;
+  udp: number;
+}
+
+/** A service with its real servers. */
+export type ServiceEntry = Service & { realservers: RealServer[] };
+
+/** A desired service: a service entry with the name the config gave it. */
+export type DesiredService = ServiceEntry & { name: string };
+
+/** Services lvsd never touches. */
+export type IgnoreRule =
+  | { vip: { network: string; length: number; family: Family } }
+  | { fwmark: number };
+
+/** The normalized config: what the kernel should look like. */
+export interface DesiredState {
+  /** Only the keys given are managed. */
+  timeouts?: Partial<Timeouts>;
+  /** Undefined: the file does not manage the IPVS table at all. */
+  services?: DesiredService[];
+  ignore: IgnoreRule[];
+}
+
+/** IPVS counters for a service or real server. */
+export interface Stats {
+  connections: bigint;
+  packetsIn: bigint;
+  packetsOut: bigint;
+  bytesIn: bigint;
+  bytesOut: bigint;
+  cps: bigint;
+  ppsIn: bigint;
+  ppsOut: bigint;
+  bpsIn: bigint;
+  bpsOut: bigint;
+}
+
+export type LiveRealServer = RealServer & {
+  activeConnections: number;
+  inactiveConnections: number;
+  persistentConnections: number;
+  stats?: Stats;
+};
+
+export type LiveService = Service & { realservers: LiveRealServer[]; stats?: Stats };
+
+/** The kernel's table as read. */
+export interface LiveState {
+  services: LiveService[];
+  timeouts: Timeouts;
+}
