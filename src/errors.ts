@@ -35,6 +35,8 @@ export const ErrorCodes = {
   IPVS_PROTOCOL: 'unexpected netlink reply',
   IPVS_IO: 'netlink socket error',
   IPVS_KERNEL: 'the kernel rejected the request',
+  // apply
+  APPLY_SKIPPED: 'not sent because an operation it depends on failed',
   // cli
   CLI_USAGE: 'bad command line',
 } as const;
