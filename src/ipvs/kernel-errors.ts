@@ -1,0 +1,68 @@
+/**
+ * The kernel's errno, for a given operation, to a typed lvsd error that names
+ * the operation and the object. Pure; the adapter calls it once per failure.
+ */
+import { constants } from 'node:os';
+import { LvsdError, type ErrorCode } from '../errors.js';
+import { realServerKey, serviceKey } from '../model/keys.js';
+import type { IpvsOp } from './client.js';
+
+const E = constants.errno;
+const ERRNO_NAME = new Map<number, string>(Object.entries(E).map(([k, v]) => [v, k]));
+
+/** `add realserver tcp/192.0.2.1:80 -> 192.0.2.10:80` */
+export function describeOp(op: IpvsOp): string {
+  switch (op.op) {
+    case 'add-service':
+    case 'edit-service':
+    case 'delete-service':
+      return `${op.op.replace('-', ' ')} ${serviceKey(op.service)}`;
+    case 'add-realserver':
+    case 'edit-realserver':
+    case 'delete-realserver':
+      return `${op.op.replace('-', ' ')} ${serviceKey(op.service)} -> ${realServerKey(op.realserver)}`;
+    case 'set-timeouts':
+      return 'set timeouts';
+    case 'flush':
+      return 'flush';
+  }
+}
+
+/** What an errno means for this operation, per net/netfilter/ipvs/ip_vs_ctl.c. */
+export function kernelError(errno: number, op: IpvsOp): LvsdError {
+  const name = ERRNO_NAME.get(errno) ?? `errno ${errno}`;
+  const [code, reason] = explain(errno, op);
+  return new LvsdError(code, `${describeOp(op)}: ${reason} (${name})`, { details: { errno, errnoName: name, op: op.op } });
+}
+
+function explain(errno: number, op: IpvsOp): [ErrorCode, string] {
+  const isService = op.op === 'add-service' || op.op === 'edit-service';
+  switch (errno) {
+    case E.EEXIST:
+      return ['IPVS_EXISTS', op.op === 'add-service' ? 'the service already exists' : 'the real server already exists'];
+    case E.ESRCH:
+      return ['IPVS_NOT_FOUND', 'no such service'];
+    case E.ENOENT:
+      if (isService) {
+        const s = op.service;
+        const what = s.pe ? `scheduler '${s.scheduler}' or persistence engine '${s.pe}'` : `scheduler '${s.scheduler}'`;
+        return ['IPVS_INVALID', `${what} is not available in this kernel (no module ip_vs_${s.pe ? `${s.scheduler} / ip_vs_pe_${s.pe}` : s.scheduler})`];
+      }
+      return ['IPVS_NOT_FOUND', 'no such real server'];
+    case E.ERANGE:
+      return ['IPVS_INVALID', 'value out of range (weight below 0, or lower threshold above upper threshold)'];
+    case E.EINVAL:
+      return ['IPVS_INVALID', 'invalid request (address not unicast, loopback down, mixed address families without tunnel forwarding, or a bad attribute)'];
+    case E.EPERM:
+    case E.EACCES:
+      return ['IPVS_PERMISSION', 'permission denied: lvsd needs root or CAP_NET_ADMIN'];
+    case E.EBUSY:
+      return ['IPVS_BUSY', 'the kernel is busy'];
+    case E.EAFNOSUPPORT:
+      return ['IPVS_INVALID', 'address family not supported by this kernel'];
+    case E.EOPNOTSUPP:
+      return ['IPVS_INVALID', 'not supported by this kernel'];
+    default:
+      return ['IPVS_KERNEL', 'the kernel rejected the request'];
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The one mapping between the kernel's nouns (service, destination) and the
+ * model's (service, realserver). Pure. Reading back what was written gives
+ * the same model object: the kernel's additions (hashed flag, a netmask or
+ * timeout kept on a non-persistent service, unused tunnel fields) are dropped here.
+ */
+import { maskToPrefix, prefixToMask } from '../model/address.js';
+import { schedFlagBits, schedFlagNames } from '../model/keys.js';
+import type {
+  Family, Forward, LiveRealServer, LiveService, Protocol, RealServer, RealServerId, Service, ServiceId, Stats, TunnelChecksum, TunnelType,
+} from '../model/types.js';
+import type { IpvsDest, IpvsDestId, IpvsService, IpvsServiceId, IpvsStats } from './codec.js';
+import * as K from './constants.js';
+
+const AF: Record<Family, number> = { ipv4: K.AF_INET, ipv6: K.AF_INET6 };
+const PROTO: Record<Protocol, number> = { tcp: K.IPPROTO_TCP, udp: K.IPPROTO_UDP, sctp: K.IPPROTO_SCTP };
+const FWD: Record<Forward, number> = { nat: K.IP_VS_CONN_F_MASQ, local: K.IP_VS_CONN_F_LOCALNODE, tunnel: K.IP_VS_CONN_F_TUNNEL, dr: K.IP_VS_CONN_F_DROUTE };
+const TUN: Record<TunnelType, number> = { ipip: K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP, gue: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE, gre: K.IP_VS_CONN_F_TUNNEL_TYPE_GRE };
+const CSUM: Record<TunnelChecksum, number> = { none: K.IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM, csum: K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM, remcsum: K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM };
+
+const invert = <T extends string>(m: Record<T, number>): Map<number, T> => new Map(Object.entries(m).map(([k, v]) => [v as number, k as T]));
+const FAMILY_OF = invert(AF);
+const PROTO_OF = invert(PROTO);
+const FWD_OF = invert(FWD);
+const TUN_OF = invert(TUN);
+
+function family(af: number): Family {
+  const f = FAMILY_OF.get(af);
+  if (!f) throw new RangeError(`unknown address family ${af}`);
+  return f;
+}
+
+export function toKernelServiceId(s: ServiceId): IpvsServiceId {
+  if (s.fwmark !== undefined) return { af: AF[s.family], protocol: 0, addr: '', port: 0, fwmark: s.fwmark };
+  return { af: AF[s.family], protocol: PROTO[s.protocol], addr: s.address, port: s.port, fwmark: 0 };
+}
+
+export function toKernelService(s: Service): IpvsService {
+  let flags = schedFlagBits(s.flags) * K.IP_VS_SVC_F_SCHED1;
+  if (s.persistence) flags |= K.IP_VS_SVC_F_PERSISTENT;
+  if (s.onePacket) flags |= K.IP_VS_SVC_F_ONEPACKET;
+  const netmask = s.persistence?.netmask ?? (s.family === 'ipv4' ? '255.255.255.255' : '128');
+  const out: IpvsService = {
+    ...toKernelServiceId(s),
+    schedName: s.scheduler,
+    flags,
+    timeout: s.persistence?.timeout ?? 0,
+    netmask: s.family === 'ipv4' ? ipv4MaskNumber(netmask) : Number(netmask),
+  };
+  if (s.pe) out.peName = s.pe;
+  return out;
+}
+
+export function fromKernelService(k: IpvsService): LiveService {
+  const fam = family(k.af);
+  const id: ServiceId = k.fwmark
+    ? { family: fam, fwmark: k.fwmark }
+    : { family: fam, protocol: protocol(k.protocol), address: k.addr, port: k.port };
+  const svc: LiveService = {
+    ...id,
+    scheduler: k.schedName,
+    flags: schedFlagNames((k.flags / K.IP_VS_SVC_F_SCHED1) & 3, k.schedName),
+    onePacket: (k.flags & K.IP_VS_SVC_F_ONEPACKET) !== 0,
+    realservers: [],
+  };
+  if (k.flags & K.IP_VS_SVC_F_PERSISTENT) {
+    svc.persistence = { timeout: k.timeout, netmask: fam === 'ipv4' ? ipv4MaskText(k.netmask) : String(k.netmask) };
+  }
+  if (k.peName) svc.pe = k.peName;
+  if (k.stats) svc.stats = fromKernelStats(k.stats);
+  return svc;
+}
+
+export function toKernelDestId(r: RealServerId): IpvsDestId {
+  return { af: AF[r.family], addr: r.address, port: r.port };
+}
+
+export function toKernelDest(r: RealServer): IpvsDest {
+  return {
+    ...toKernelDestId(r),
+    fwdMethod: FWD[r.forward],
+    weight: r.weight,
+    uThresh: r.upperThreshold,
+    lThresh: r.lowerThreshold,
+    tunType: r.tunnel ? TUN[r.tunnel.type] : 0,
+    tunPort: r.tunnel?.port ?? 0,
+    tunFlags: r.tunnel ? CSUM[r.tunnel.checksum] : 0,
+  };
+}
+
+export function fromKernelDest(k: IpvsDest): LiveRealServer {
+  const forward = FWD_OF.get(k.fwdMethod);
+  if (!forward) throw new RangeError(`unknown forwarding method ${k.fwdMethod}`);
+  const r: LiveRealServer = {
+    family: family(k.af),
+    address: k.addr,
+    port: k.port,
+    forward,
+    weight: k.weight,
+    upperThreshold: k.uThresh,
+    lowerThreshold: k.lThresh,
+    activeConnections: k.activeConns ?? 0,
+    inactiveConnections: k.inactConns ?? 0,
+    persistentConnections: k.persistConns ?? 0,
+  };
+  if (forward === 'tunnel') {
+    const type = TUN_OF.get(k.tunType) ?? 'ipip';
+    r.tunnel = {
+      type,
+      port: type === 'gue' ? k.tunPort : 0,
+      checksum: k.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM ? 'remcsum' : k.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM ? 'csum' : 'none',
+    };
+  }
+  if (k.stats) r.stats = fromKernelStats(k.stats);
+  return r;
+}
+
+function fromKernelStats(s: IpvsStats): Stats {
+  return {
+    connections: s.conns, packetsIn: s.inpkts, packetsOut: s.outpkts, bytesIn: s.inbytes, bytesOut: s.outbytes,
+    cps: s.cps, ppsIn: s.inpps, ppsOut: s.outpps, bpsIn: s.inbps, bpsOut: s.outbps,
+  };
+}
+
+function protocol(p: number): Protocol {
+  const name = PROTO_OF.get(p);
+  if (!name) throw new RangeError(`unsupported protocol ${p}`);
+  return name;
+}
+
+function ipv4MaskNumber(text: string): number {
+  const [a, b, c, d] = text.split('.').map(Number) as [number, number, number, number];
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+}
+
+function ipv4MaskText(n: number): string {
+  const text = [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
+  // Canonical for contiguous masks, kept verbatim for the rare non-contiguous one.
+  const len = maskToPrefix(text);
+  return len === undefined ? text : prefixToMask(len);
+}
