@@ -1,0 +1,259 @@
+/**
+ * The plan: the smallest list of kernel operations that turns the live IPVS
+ * table into the desired one, ordered so live traffic keeps flowing. Pure.
+ */
+import type { IpvsOp } from '../ipvs/client.js';
+import { isIgnored, realServerKey, serviceKey } from '../model/keys.js';
+import type {
+  DesiredState,
+  LiveState,
+  RealServer,
+  Service,
+  ServiceEntry,
+  ServiceId,
+  Timeouts,
+} from '../model/types.js';
+
+/** One field of a change: the live value and/or the desired value. */
+export interface FieldChange {
+  old?: unknown;
+  new?: unknown;
+}
+
+/** Exactly one kernel operation, described in the user's nouns. */
+export interface Change {
+  action: 'add' | 'edit' | 'delete';
+  kind: 'service' | 'realserver' | 'timeouts';
+  /** serviceKey of the service; absent for timeouts. */
+  service?: string;
+  /** realServerKey of the real server; only for kind `realserver`. */
+  realserver?: string;
+  /** Edits: the fields that differ. Adds: the new values. Deletes: the old values. */
+  fields: Record<string, FieldChange>;
+  /** The kernel operation that carries out this change. */
+  op: IpvsOp;
+}
+
+/** The changes, in the order they are to be sent. */
+export type Plan = Change[];
+
+type Flat = Record<string, unknown>;
+
+/** Timeout keys as the config file spells them. */
+const TIMEOUT_FIELDS: ReadonlyArray<[keyof Timeouts, string]> = [
+  ['tcp', 'tcp'],
+  ['tcpFin', 'tcp_fin'],
+  ['udp', 'udp'],
+];
+
+/**
+ * The attributes of a service the kernel edits in place, flattened under the
+ * config file's names. Optional parts (persistence, pe) are left out when
+ * absent, so that adding or removing them shows as fields appearing.
+ */
+export function serviceFields(s: Service): Flat {
+  const f: Flat = { scheduler: s.scheduler, flags: [...s.flags] };
+  if (s.persistence) {
+    f['persistence.timeout'] = s.persistence.timeout;
+    f['persistence.netmask'] = s.persistence.netmask;
+  }
+  f['one_packet'] = s.onePacket;
+  if (s.pe !== undefined) f['pe'] = s.pe;
+  return f;
+}
+
+/** The attributes of a real server the kernel edits in place, flattened like serviceFields. */
+export function realServerFields(r: RealServer): Flat {
+  const f: Flat = {
+    forward: r.forward,
+    weight: r.weight,
+    upper_threshold: r.upperThreshold,
+    lower_threshold: r.lowerThreshold,
+  };
+  if (r.tunnel) {
+    f['tunnel.type'] = r.tunnel.type;
+    f['tunnel.port'] = r.tunnel.port;
+    f['tunnel.checksum'] = r.tunnel.checksum;
+  }
+  return f;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === b;
+}
+
+/** The fields whose values differ between two flattened objects; empty when equal. */
+function fieldDiff(oldF: Flat, newF: Flat): Record<string, FieldChange> {
+  const out: Record<string, FieldChange> = {};
+  const note = (k: string) => {
+    const o = oldF[k];
+    const n = newF[k];
+    if (sameValue(o, n)) return;
+    const fc: FieldChange = {};
+    if (o !== undefined) fc.old = o;
+    if (n !== undefined) fc.new = n;
+    out[k] = fc;
+  };
+  for (const k in newF) note(k);
+  for (const k in oldF) if (!(k in newF)) note(k);
+  return out;
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+function onlyNew(f: Flat): Record<string, FieldChange> {
+  return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { new: v }]));
+}
+
+function onlyOld(f: Flat): Record<string, FieldChange> {
+  return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { old: v }]));
+}
+
+/** A bare Service: drops realservers, name, stats so the op carries only what the kernel takes. */
+function bareService(s: Service): Service {
+  const attrs = {
+    scheduler: s.scheduler,
+    flags: [...s.flags],
+    onePacket: s.onePacket,
+    ...(s.persistence ? { persistence: { ...s.persistence } } : {}),
+    ...(s.pe !== undefined ? { pe: s.pe } : {}),
+  };
+  return { ...serviceIdOf(s), ...attrs };
+}
+
+function serviceIdOf(s: Service): ServiceId {
+  return s.fwmark !== undefined
+    ? { family: s.family, fwmark: s.fwmark }
+    : { family: s.family, protocol: s.protocol, address: s.address, port: s.port };
+}
+
+/** A bare RealServer: drops connection counts and stats. */
+function bareRealServer(r: RealServer): RealServer {
+  return {
+    family: r.family,
+    address: r.address,
+    port: r.port,
+    forward: r.forward,
+    weight: r.weight,
+    upperThreshold: r.upperThreshold,
+    lowerThreshold: r.lowerThreshold,
+    ...(r.tunnel ? { tunnel: { ...r.tunnel } } : {}),
+  };
+}
+
+function timeoutsChange(desired: DesiredState, live: LiveState): Change | undefined {
+  if (!desired.timeouts) return undefined;
+  const set: Partial<Timeouts> = {};
+  const fields: Record<string, FieldChange> = {};
+  for (const [key, name] of TIMEOUT_FIELDS) {
+    const want = desired.timeouts[key];
+    // 0 tells the kernel "keep the current value", so it can never be reached: not managed.
+    if (want === undefined || want === 0 || want === live.timeouts[key]) continue;
+    set[key] = want;
+    fields[name] = { old: live.timeouts[key], new: want };
+  }
+  if (Object.keys(set).length === 0) return undefined;
+  return { action: 'edit', kind: 'timeouts', fields, op: { op: 'set-timeouts', timeouts: set } };
+}
+
+/**
+ * Compares the desired state with the live table and returns the operations
+ * that make the live table match, in this order: timeouts; service adds and
+ * edits; real server adds, then edits, then deletes (a pool is filled before
+ * it is drained); service deletes. Objects are matched by their canonical
+ * keys, so a change of identity is a delete and an add; any other change is a
+ * single in-place edit.
+ *
+ * Services matched by `desired.ignore` are invisible, on both sides: an
+ * ignored live service is never touched, and a desired service that an ignore
+ * rule also matches is skipped too (config validation reports that overlap;
+ * the promise that ignored services are left alone wins here).
+ *
+ * `desired.services === undefined` leaves services alone entirely; `[]`
+ * deletes every live service that is not ignored. Runs in time linear in the
+ * size of both tables.
+ */
+export function diff(desired: DesiredState, live: LiveState): Plan {
+  const plan: Plan = [];
+  const t = timeoutsChange(desired, live);
+  if (t) plan.push(t);
+  if (desired.services === undefined) return plan;
+
+  const liveByKey = new Map<string, ServiceEntry>();
+  for (const s of live.services) {
+    if (!isIgnored(s, desired.ignore)) liveByKey.set(serviceKey(s), s);
+  }
+
+  const serviceOps: Change[] = [];
+  const rs: RealServerSinks = { adds: [], edits: [], deletes: [] };
+  const seen = new Set<string>();
+
+  for (const want of desired.services) {
+    if (isIgnored(want, desired.ignore)) continue;
+    const key = serviceKey(want);
+    // Config validation rejects duplicate identities; should one slip through, the first wins.
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const have = liveByKey.get(key);
+    if (!have) {
+      const svc = bareService(want);
+      serviceOps.push({ action: 'add', kind: 'service', service: key, fields: onlyNew(serviceFields(svc)), op: { op: 'add-service', service: svc } });
+    } else {
+      const fields = fieldDiff(serviceFields(have), serviceFields(want));
+      if (!isEmpty(fields)) {
+        serviceOps.push({ action: 'edit', kind: 'service', service: key, fields, op: { op: 'edit-service', service: bareService(want) } });
+      }
+    }
+    diffRealServers(key, serviceIdOf(want), want.realservers, have?.realservers ?? [], rs);
+  }
+
+  const serviceDeletes: Change[] = [];
+  for (const [key, have] of liveByKey) {
+    if (seen.has(key)) continue;
+    serviceDeletes.push({ action: 'delete', kind: 'service', service: key, fields: onlyOld(serviceFields(have)), op: { op: 'delete-service', service: serviceIdOf(have) } });
+  }
+
+  // concat, not push(...): a spread of 100,000 changes overflows the call stack.
+  return plan.concat(serviceOps, rs.adds, rs.edits, rs.deletes, serviceDeletes);
+}
+
+interface RealServerSinks {
+  adds: Change[];
+  edits: Change[];
+  deletes: Change[];
+}
+
+function diffRealServers(
+  key: string,
+  svc: ServiceId,
+  wanted: readonly RealServer[],
+  had: readonly RealServer[],
+  { adds, edits, deletes }: RealServerSinks,
+): void {
+  const haveByKey = new Map<string, RealServer>();
+  for (const r of had) haveByKey.set(realServerKey(r), r);
+  const seen = new Set<string>();
+  for (const w of wanted) {
+    const rk = realServerKey(w);
+    if (seen.has(rk)) continue;
+    seen.add(rk);
+    const have = haveByKey.get(rk);
+    if (!have) {
+      const rs = bareRealServer(w);
+      adds.push({ action: 'add', kind: 'realserver', service: key, realserver: rk, fields: onlyNew(realServerFields(rs)), op: { op: 'add-realserver', service: svc, realserver: rs } });
+      continue;
+    }
+    const fields = fieldDiff(realServerFields(have), realServerFields(w));
+    if (!isEmpty(fields)) {
+      edits.push({ action: 'edit', kind: 'realserver', service: key, realserver: rk, fields, op: { op: 'edit-realserver', service: svc, realserver: bareRealServer(w) } });
+    }
+  }
+  for (const [rk, have] of haveByKey) {
+    if (seen.has(rk)) continue;
+    deletes.push({ action: 'delete', kind: 'realserver', service: key, realserver: rk, fields: onlyOld(realServerFields(have)), op: { op: 'delete-realserver', service: svc, realserver: { family: have.family, address: have.address, port: have.port } } });
+  }
+}
