@@ -24,6 +24,8 @@ export const ErrorCodes = {
   CONFIG_ADDRESS: 'bad address',
   CONFIG_RANGE: 'value out of range',
   CONFIG_DURATION: 'bad duration',
+  CONFIG_CONFLICT: 'keys or rules that exclude each other',
+  CONFIG_PORT: 'a real server port that dr or tunnel forwarding cannot use',
   IMPORT_PARSE: 'could not parse ipvsadm output',
   // ipvs: talking to the kernel
   IPVS_UNAVAILABLE: 'IPVS is not available in this kernel',
