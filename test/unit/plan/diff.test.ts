@@ -70,6 +70,7 @@ describe('service attributes are edited in place', () => {
     ['scheduler', { scheduler: 'wlc' }, { scheduler: 'rr' }, ['scheduler']],
     ['flags added', { scheduler: 'sh' }, { scheduler: 'sh', flags: ['sh-port'] }, ['flags']],
     ['flags changed', { scheduler: 'sh', flags: ['sh-fallback'] }, { scheduler: 'sh', flags: ['sh-fallback', 'sh-port'] }, ['flags']],
+    ['flags swapped', { scheduler: 'sh', flags: ['sh-fallback'] }, { scheduler: 'sh', flags: ['sh-port'] }, ['flags']],
     ['flags removed', { scheduler: 'mh', flags: ['mh-port'] }, { scheduler: 'mh' }, ['flags']],
     ['persistence timeout', { persistence: { timeout: 300, netmask: '255.255.255.255' } },
       { persistence: { timeout: 600, netmask: '255.255.255.255' } }, ['persistence.timeout']],
