@@ -1,0 +1,220 @@
+/**
+ * One config text to data: YAML syntax first (tabs, bad indentation,
+ * duplicate keys), then the JSON Schema, every error with its code and its
+ * line and column. The checks a schema cannot express are validate.ts's.
+ * Pure: the file name is only used in error positions.
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import type { ErrorObject } from 'ajv';
+import { LvsdError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import { DURATION_HELP } from './duration.js';
+import { offsetPos, pointerToPath, sourcePos } from './positions.js';
+import type { PathSegment, YamlSource } from './positions.js';
+import { configSchema, definition, schemaErrors } from './schema.js';
+import type { JsonSchema } from './schema.js';
+import { closest, didYouMean } from './suggest.js';
+
+/** A config file, parsed. `data` is the plain data, undefined after a syntax error. */
+export interface ParsedFile extends YamlSource {
+  data: unknown;
+}
+
+export interface ParseResult extends ParsedFile {
+  errors: LvsdError[];
+}
+
+/**
+ * Parses and schema-checks one config text. `file` names the file in error
+ * positions and nothing else: validation never depends on a file's name.
+ * An empty document (nothing, or only comments) is a CONFIG_EMPTY error:
+ * every file must at least say `version: 1`.
+ */
+export function parseConfigText(text: string, file: string): ParseResult {
+  const lineCounter = new LineCounter();
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const result: ParseResult = { file, doc, lineCounter, data: undefined, errors: [] };
+
+  const seen = new Set<number>();
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    if (seen.has(e.pos[0])) continue; // one message per place: the first is the cause
+    seen.add(e.pos[0]);
+    let message = e.message.split('\n')[0]!;
+    if (e.code === 'DUPLICATE_KEY') {
+      const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(source.slice(e.pos[0]))?.[1] ?? source.slice(e.pos[0], e.pos[1]);
+      message = `duplicate key '${key.replace(/^["']|["']$/g, '')}': a key may appear once in a mapping`;
+    }
+    if (e.code === 'TAB_AS_INDENT') message += '; indent with spaces';
+    result.errors.push(new LvsdError('CONFIG_SYNTAX', message, { pos: { file, ...offsetPos(result, e.pos[0]) }, details: { yamlCode: e.code } }));
+  }
+  if (result.errors.length > 0) return result;
+
+  try {
+    result.data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    result.errors.push(new LvsdError('CONFIG_SYNTAX', e instanceof Error ? e.message : String(e), { pos: { file, line: 1, column: 1 }, cause: e }));
+    return result;
+  }
+  if (result.data === null || result.data === undefined) {
+    result.errors.push(new LvsdError('CONFIG_EMPTY', 'the file is empty: every config file needs at least `version: 1`', { pos: { file, line: 1, column: 1 } }));
+    return result;
+  }
+  result.errors.push(...mapSchemaErrors(result, schemaErrors(result.data)));
+  return result;
+}
+
+/**
+ * ajv's errors as LvsdErrors, one per problem: a type error hides the other
+ * complaints about the same value, an unknown key that looks like a missing
+ * required key hides the "missing" error. Sorted by position.
+ */
+export function mapSchemaErrors(src: ParsedFile, errors: readonly ErrorObject[]): LvsdError[] {
+  const typeErrorAt = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  const suggestedAt = new Map<string, Set<string>>();
+  for (const e of errors) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const allowed = Object.keys((e.parentSchema as JsonSchema | undefined)?.properties ?? {});
+    const guess = closest(String(e.params.additionalProperty), allowed);
+    if (guess === undefined) continue;
+    const set = suggestedAt.get(e.instancePath) ?? new Set<string>();
+    set.add(guess);
+    suggestedAt.set(e.instancePath, set);
+  }
+
+  const out: LvsdError[] = [];
+  const done = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === 'if') continue;
+    if (e.keyword !== 'type' && typeErrorAt.has(e.instancePath)) continue;
+    if (e.keyword === 'required' && suggestedAt.get(e.instancePath)?.has(String(e.params.missingProperty))) continue;
+    const mapped = mapOne(src, e);
+    const id = `${mapped.code}|${mapped.pos?.line}|${mapped.pos?.column}|${mapped.message}`;
+    if (done.has(id)) continue;
+    done.add(id);
+    out.push(mapped);
+  }
+  return sortErrors(out);
+}
+
+/**
+ * Errors in file order (the order of `files`; errors of other files last),
+ * then by line and column; stable for equal positions.
+ */
+export function sortErrors(errors: readonly LvsdError[], files: readonly string[] = []): LvsdError[] {
+  const rank = (e: LvsdError) => {
+    const i = files.indexOf(e.pos?.file ?? '');
+    return i < 0 ? files.length : i;
+  };
+  return errors
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) =>
+      rank(a.e) - rank(b.e) ||
+      (a.e.pos?.line ?? 0) - (b.e.pos?.line ?? 0) ||
+      (a.e.pos?.column ?? 0) - (b.e.pos?.column ?? 0) ||
+      a.i - b.i)
+    .map((x) => x.e);
+}
+
+function mapOne(src: ParsedFile, e: ErrorObject): LvsdError {
+  const path: PathSegment[] = pointerToPath(e.instancePath);
+  const parent = e.parentSchema as JsonSchema | undefined;
+  const what = describe(path);
+  const got = show(e.data);
+  const make = (code: ErrorCode, message: string, at: readonly PathSegment[] = path, where: 'key' | 'value' = 'value') =>
+    new LvsdError(code, message, {
+      pos: sourcePos(src, at, where),
+      details: { path: path.join('.'), keyword: e.keyword },
+    });
+
+  if (parent === definition('duration') && (e.keyword === 'type' || e.keyword === 'pattern')) {
+    return make('CONFIG_DURATION', `${what} must be a duration: ${DURATION_HELP} (got ${got})`);
+  }
+
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(e.params.additionalProperty);
+      const allowed = Object.keys(parent?.properties ?? {});
+      return make(
+        'CONFIG_UNKNOWN_KEY',
+        `unknown key '${key}'${didYouMean(key, allowed)}; ${describe(path, 'in')} the keys are: ${allowed.join(', ')}`,
+        [...path, key],
+        'key',
+      );
+    }
+    case 'required': {
+      const key = String(e.params.missingProperty);
+      if (path.length === 0 && key === 'version') {
+        return make('CONFIG_MISSING', 'missing `version: 1`: every lvsd config file starts with it');
+      }
+      return make('CONFIG_MISSING', `${what} needs '${key}'`);
+    }
+    case 'type': {
+      if (parent === definition('realserver')) {
+        return make('CONFIG_SCHEMA', `a real server is an address text (${'"ADDRESS", "ADDRESS:PORT" or "[IPV6]:PORT"'}) or a mapping with 'address' (got ${got})`);
+      }
+      const types = ([] as string[]).concat(e.params.type as string | string[]);
+      let message = `${what} must be ${types.map(typeName).join(' or ')} (got ${got})`;
+      if (types.includes('array') && e.data === null) message += `; write \`${String(path.at(-1))}: []\` for an empty list`;
+      if (types.includes('object') && e.data === null && parent === definition('persistence')) message += '; write `persistence: {}` for the defaults';
+      return make('CONFIG_SCHEMA', message);
+    }
+    case 'enum': {
+      const allowed = (e.params.allowedValues as unknown[]).map(String);
+      const hint = typeof e.data === 'string' ? didYouMean(e.data, allowed) : '';
+      const code: ErrorCode = parent === definition('scheduler') ? 'CONFIG_SCHEDULER' : 'CONFIG_SCHEMA';
+      return make(code, `${what} must be one of ${allowed.join(', ')} (got ${got})${hint}`);
+    }
+    case 'const':
+      return make('CONFIG_SCHEMA', `${what} must be ${show(e.params.allowedValue)} (got ${got})${path.join() === 'version' ? ': this lvsd reads format version 1' : ''}`);
+    case 'minimum':
+    case 'maximum':
+      return make('CONFIG_RANGE', `${what} must be from ${parent?.minimum ?? '-∞'} to ${parent?.maximum ?? '∞'} (got ${got})`);
+    case 'pattern':
+      if (path.at(-1) === 'name') return make('CONFIG_SCHEMA', `a service name must not be empty or contain spaces (got ${got})`);
+      return make('CONFIG_SCHEMA', `${what} must match ${String(e.params.pattern)} (got ${got})`);
+    case 'maxLength':
+      return make('CONFIG_RANGE', `${what} is longer than ${String(e.params.limit)} characters`);
+    case 'minProperties':
+    case 'maxProperties':
+      if (parent === definition('ignoreRule')) {
+        return make('CONFIG_SCHEMA', 'an ignore rule has exactly one key: `vip: PREFIX-OR-ADDRESS` or `fwmark: N`');
+      }
+      return make('CONFIG_SCHEMA', `${what} ${e.message ?? 'is not allowed'}`);
+    case 'uniqueItems': {
+      const items = Array.isArray(e.data) ? e.data : [];
+      return make('CONFIG_SCHEMA', `${what} lists ${show(items[Number(e.params.j)])} twice`, [...path, Number(e.params.i)]);
+    }
+    default:
+      return make('CONFIG_SCHEMA', `${what} ${e.message ?? 'is not allowed'}`);
+  }
+}
+
+/** "a service", "a real server", "'port'", "the config"... for messages. */
+function describe(path: readonly PathSegment[], preposition?: 'in'): string {
+  const last = path.at(-1);
+  const parent = path.at(-2);
+  let what: string;
+  if (last === undefined) what = preposition ? 'at the top level' : 'the config';
+  else if (/^\d+$/.test(String(last))) {
+    what = ({ services: 'a service', realservers: 'a real server', ignore: 'an ignore rule', flags: 'a scheduler flag' } as Record<string, string>)[String(parent)] ?? 'an item';
+  } else what = `'${String(last)}'`;
+  if (!preposition || last === undefined) return what;
+  return `in ${what}`;
+}
+
+function typeName(t: string): string {
+  return ({ integer: 'a whole number', number: 'a number', string: 'text', object: 'a mapping', array: 'a list', boolean: 'true or false', null: 'empty' } as Record<string, string>)[t] ?? t;
+}
+
+/** A value as a message shows it: "text", 12, true, nothing, a list, a mapping. */
+export function show(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return String(v);
+}
+
+/** The top-level keys the schema knows. */
+export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(configSchema.properties ?? {});
