@@ -33,3 +33,14 @@ export function oneError(...texts: string[]): LvsdError {
 export function withServices(...serviceLines: string[]): string {
   return lines('version: 1', 'services:', ...serviceLines);
 }
+
+/** Line and column (from 1) of the nth occurrence of `needle` in `text`. */
+export function posOf(text: string, needle: string, nth = 1): { line: number; column: number } {
+  let index = -1;
+  for (let i = 0; i < nth; i++) {
+    index = text.indexOf(needle, index + 1);
+    if (index < 0) throw new Error(`"${needle}" occurs fewer than ${nth} times`);
+  }
+  const before = text.slice(0, index).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}

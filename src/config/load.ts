@@ -1,0 +1,113 @@
+/**
+ * Reading the config from disk, the only I/O in src/config. A FILE path is
+ * that file alone; a DIRECTORY is DIR/lvsd.yaml (if present) then
+ * DIR/conf.d/*.yaml in name order. The pure part, loadConfigTexts, takes the
+ * texts and does everything else, so tests need no filesystem.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LvsdError } from '../errors.js';
+import type { DesiredState } from '../model/types.js';
+import { normalize } from './normalize.js';
+import { parseConfigText, sortErrors } from './parse.js';
+import { validateConfig } from './validate.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/lvsd';
+export const MAIN_FILE = 'lvsd.yaml';
+export const DROPIN_DIR = 'conf.d';
+
+export type LoadResult =
+  | { ok: true; state: DesiredState; files: string[]; hash: string }
+  | { ok: false; errors: LvsdError[]; files: string[] };
+
+export interface ConfigText {
+  file: string;
+  text: string;
+}
+
+/**
+ * Parses, validates and normalizes a set of config texts given in order (the
+ * main file first, then the drop-ins). Every error of every file is reported,
+ * each naming its file; the state is only returned when there is none.
+ * `hash` is a sha256 over the files' names and contents.
+ */
+export function loadConfigTexts(files: readonly ConfigText[]): LoadResult {
+  const names = files.map((f) => f.file);
+  if (files.length === 0) {
+    return { ok: false, errors: [new LvsdError('CONFIG_EMPTY', 'no config file to read', { pos: { file: '(none)' } })], files: names };
+  }
+  const parsed = files.map((f) => parseConfigText(f.text, f.file));
+  const errors = [...parsed.flatMap((p) => p.errors), ...validateConfig(parsed)];
+  if (errors.length > 0) return { ok: false, errors: sortErrors(errors, names), files: names };
+  return { ok: true, state: normalize(parsed), files: names, hash: hashTexts(files) };
+}
+
+/** Reads the config at `path` (a file, or a directory with lvsd.yaml and/or conf.d/*.yaml). */
+export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<LoadResult> {
+  let names: string[];
+  try {
+    names = await configFiles(path);
+  } catch (e) {
+    return { ok: false, errors: [readError(path, e)], files: [] };
+  }
+  if (names.length === 0) {
+    const message = `${path} has neither ${MAIN_FILE} nor ${DROPIN_DIR}/*.yaml: the config declares nothing`;
+    return { ok: false, errors: [new LvsdError('CONFIG_EMPTY', message, { pos: { file: path } })], files: [] };
+  }
+  const texts: ConfigText[] = [];
+  const errors: LvsdError[] = [];
+  for (const file of names) {
+    try {
+      texts.push({ file, text: await readFile(file, 'utf8') });
+    } catch (e) {
+      errors.push(readError(file, e));
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors, files: names };
+  return loadConfigTexts(texts);
+}
+
+/** The files a config path stands for, in reading order. Throws when `path` cannot be read. */
+export async function configFiles(path: string): Promise<string[]> {
+  const st = await stat(path);
+  if (!st.isDirectory()) return [path];
+  const out: string[] = [];
+  const main = join(path, MAIN_FILE);
+  if (await isFile(main)) out.push(main);
+  let entries: string[];
+  try {
+    entries = await readdir(join(path, DROPIN_DIR));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return out;
+    throw e;
+  }
+  // Plain code-unit order (like LC_ALL=C ls); dot files are editors' and tools' temporaries.
+  const dropins = entries.filter((n) => n.endsWith('.yaml') && !n.startsWith('.')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const name of dropins) {
+    const file = join(path, DROPIN_DIR, name);
+    if (await isFile(file)) out.push(file);
+  }
+  return out;
+}
+
+/** sha256 (hex) over each file's name and text, NUL-separated. */
+export function hashTexts(files: readonly ConfigText[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(f.file).update('\0').update(f.text).update('\0');
+  return h.digest('hex');
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+function readError(file: string, e: unknown): LvsdError {
+  const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : e instanceof Error ? e.message : String(e);
+  return new LvsdError('CONFIG_READ', `cannot read ${file}: ${reason}`, { pos: { file }, cause: e });
+}
