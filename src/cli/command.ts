@@ -1,0 +1,51 @@
+/**
+ * What a CLI command is, and the helpers commands share: loading the config
+ * with its errors printed, and opening the kernel.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import type { IpvsClient } from '../ipvs/client.js';
+import { openIpvs } from '../ipvs/netlink-client.js';
+import type { DesiredState } from '../model/types.js';
+
+export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface Command {
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** Returns the exit code. Throws LvsdError for a one-line failure. */
+  run(values: OptionValues): Promise<number>;
+}
+
+export const CONFIG_OPTION = { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } as const;
+
+/** The default config location: a directory with lvsd.yaml and conf.d/. */
+export const DEFAULT_CONFIG = '/etc/lvsd';
+
+export function stringOpt(values: OptionValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Loads and validates the config. On errors prints every one of them
+ * (`FILE:LINE:COLUMN: message`) to stderr and returns undefined.
+ */
+export async function loadOrReport(values: OptionValues): Promise<{ state: DesiredState; files: string[] } | undefined> {
+  const result = await loadConfig(stringOpt(values, 'config') ?? DEFAULT_CONFIG);
+  if (!result.ok) {
+    for (const e of result.errors) process.stderr.write(`${e.toString()}\n`);
+    process.stderr.write(`lvsd: ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; nothing was changed\n`);
+    return undefined;
+  }
+  return { state: result.state, files: result.files };
+}
+
+/** Opens the kernel's IPVS, runs `fn`, and closes it again. */
+export async function withIpvs<T>(fn: (client: IpvsClient) => Promise<T>): Promise<T> {
+  const client = await openIpvs();
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,46 @@
+/** `lvsd apply`: validate, plan, apply, and say what was done. */
+import { applyPlan, type ApplyResult } from '../../apply/apply.js';
+import { diff } from '../../plan/diff.js';
+import { formatChange, planToJson } from '../../plan/format.js';
+import { type Command, CONFIG_OPTION, loadOrReport, withIpvs } from '../command.js';
+
+export const applyCommand: Command = {
+  options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
+  async run(values) {
+    const loaded = await loadOrReport(values);
+    if (!loaded) return 1;
+    const result = await withIpvs(async (client) => applyPlan(diff(loaded.state, await client.readTable()), client));
+    if (values['json']) process.stdout.write(JSON.stringify(applyJson(result), null, 2) + '\n');
+    else printText(result);
+    return result.ok ? 0 : 1;
+  },
+};
+
+function printText(result: ApplyResult): void {
+  for (const r of result.results) {
+    const line = formatChange(r.change);
+    if (r.status === 'ok') process.stdout.write(`${line}\n`);
+    else process.stderr.write(`${r.status.toUpperCase()}: ${line}\n  ${r.error.code}: ${r.error.message}\n`);
+  }
+  if (result.results.length === 0) {
+    process.stdout.write('No changes. The live table matches the config.\n');
+    return;
+  }
+  const summary = `Applied ${result.applied} change${result.applied === 1 ? '' : 's'}, ${result.failed} failed, ${result.skipped} skipped.`;
+  (result.ok ? process.stdout : process.stderr).write(summary + '\n');
+}
+
+function applyJson(result: ApplyResult): unknown {
+  const changes = planToJson(result.results.map((r) => r.change)).changes;
+  return {
+    ok: result.ok,
+    applied: result.applied,
+    failed: result.failed,
+    skipped: result.skipped,
+    changes: result.results.map((r, i) => ({
+      ...changes[i],
+      status: r.status,
+      ...(r.status === 'ok' ? {} : { error: { code: r.error.code, message: r.error.message } }),
+    })),
+  };
+}

@@ -1,0 +1,20 @@
+/** `lvsd plan`: what apply would change, terraform-style exit codes. */
+import { diff } from '../../plan/diff.js';
+import { formatPlan, planToJson } from '../../plan/format.js';
+import { type Command, CONFIG_OPTION, loadOrReport, withIpvs } from '../command.js';
+
+/** Exit codes of `lvsd plan` (terraform plan -detailed-exitcode). */
+export const PLAN_NO_CHANGES = 0;
+export const PLAN_CHANGES = 2;
+
+export const planCommand: Command = {
+  options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
+  async run(values) {
+    const loaded = await loadOrReport(values);
+    if (!loaded) return 1;
+    const plan = await withIpvs(async (client) => diff(loaded.state, await client.readTable()));
+    if (values['json']) process.stdout.write(JSON.stringify(planToJson(plan), null, 2) + '\n');
+    else process.stdout.write(formatPlan(plan).join('\n') + '\n');
+    return plan.length ? PLAN_CHANGES : PLAN_NO_CHANGES;
+  },
+};

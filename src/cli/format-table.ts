@@ -1,0 +1,63 @@
+/**
+ * The live table as `lvsd show` prints it: like `ipvsadm -Ln`, or as JSON
+ * with statistics. Pure.
+ */
+import { hostPort } from '../model/address.js';
+import { realServerKey, serviceKey } from '../model/keys.js';
+import type { LiveService, LiveState, Stats } from '../model/types.js';
+
+const FORWARD_NAME = { dr: 'Route', nat: 'Masq', tunnel: 'Tunnel', local: 'Local' } as const;
+
+/** Text like `ipvsadm -Ln`, plus the thresholds and tunnel columns ipvsadm hides behind flags. */
+export function formatIpvsadm(live: LiveState, version: string, connTableSize: number): string {
+  const lines = [
+    `IP Virtual Server version ${version} (size=${connTableSize})`,
+    'Prot LocalAddress:Port Scheduler Flags',
+    `  -> ${'RemoteAddress:Port'.padEnd(28)} ${'Forward'.padEnd(7)} ${'Weight'.padEnd(6)} ${'ActiveConn'.padEnd(10)} ${'InActConn'.padEnd(9)} Uthreshold Lthreshold TunnelInfo`,
+  ];
+  for (const s of sortServices(live.services)) {
+    lines.push(serviceHeader(s));
+    for (const r of [...s.realservers].sort((a, b) => realServerKey(a).localeCompare(realServerKey(b)))) {
+      const tunnel = r.tunnel ? [r.tunnel.type, r.tunnel.type === 'gue' ? String(r.tunnel.port) : '', r.tunnel.checksum === 'none' ? '' : r.tunnel.checksum].filter(Boolean).join(':') : '';
+      lines.push(`  -> ${realServerKey(r).padEnd(28)} ${FORWARD_NAME[r.forward].padEnd(7)} ${String(r.weight).padEnd(6)} ${String(r.activeConnections).padEnd(10)} ${String(r.inactiveConnections).padEnd(9)} ${String(r.upperThreshold).padEnd(10)} ${String(r.lowerThreshold).padEnd(10)} ${tunnel}`.trimEnd());
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function serviceHeader(s: LiveService): string {
+  const where = s.fwmark !== undefined ? `FWM  ${s.fwmark}${s.family === 'ipv6' ? ' IPv6' : ''}` : `${s.protocol.toUpperCase().padEnd(4)} ${hostPort(s.address, s.port)}`;
+  const parts = [where, s.scheduler];
+  if (s.flags.length) parts.push(`(${s.flags.join(',')})`);
+  if (s.persistence) {
+    parts.push(`persistent ${s.persistence.timeout}`);
+    const full = s.family === 'ipv4' ? '255.255.255.255' : '128';
+    if (s.persistence.netmask !== full) parts.push(`mask ${s.persistence.netmask}`);
+  }
+  if (s.pe) parts.push(`pe ${s.pe}`);
+  if (s.onePacket) parts.push('ops');
+  return parts.join(' ');
+}
+
+/** Services in a stable order: by key. */
+export function sortServices<T extends LiveService>(services: readonly T[]): T[] {
+  return [...services].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)));
+}
+
+/** A JSON-safe copy of the live table: counters as numbers (exact up to 2^53) with keys added. */
+export function liveToJson(live: LiveState): unknown {
+  return {
+    timeouts: live.timeouts,
+    services: sortServices(live.services).map((s) => ({
+      key: serviceKey(s),
+      ...s,
+      stats: statsJson(s.stats),
+      realservers: s.realservers.map((r) => ({ key: realServerKey(r), ...r, stats: statsJson(r.stats) })),
+    })),
+  };
+}
+
+function statsJson(s: Stats | undefined): Record<string, number> | undefined {
+  if (!s) return undefined;
+  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v)]));
+}

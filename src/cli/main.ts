@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * The `lvsd` command: parses the command line, runs one command, and turns
+ * errors into one clear line on stderr and an exit code. Data goes to stdout.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { isLvsdError, LvsdError } from '../errors.js';
+import { applyCommand } from './commands/apply.js';
+import { importCommand } from './commands/import.js';
+import { planCommand } from './commands/plan.js';
+import { showCommand } from './commands/show.js';
+import { validateCommand } from './commands/validate.js';
+import type { Command } from './command.js';
+
+const USAGE = `Usage: lvsd <command> [options]
+
+Make the Linux IPVS (LVS) table match a declarative YAML file, with the
+smallest set of in-place kernel changes. Never a flush.
+
+Commands:
+  validate [-c PATH] [-v]            check the config; no root, no kernel needed
+  plan     [-c PATH] [--json]        show what apply would change
+                                     (exit 0: no changes, 2: changes pending, 1: error)
+  apply    [-c PATH] [--json]        make the live table match the config
+  show     [--format yaml|json|ipvsadm]
+                                     print the live table
+  import   [--from-ipvsadm FILE|-]   print a config for the live table, or for
+                                     the text of 'ipvsadm -Sn'
+
+Options:
+  -c, --config PATH   a config file, or a directory holding lvsd.yaml and
+                      conf.d/*.yaml (default: /etc/lvsd)
+  -h, --help          this help
+  --version           lvsd's version
+
+Docs: README.md and docs/config.md`;
+
+const COMMANDS: Record<string, Command> = {
+  validate: validateCommand,
+  plan: planCommand,
+  apply: applyCommand,
+  show: showCommand,
+  import: importCommand,
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === 'version') {
+    process.stdout.write(`lvsd ${version()}\n`);
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`lvsd: unknown command '${name}'\n\n${USAGE}\n`);
+    return 1;
+  }
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: false, strict: true });
+    } catch (e) {
+      throw new LvsdError('CLI_USAGE', `${name}: ${(e as Error).message.replace(/\. To specify.*$/s, '')} (see: lvsd --help)`, { cause: e });
+    }
+    if (parsed.values['help']) {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    return await cmd.run(parsed.values);
+  } catch (e) {
+    if (isLvsdError(e)) {
+      process.stderr.write(`lvsd: ${e.toString()}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    process.stderr.write(`lvsd: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
