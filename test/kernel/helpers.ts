@@ -130,8 +130,11 @@ export function inKernel(): boolean {
 }
 
 /**
- * A fresh temporary directory (under the host's /tmp, which the guest
- * shares). Removed when the process exits unless LVSD_KEEP_TMP=1.
+ * A fresh temporary directory under os.tmpdir(). In the test bed that is the
+ * run's own directory under the host's /tmp (TMPDIR set by uml.mjs), which
+ * the harness deletes after the run; this process also removes it on a
+ * normal exit unless LVSD_KEEP_TMP=1 (vitest workers are usually killed, so
+ * do not rely on that).
  */
 export function tmpDir(prefix = 'lvsd-ktest-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -386,9 +386,12 @@ function readIfExists(file) {
  * Boot the UML kernel, run `command` in it, power it off.
  *
  * Inside the guest: IPVS and the schedulers are loaded, lo is up, /run is a
- * private tmpfs, the host filesystem is the root. The command runs with
- * PATH = dirname(node) + /usr/sbin:/usr/bin:/sbin:/bin, HOME=/root,
- * LVSD_UML_GUEST=1 and `env`; stdin is /dev/null.
+ * private tmpfs, the host filesystem is the root (writes go straight to the
+ * host). The command runs with PATH = dirname(node) +
+ * /usr/sbin:/usr/bin:/sbin:/bin, HOME=/root, LVSD_UML_GUEST=1,
+ * TMPDIR = a directory of this run under the host's /tmp (deleted
+ * afterwards; pass your own directory as an argument to get files back), and
+ * `env` on top; stdin is /dev/null.
  *
  * Resolves with the command's exit code and output whatever that exit code
  * is. Rejects with {@link UmlError} (exitCode 125) when the test bed failed:
@@ -437,9 +440,15 @@ export async function runInUml(options) {
     const umlDir = path.join(runDir, 'uml');
     const outputFile = path.join(runDir, 'output');
 
+    // The guest's temporary files go to the run directory (on the host's
+    // disk, same path in the guest) and are removed with it: test processes
+    // are often killed (vitest workers, poweroff) before they clean up.
+    const guestTmp = path.join(runDir, 'tmp');
+    fs.mkdirSync(guestTmp, { mode: 0o1777 });
     const guestEnv = {
       PATH: [...new Set([path.dirname(process.execPath), ...GUEST_SYSTEM_PATH.split(':')])].join(':'),
       HOME: '/root',
+      TMPDIR: guestTmp,
       [GUEST_MARKER_ENV]: '1',
       ...env,
     };
