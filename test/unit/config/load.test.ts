@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFiles, hashTexts, loadConfig, loadConfigTexts } from '../../../src/config/load.js';
+import { errorsOf, lines, stateOf, withServices } from './helpers.js';
+
+const MAIN = lines('version: 1', 'timeouts: { tcp: 15m }', 'services:', '  - { name: web, vip: 192.0.2.1, port: 80, realservers: [192.0.2.10] }');
+const DNS = lines('version: 1', 'services:', '  - { name: dns, vip: 192.0.2.53, port: 53, protocol: udp }', 'ignore: [{ fwmark: 9 }]');
+const K8S = lines('version: 1', 'ignore:', '  - vip: 10.96.0.0/12');
+
+describe('loadConfigTexts', () => {
+  test('services and ignore rules of all files are added together, in file order', () => {
+    const state = stateOf(MAIN, DNS, K8S);
+    expect(state.services!.map((s) => s.name)).toEqual(['web', 'dns']);
+    expect(state.ignore).toEqual([{ fwmark: 9 }, { vip: { network: '10.96.0.0', length: 12, family: 'ipv4' } }]);
+    expect(state.timeouts).toEqual({ tcp: 900 });
+  });
+
+  test('reports the files, and a hash of names and contents', () => {
+    const r = loadConfigTexts([{ file: '/etc/lvsd/lvsd.yaml', text: MAIN }, { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS }]);
+    expect(r).toMatchObject({ ok: true, files: ['/etc/lvsd/lvsd.yaml', '/etc/lvsd/conf.d/dns.yaml'] });
+    if (!r.ok) return;
+    expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.hash).toBe(hashTexts([{ file: '/etc/lvsd/lvsd.yaml', text: MAIN }, { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS }]));
+    const other = (files: { file: string; text: string }[]) => hashTexts(files) !== r.hash;
+    expect(other([{ file: '/etc/lvsd/lvsd.yaml', text: MAIN + '\n' }, { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS }])).toBe(true);
+    expect(other([{ file: '/etc/lvsd/lvsd.yaml', text: MAIN }, { file: '/etc/lvsd/conf.d/dns2.yaml', text: DNS }])).toBe(true);
+    expect(other([{ file: '/etc/lvsd/conf.d/dns.yaml', text: DNS }, { file: '/etc/lvsd/lvsd.yaml', text: MAIN }])).toBe(true);
+    // No ambiguity between where one file ends and the next begins.
+    expect(hashTexts([{ file: 'a', text: 'bc' }])).not.toBe(hashTexts([{ file: 'ab', text: 'c' }]));
+  });
+
+  test('every error names its file and the errors come in file order', () => {
+    const r = loadConfigTexts([
+      { file: 'lvsd.yaml', text: lines('version: 1', 'servces: []') },
+      { file: 'conf.d/a.yaml', text: lines('version: 1', 'services: [{ vip: 192.0.2.1 }]') },
+      { file: 'conf.d/b.yaml', text: 'version: 1\n\tservices: []\n' },
+    ]);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map(String)).toEqual([
+      expect.stringMatching(/^lvsd\.yaml:2:1: unknown key 'servces'/),
+      'conf.d/a.yaml:2:12: a service with a vip needs a port',
+      expect.stringMatching(/^conf\.d\/b\.yaml:2:1: /),
+    ]);
+    expect(r.files).toEqual(['lvsd.yaml', 'conf.d/a.yaml', 'conf.d/b.yaml']);
+  });
+
+  test('version is required in drop-ins too', () => {
+    const [e] = errorsOf(MAIN, lines('services: []'));
+    expect(e).toMatchObject({ code: 'CONFIG_MISSING', pos: { file: 'b.yaml', line: 1, column: 1 } });
+  });
+});
+
+describe('a config that declares nothing is an error, never "delete everything"', () => {
+  test.each([
+    ['an empty file', ''],
+    ['only comments', '# nothing yet\n'],
+    ['only the version', 'version: 1\n'],
+  ])('%s', (_, text) => {
+    const [e, ...rest] = errorsOf(text);
+    expect(rest).toEqual([]);
+    expect(e).toMatchObject({ code: 'CONFIG_EMPTY', pos: { file: 'a.yaml', line: 1, column: 1 } });
+  });
+
+  test('every file only the version', () => {
+    expect(errorsOf('version: 1\n', 'version: 1\n').map((e) => e.code)).toEqual(['CONFIG_EMPTY']);
+  });
+
+  test('an empty drop-in next to a full main file', () => {
+    expect(errorsOf(MAIN, '')).toMatchObject([{ code: 'CONFIG_EMPTY', pos: { file: 'b.yaml' } }]);
+  });
+
+  test('a main file with only the version is fine when a drop-in declares something', () => {
+    expect(stateOf('version: 1\n', DNS).services).toHaveLength(1);
+  });
+
+  test('no files at all', () => {
+    expect(loadConfigTexts([])).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_EMPTY' }], files: [] });
+  });
+
+  test('services: [] alone is a real declaration', () => {
+    expect(stateOf(lines('version: 1', 'services: []'))).toEqual({ ignore: [], services: [] });
+  });
+});
+
+describe('loadConfig (filesystem)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lvsd-config-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function tree(name: string, files: Record<string, string>): Promise<string> {
+    const root = join(dir, name);
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(join(root, path, '..'), { recursive: true });
+      await writeFile(join(root, path), text);
+    }
+    await mkdir(root, { recursive: true });
+    return root;
+  }
+
+  test('a directory: lvsd.yaml, then conf.d/*.yaml in name order', async () => {
+    const root = await tree('full', {
+      'lvsd.yaml': MAIN,
+      'conf.d/20-k8s.yaml': K8S,
+      'conf.d/10-dns.yaml': DNS,
+      'conf.d/README': 'not yaml',
+      'conf.d/old.yaml.bak': 'version: 2',
+      'conf.d/.10-dns.yaml.swp': 'junk',
+      'conf.d/x.yml': 'version: 2',
+    });
+    await mkdir(join(root, 'conf.d', 'sub.yaml'));
+    const r = await loadConfig(root);
+    expect(r).toMatchObject({
+      ok: true,
+      files: [join(root, 'lvsd.yaml'), join(root, 'conf.d/10-dns.yaml'), join(root, 'conf.d/20-k8s.yaml')],
+    });
+    if (r.ok) expect(r.state.services!.map((s) => s.name)).toEqual(['web', 'dns']);
+  });
+
+  test('symlinked drop-ins are read', async () => {
+    const root = await tree('links', { 'lvsd.yaml': MAIN, 'available/dns.yaml': DNS });
+    await mkdir(join(root, 'conf.d'));
+    await symlink(join(root, 'available/dns.yaml'), join(root, 'conf.d/dns.yaml'));
+    expect(await configFiles(root)).toEqual([join(root, 'lvsd.yaml'), join(root, 'conf.d/dns.yaml')]);
+  });
+
+  test('a directory with drop-ins only', async () => {
+    const root = await tree('dropins', { 'conf.d/dns.yaml': DNS });
+    expect(await loadConfig(root)).toMatchObject({ ok: true, files: [join(root, 'conf.d/dns.yaml')] });
+  });
+
+  test('a file path reads that file alone, whatever its name', async () => {
+    const root = await tree('single', { 'source': MAIN, 'conf.d/dns.yaml': DNS });
+    const r = await loadConfig(join(root, 'source'));
+    expect(r).toMatchObject({ ok: true, files: [join(root, 'source')] });
+    if (r.ok) expect(r.state.services).toHaveLength(1);
+  });
+
+  test('the hash is the one loadConfigTexts computes', async () => {
+    const root = await tree('hash', { 'lvsd.yaml': MAIN });
+    const r = await loadConfig(root);
+    expect(r.ok && r.hash).toBe(hashTexts([{ file: join(root, 'lvsd.yaml'), text: MAIN }]));
+  });
+
+  test('an empty directory declares nothing', async () => {
+    const root = await tree('empty', {});
+    const r = await loadConfig(root);
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_EMPTY', pos: { file: root } }] });
+  });
+
+  test('a missing path is CONFIG_READ', async () => {
+    const r = await loadConfig(join(dir, 'nope'));
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_READ', pos: { file: join(dir, 'nope') } }], files: [] });
+    if (!r.ok) expect(r.errors[0]!.message).toContain('no such file or directory');
+  });
+
+  test('errors in files on disk name those files', async () => {
+    const root = await tree('broken', { 'lvsd.yaml': MAIN, 'conf.d/dup.yaml': withServices('  - { vip: 192.0.2.1, port: 80 }') });
+    const r = await loadConfig(root);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.map(String)).toEqual([`${join(root, 'conf.d/dup.yaml')}:3:12: service tcp/192.0.2.1:80 is already defined at ${join(root, 'lvsd.yaml')}:4:23`]);
+  });
+});
