@@ -127,7 +127,7 @@ export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
         for (const k of ['port', 'protocol']) {
           if (has(k)) report('CONFIG_CONFLICT', at([k], 'key'), `${k} does not go with fwmark: a fwmark service takes whatever packets the firewall marked`);
         }
-        if (!has('family')) report('CONFIG_MISSING', at([]), 'a fwmark service needs family: ipv4 or ipv6');
+        if (!has('family')) report('CONFIG_MISSING', at(['fwmark'], 'key'), 'a fwmark service needs family: ipv4 or ipv6');
         family = svc['family'] === 'ipv4' || svc['family'] === 'ipv6' ? svc['family'] : undefined;
         const mark = intOf(svc['fwmark']);
         if (family && mark !== undefined && mark >= 1 && mark <= 0xffffffff) id = { family, fwmark: mark };
@@ -139,9 +139,9 @@ export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
           if (!family) report('CONFIG_ADDRESS', idPlace, `vip ${show(vip)} is not an IPv4 or IPv6 address`);
         }
         if (family && (svc['family'] === 'ipv4' || svc['family'] === 'ipv6') && svc['family'] !== family) {
-          report('CONFIG_FAMILY_MISMATCH', at(['family']), `family ${svc['family']} does not fit vip ${String(vip)}, an ${family} address (leave family out: the vip implies it)`);
+          report('CONFIG_FAMILY_MISMATCH', at(['family']), `family ${svc['family']} does not fit vip ${String(vip)}, an ${familyName(family)} address (leave family out: the vip implies it)`);
         }
-        if (!has('port')) report('CONFIG_MISSING', at([]), 'a service with a vip needs a port');
+        if (!has('port')) report('CONFIG_MISSING', at(['vip'], 'key'), 'a service with a vip needs a port');
         if (port === 0 && !has('persistence')) {
           report('CONFIG_RANGE', at(['port']), 'port 0 (every port) needs persistence, as in ipvsadm; otherwise use a port from 1 to 65535');
         }
@@ -174,7 +174,7 @@ export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
         }
         const mask = persistence['netmask'];
         if (family && (typeof mask === 'number' || typeof mask === 'string') && parseNetmask(mask, family) === undefined) {
-          report('CONFIG_NETMASK', at(['persistence', 'netmask']), `netmask ${show(mask)} does not fit this ${family} service: ${netmaskHelp(family)}`);
+          report('CONFIG_NETMASK', at(['persistence', 'netmask']), `netmask ${show(mask)} does not fit this ${familyName(family)} service: ${netmaskHelp(family)}`);
         }
       }
       if (has('pe') && !has('persistence')) {

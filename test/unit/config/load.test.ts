@@ -41,7 +41,7 @@ describe('loadConfigTexts', () => {
     if (r.ok) return;
     expect(r.errors.map(String)).toEqual([
       expect.stringMatching(/^lvsd\.yaml:2:1: unknown key 'servces'/),
-      'conf.d/a.yaml:2:12: a service with a vip needs a port',
+      'conf.d/a.yaml:2:14: a service with a vip needs a port',
       expect.stringMatching(/^conf\.d\/b\.yaml:2:1: /),
     ]);
     expect(r.files).toEqual(['lvsd.yaml', 'conf.d/a.yaml', 'conf.d/b.yaml']);
