@@ -33,7 +33,7 @@ export interface ParseResult extends ParsedFile {
 export function parseConfigText(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, merge: true });
   const result: ParseResult = { file, doc, lineCounter, data: undefined, errors: [] };
 
   const seen = new Set<number>();

@@ -210,3 +210,25 @@ test('normalize is pure: the same input gives equal, unshared output', () => {
   expect(b.services![0]!.flags).toEqual([]);
   expect(data.services[0]!.flags).toEqual([]);
 });
+
+test('anchors, aliases and merge keys share settings', () => {
+  const state = stateOf(lines(
+    'version: 1',
+    'services:',
+    '  - &web',
+    '    vip: 192.0.2.1',
+    '    port: 80',
+    '    scheduler: rr',
+    '    realservers: &pool [192.0.2.10, 192.0.2.11]',
+    '  - <<: *web',
+    '    port: 443',
+    '    persistence: {}',
+    '  - { vip: 192.0.2.2, port: 80, realservers: *pool }',
+  ));
+  expect(state.services!.map((s) => [s.name, s.scheduler, s.realservers.length, s.persistence?.timeout])).toEqual([
+    ['tcp/192.0.2.1:80', 'rr', 2, undefined],
+    ['tcp/192.0.2.1:443', 'rr', 2, 300],
+    ['tcp/192.0.2.2:80', 'wlc', 2, undefined],
+  ]);
+  expect(state.services![1]!.realservers[0]!.port).toBe(443);
+});
