@@ -32,11 +32,12 @@ export const DEFAULT_HEADER = ['lvsd configuration; format reference: docs/confi
 /** The config YAML text for a state, starting with a comment header and `version: 1`. */
 export function printConfig(state: PrintableState, opts: PrintOptions = {}): string {
   const root: Record<string, unknown> = { version: 1 };
+  // A timeout of 0 cannot be configured (ipvsadm --set reads 0 as "leave it"): left out.
   const t = state.timeouts ?? {};
   const timeouts: Record<string, string> = {};
-  if (t.tcp !== undefined) timeouts['tcp'] = formatDuration(t.tcp);
-  if (t.tcpFin !== undefined) timeouts['tcp_fin'] = formatDuration(t.tcpFin);
-  if (t.udp !== undefined) timeouts['udp'] = formatDuration(t.udp);
+  if (t.tcp) timeouts['tcp'] = formatDuration(t.tcp);
+  if (t.tcpFin) timeouts['tcp_fin'] = formatDuration(t.tcpFin);
+  if (t.udp) timeouts['udp'] = formatDuration(t.udp);
   if (Object.keys(timeouts).length > 0) root['timeouts'] = timeouts;
   if (state.ignore && state.ignore.length > 0) {
     root['ignore'] = state.ignore.map((r) => ('fwmark' in r ? { fwmark: r.fwmark } : { vip: `${r.vip.network}/${r.vip.length}` }));

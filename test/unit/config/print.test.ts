@@ -62,6 +62,12 @@ describe('printConfig', () => {
     expect(reload(text)).toEqual({ timeouts: { tcp: 900, udp: 300 }, ignore: [] });
   });
 
+  test('live timeouts print as durations; a 0 (not configurable) is left out', () => {
+    const text = printConfig({ services: [], timeouts: { tcp: 900, tcpFin: 0, udp: 300 } });
+    expect(text).toContain(lines('timeouts:', '  tcp: 15m', '  udp: 5m'));
+    expect(reload(text).timeouts).toEqual({ tcp: 900, udp: 300 });
+  });
+
   test('everything that differs from a default is written', () => {
     const svc: DesiredService = {
       name: 'sip', family: 'ipv6', protocol: 'udp', address: '2001:db8::5', port: 5060, scheduler: 'sh', flags: ['sh-fallback', 'sh-port'],
