@@ -54,6 +54,14 @@ if (!fs.existsSync(vitest)) {
   process.exit(1);
 }
 
+// 0) build: the kernel suite drives the compiled CLI (dist/), which must match src/
+heading('build (tsc)');
+const build = runNode([path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+if (build.code !== 0) {
+  process.stderr.write(`build failed (${how(build)}): fix the type errors above first\n`);
+  process.exit(1);
+}
+
 // 1) unit suite, on the host (vitest.config.ts: test/unit/**/*.test.ts)
 heading('unit suite (host)');
 const unit = runNode([vitest, 'run']);

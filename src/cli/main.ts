@@ -9,6 +9,7 @@ import { isLvsdError, LvsdError } from '../errors.js';
 import { applyCommand } from './commands/apply.js';
 import { importCommand } from './commands/import.js';
 import { planCommand } from './commands/plan.js';
+import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
 import { validateCommand } from './commands/validate.js';
 import type { Command } from './command.js';
@@ -27,6 +28,11 @@ Commands:
                                      print the live table
   import   [--from-ipvsadm FILE|-]   print a config for the live table, or for
                                      the text of 'ipvsadm -Sn'
+  run      [-c PATH] [--resync-interval DURATION] [--listen ADDR:PORT]
+           [--log-level LEVEL] [--log-format json|text]
+                                     keep the table equal to the config (the daemon;
+                                     resync default 30s, 0 disables; status endpoint
+                                     off unless --listen, e.g. 127.0.0.1:9588)
 
 Options:
   -c, --config PATH   a config file, or a directory holding lvsd.yaml and
@@ -42,6 +48,7 @@ const COMMANDS: Record<string, Command> = {
   apply: applyCommand,
   show: showCommand,
   import: importCommand,
+  run: runCommand,
 };
 
 function version(): string {

@@ -1,0 +1,162 @@
+/**
+ * `lvsd run`: apply at start, then keep the live table equal to the config
+ * on every file change, SIGHUP and resync, until SIGTERM/SIGINT. Never
+ * flushes, at start or at stop.
+ */
+import type { Server } from 'node:http';
+import { loadConfig } from '../config/load.js';
+import type { IpvsClient } from '../ipvs/client.js';
+import { openIpvs } from '../ipvs/netlink-client.js';
+import type { Logger } from '../log.js';
+import { Metrics } from './metrics.js';
+import { notifierFromEnv, watchdogIntervalMs, type Notifier } from './notify.js';
+import { Reconciler, type ReconcileSummary, type Trigger } from './reconciler.js';
+import { startStatusServer } from './status-server.js';
+import { ConfigWatcher } from './watch.js';
+
+export interface DaemonOptions {
+  configPath: string;
+  /** 0 disables the periodic re-read of the live table. */
+  resyncMs: number;
+  listen?: { host: string; port: number };
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Opens the kernel; tests may pass another. */
+  openClient?: () => Promise<IpvsClient>;
+  debounceMs?: number;
+}
+
+/** Runs the daemon; resolves with the process exit code once it has stopped. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const { log } = opts;
+  const env = opts.env ?? process.env;
+  const open = opts.openClient ?? (() => openIpvs());
+  const notifier: Notifier = notifierFromEnv(env, (err) => log.warn({ event: 'notify_error' }, err.message));
+  const metrics = new Metrics();
+
+  let client: IpvsClient;
+  try {
+    client = await open();
+  } catch (e) {
+    log.fatal({ event: 'start_failed', code: (e as { code?: string }).code }, (e as Error).message);
+    return 1;
+  }
+
+  const reconciler = new Reconciler({
+    load: () => loadConfig(opts.configPath),
+    client,
+    log,
+    metrics,
+    onSummary: (s) => void notifier.notify({ STATUS: statusLine(s) }),
+  });
+
+  const first = await reconciler.trigger('start');
+  if (first.result === 'invalid_config' || first.result === 'error') {
+    log.fatal({ event: 'start_failed', reason: first.reason }, 'not started: the first reconcile did not complete; the table is as it was');
+    client.close();
+    return 1;
+  }
+  // Ready once the table was applied; operations the kernel refused are reported by
+  // STATUS, /healthz and the logs, and retried on every reload and resync.
+  await notifier.notify({ READY: '1', STATUS: statusLine(first) });
+
+  const reload = async (trigger: Trigger): Promise<void> => {
+    await notifier.notify({ RELOADING: '1', MONOTONIC_USEC: String(process.hrtime.bigint() / 1000n) });
+    const s = await reconciler.trigger(trigger);
+    await notifier.notify({ READY: '1', STATUS: statusLine(s) });
+  };
+
+  const watcher = new ConfigWatcher({
+    path: opts.configPath,
+    debounceMs: opts.debounceMs ?? 150,
+    unlinkGraceMs: 1000,
+    onChange: (events) => {
+      log.debug({ event: 'config_changed', files: events }, 'config files changed');
+      void reload('file');
+    },
+    onError: (err) => log.error({ event: 'watch_error' }, err.message),
+  });
+  await watcher.start();
+
+  const timers: NodeJS.Timeout[] = [];
+  if (opts.resyncMs > 0) timers.push(setInterval(() => void reconciler.trigger('resync'), opts.resyncMs));
+  const watchdog = watchdogIntervalMs(env);
+  if (watchdog !== undefined && notifier.enabled) timers.push(setInterval(() => void notifier.notify({ WATCHDOG: '1' }), watchdog));
+
+  let server: Server | undefined;
+  let statsClient: IpvsClient | undefined;
+  if (opts.listen) {
+    try {
+      server = await startStatusServer(opts.listen, {
+        unhealthyReason: () => {
+          const last = reconciler.last;
+          if (!last) return 'no reconcile yet';
+          return last.result === 'ok' ? undefined : last.reason ?? last.result;
+        },
+        // A socket of its own: a scrape must not collide with a reconcile's dump.
+        metricsText: async () => {
+          statsClient ??= await open();
+          return metrics.text(await statsClient.readTable());
+        },
+      });
+      log.info({ event: 'listening', address: `${opts.listen.host}:${opts.listen.port}` }, 'status endpoint up: /healthz /metrics');
+    } catch (e) {
+      log.fatal({ event: 'start_failed' }, (e as Error).message);
+      await watcher.close();
+      timers.forEach(clearInterval);
+      client.close();
+      return 1;
+    }
+  }
+
+  log.info({ event: 'started', config: opts.configPath, resync_ms: opts.resyncMs }, 'lvsd running');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onHup = () => {
+      log.info({ event: 'signal', signal: 'SIGHUP' }, 'reloading');
+      void reload('signal');
+    };
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ event: 'signal', signal }, 'stopping; the table is left as it is');
+      void (async () => {
+        await notifier.notify({ STOPPING: '1' });
+        timers.forEach(clearInterval);
+        await watcher.close();
+        await reconciler.idle(); // finish the operation in flight
+        server?.close();
+        statsClient?.close();
+        client.close();
+        process.off('SIGHUP', onHup);
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        log.info({ event: 'stopped' }, 'lvsd stopped');
+        resolve(0);
+      })();
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    process.on('SIGHUP', onHup);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+}
+
+/** The one-line STATUS= text for systemctl status. */
+export function statusLine(s: ReconcileSummary): string {
+  const when = new Date().toISOString().slice(11, 19);
+  switch (s.result) {
+    case 'ok':
+      return `${when} ${s.trigger}: in sync, ${s.changes} change${s.changes === 1 ? '' : 's'} applied in ${s.durationMs} ms`;
+    case 'skipped':
+      return `${when} ${s.trigger}: config unchanged`;
+    case 'failed':
+      return `${when} ${s.trigger}: ${s.failures} operation(s) failed, ${s.changes} applied`;
+    case 'invalid_config':
+      return `${when} ${s.trigger}: config invalid, table kept`;
+    case 'error':
+      return `${when} ${s.trigger}: error: ${s.reason ?? ''}`;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The reconcile loop: load the config, read the live table, diff, apply.
+ * Never two at once; a trigger during a reconcile queues exactly one more.
+ * An invalid config keeps the table as it is. Everything it talks to is
+ * injected, so it runs against the fake IPVS in unit tests.
+ */
+import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import type { LoadResult } from '../config/load.js';
+import { isLvsdError, type LvsdError } from '../errors.js';
+import type { IpvsClient } from '../ipvs/client.js';
+import type { Logger } from '../log.js';
+import { diff } from '../plan/diff.js';
+import { planToJson } from '../plan/format.js';
+import type { Metrics } from './metrics.js';
+
+export type Trigger = 'start' | 'file' | 'signal' | 'resync';
+
+/** What one reconcile did. */
+export interface ReconcileSummary {
+  trigger: Trigger;
+  /** ok: table equals the config; failed: some operations failed; invalid_config: nothing done; skipped: config unchanged. */
+  result: 'ok' | 'failed' | 'invalid_config' | 'skipped' | 'error';
+  durationMs: number;
+  changes: number;
+  failures: number;
+  /** Why the last reconcile is not healthy. */
+  reason?: string;
+}
+
+export interface ReconcilerDeps {
+  load: () => Promise<LoadResult>;
+  client: IpvsClient;
+  log: Logger;
+  metrics: Metrics;
+  /** Called after every reconcile (for sd_notify STATUS and /healthz). */
+  onSummary?: (s: ReconcileSummary) => void;
+  now?: () => number;
+}
+
+export class Reconciler {
+  private running: Promise<ReconcileSummary> | undefined;
+  /** The one reconcile waiting for the running one to finish, and who waits for it. */
+  private queued: { trigger: Trigger; resolve: (s: ReconcileSummary) => void; reject: (e: unknown) => void; done: Promise<ReconcileSummary> } | undefined;
+  private appliedHash: string | undefined;
+  private lastResult: ReconcileSummary | undefined;
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** The summary of the last finished reconcile. */
+  get last(): ReconcileSummary | undefined {
+    return this.lastResult;
+  }
+
+  /**
+   * Runs a reconcile now, or, when one is running, queues one more to run
+   * after it (several triggers meanwhile still queue only one). Resolves
+   * with the summary of the reconcile that covers this trigger.
+   */
+  trigger(reason: Trigger): Promise<ReconcileSummary> {
+    if (!this.running) return this.start(reason);
+    if (!this.queued) {
+      let resolve!: (s: ReconcileSummary) => void;
+      let reject!: (e: unknown) => void;
+      const done = new Promise<ReconcileSummary>((res, rej) => { resolve = res; reject = rej; });
+      this.queued = { trigger: reason, resolve, reject, done };
+    } else if (this.queued.trigger === 'resync') {
+      // A file change or a signal outranks a resync: it also has a file to re-read.
+      this.queued.trigger = reason;
+    }
+    return this.queued.done;
+  }
+
+  /** Resolves when nothing is running or queued. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+  }
+
+  private start(reason: Trigger): Promise<ReconcileSummary> {
+    const run = this.reconcile(reason).finally(() => {
+      this.running = undefined;
+      const next = this.queued;
+      this.queued = undefined;
+      if (next) this.start(next.trigger).then(next.resolve, next.reject);
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async reconcile(trigger: Trigger): Promise<ReconcileSummary> {
+    const { log, metrics } = this.deps;
+    const now = this.deps.now ?? Date.now;
+    const t0 = now();
+    const finish = (s: Omit<ReconcileSummary, 'durationMs' | 'trigger'>): ReconcileSummary => {
+      const summary: ReconcileSummary = { trigger, durationMs: now() - t0, ...s };
+      metrics.reconciles.inc({ trigger, result: summary.result });
+      if (summary.result !== 'skipped') {
+        metrics.duration.observe(summary.durationMs / 1000);
+        this.lastResult = summary;
+        const level = summary.result === 'ok' ? 'info' : 'error';
+        log[level]({ event: 'reconcile', trigger, result: summary.result, duration_ms: summary.durationMs, changes: summary.changes, failures: summary.failures, ...(summary.reason ? { reason: summary.reason } : {}) }, 'reconcile finished');
+      } else {
+        log.debug({ event: 'reconcile', trigger, result: 'skipped' }, 'no config changes found');
+      }
+      this.deps.onSummary?.(summary);
+      return summary;
+    };
+
+    const loaded = await this.deps.load();
+    if (!loaded.ok) {
+      metrics.configValid.set(0);
+      for (const e of loaded.errors) log.error({ event: 'config_error', code: e.code, ...(e.pos ?? {}) }, e.toString());
+      return finish({ result: 'invalid_config', changes: 0, failures: 0, reason: `config invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}): ${loaded.errors[0]!.toString()}; the table is kept as it is` });
+    }
+    metrics.configValid.set(1);
+    // A file event whose content is what we already applied needs no kernel work; drift is the resync's job.
+    if (trigger === 'file' && loaded.hash === this.appliedHash && this.lastResult?.result === 'ok') {
+      return finish({ result: 'skipped', changes: 0, failures: 0 });
+    }
+
+    let result: ApplyResult;
+    try {
+      const live = await this.deps.client.readTable();
+      result = await applyPlan(diff(loaded.state, live), this.deps.client);
+    } catch (e) {
+      const err = e as Error;
+      log.error({ event: 'kernel_error', ...(isLvsdError(e) ? { code: e.code } : {}) }, err.message);
+      return finish({ result: 'error', changes: 0, failures: 1, reason: err.message });
+    }
+
+    this.logChanges(trigger, result);
+    if (result.ok) {
+      this.appliedHash = loaded.hash;
+      metrics.lastSuccess.set(now() / 1000);
+      return finish({ result: 'ok', changes: result.applied, failures: 0 });
+    }
+    const first = result.results.find((r) => r.status !== 'ok') as { error: LvsdError } | undefined;
+    return finish({ result: 'failed', changes: result.applied, failures: result.failed + result.skipped, reason: `${result.failed + result.skipped} operation(s) failed: ${first?.error.message ?? ''}` });
+  }
+
+  private logChanges(trigger: Trigger, result: ApplyResult): void {
+    const { log, metrics } = this.deps;
+    const json = planToJson(result.results.map((r) => r.change)).changes;
+    result.results.forEach((r, i) => {
+      const c = r.change;
+      const fields = { event: 'change', ...json[i], trigger };
+      if (r.status === 'ok') {
+        metrics.changes.inc({ kind: c.kind, action: c.action });
+        if (trigger === 'resync') {
+          metrics.driftCorrections.inc({ kind: c.kind, action: c.action });
+          log.warn(fields, 'drift corrected');
+        } else {
+          log.info(fields, 'change applied');
+        }
+      } else {
+        metrics.changeFailures.inc({ kind: c.kind, action: c.action, code: r.error.code });
+        log.error({ ...fields, status: r.status, code: r.error.code }, r.error.message);
+      }
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import { Writable } from 'node:stream';
+import { describe, expect, test } from 'vitest';
+import { loadConfigTexts, type LoadResult } from '../../../src/config/load.js';
+import { Metrics } from '../../../src/daemon/metrics.js';
+import { Reconciler } from '../../../src/daemon/reconciler.js';
+import { createLogger } from '../../../src/log.js';
+import { FakeIpvs } from '../fake-ipvs.js';
+
+const cfg = (weight: number) => loadConfigTexts([{ file: 'lvsd.yaml', text: `version: 1
+services:
+  - { vip: 192.0.2.1, port: 80, scheduler: rr, realservers: [{ address: 192.0.2.10, weight: ${weight} }] }
+` }]);
+
+function setup(load: () => Promise<LoadResult>, unknownSchedulers: string[] = []) {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); cb(); } });
+  const client = new FakeIpvs({ unknownSchedulers });
+  const metrics = new Metrics();
+  const r = new Reconciler({ load, client, log: createLogger({ level: 'debug', pretty: false, stream: { write: (l) => stream.write(l) } }), metrics });
+  return { r, client, lines, metrics };
+}
+
+describe('reconciler', () => {
+  test('applies, then skips a file trigger whose content is unchanged', async () => {
+    const { r, client } = setup(async () => cfg(1));
+    expect(await r.trigger('start')).toMatchObject({ result: 'ok', changes: 2 });
+    expect(await r.trigger('file')).toMatchObject({ result: 'skipped' });
+    // A resync always reads the table: drift is found even when the file is unchanged.
+    expect(await r.trigger('resync')).toMatchObject({ result: 'ok', changes: 0 });
+    expect(client.opsExecuted).toBe(2);
+  });
+
+  test('never two at once: triggers during a reconcile queue exactly one more', async () => {
+    let loads = 0;
+    let weight = 1;
+    let release!: () => void;
+    const gate = new Promise<void>((res) => { release = res; });
+    const { r } = setup(async () => {
+      loads++;
+      const text = cfg(weight); // read the file now; the kernel work is what is slow
+      if (loads === 1) await gate;
+      return text;
+    });
+    const first = r.trigger('start');
+    weight = 2;
+    const queued = [r.trigger('file'), r.trigger('file'), r.trigger('signal'), r.trigger('resync')];
+    release();
+    await first;
+    const summaries = await Promise.all(queued);
+    expect(loads).toBe(2);
+    expect(new Set(summaries)).toHaveProperty('size', 1); // all answered by the same queued reconcile
+    expect(summaries[0]).toMatchObject({ result: 'ok', changes: 1 });
+  });
+
+  test('an invalid config keeps the table, logs each error with its position, and counts', async () => {
+    let good = true;
+    const { r, client, lines, metrics } = setup(async () => (good ? cfg(1) : loadConfigTexts([{ file: '/etc/lvsd/lvsd.yaml', text: 'version: 1\nservices:\n  - vip: 192.0.2.1\n    port: 80\n    schedular: rr\n' }])));
+    await r.trigger('start');
+    good = false;
+    const s = await r.trigger('file');
+    expect(s).toMatchObject({ result: 'invalid_config', reason: expect.stringMatching(/lvsd\.yaml:5:5/) });
+    expect(client.opsExecuted).toBe(2);
+    expect(lines.find((l) => l['event'] === 'config_error')).toMatchObject({ level: 'error', code: 'CONFIG_UNKNOWN_KEY', file: '/etc/lvsd/lvsd.yaml', line: 5, column: 5 });
+    expect(await metrics.text()).toMatch(/lvsd_config_valid 0/);
+  });
+
+  test('drift found by a resync is logged at warn and counted', async () => {
+    const { r, client, lines, metrics } = setup(async () => cfg(1));
+    await r.trigger('start');
+    await client.execute([{ op: 'edit-realserver', service: { family: 'ipv4', protocol: 'tcp', address: '192.0.2.1', port: 80 }, realserver: { family: 'ipv4', address: '192.0.2.10', port: 80, forward: 'dr', weight: 9, upperThreshold: 0, lowerThreshold: 0 } }]);
+    expect(await r.trigger('resync')).toMatchObject({ result: 'ok', changes: 1 });
+    expect(lines.find((l) => l['msg'] === 'drift corrected')).toMatchObject({ level: 'warn', action: 'edit', kind: 'realserver', fields: { weight: { old: 9, new: 1 } } });
+    expect(await metrics.text()).toMatch(/lvsd_drift_corrections_total\{kind="realserver",action="edit"\} 1/);
+  });
+
+  test('operations the kernel refuses make the reconcile failed, with the reason', async () => {
+    const twos = loadConfigTexts([{ file: 'x', text: 'version: 1\nservices:\n  - { vip: 192.0.2.1, port: 80, scheduler: twos, realservers: [192.0.2.10] }\n  - { vip: 192.0.2.2, port: 80, scheduler: rr, realservers: [192.0.2.10] }\n' }]);
+    const { r, lines } = setup(async () => twos, ['twos']);
+    const s = await r.trigger('start');
+    expect(s).toMatchObject({ result: 'failed', changes: 2, failures: 2, reason: expect.stringMatching(/twos/) });
+    expect(lines.filter((l) => l['event'] === 'change' && l['level'] === 'error').map((l) => l['status'])).toEqual(['failed', 'skipped']);
+    // Not skipped next time although the file is unchanged: the last reconcile did not succeed.
+    expect(await r.trigger('file')).toMatchObject({ result: 'failed' });
+  });
+});
