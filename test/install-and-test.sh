@@ -10,13 +10,15 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(user-mode-linux ipvsadm kmod iproute2)
+packages=(user-mode-linux ipvsadm kmod iproute2 ansible-core systemd)
 # a command each package provides, to tell whether it is installed
 declare -A provides=(
   [user-mode-linux]=linux.uml
   [ipvsadm]=ipvsadm
   [kmod]=modprobe
   [iproute2]=ip
+  [ansible-core]=ansible-playbook
+  [systemd]=systemd-analyze
 )
 
 missing=()
