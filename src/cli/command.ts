@@ -5,7 +5,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { IpvsClient } from '../ipvs/client.js';
-import { openIpvs } from '../ipvs/netlink-client.js';
 import type { DesiredState } from '../model/types.js';
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -42,6 +41,7 @@ export async function loadOrReport(values: OptionValues): Promise<{ state: Desir
 
 /** Opens the kernel's IPVS, runs `fn`, and closes it again. */
 export async function withIpvs<T>(fn: (client: IpvsClient) => Promise<T>): Promise<T> {
+  const { openIpvs } = await import('../ipvs/netlink-client.js');
   const client = await openIpvs();
   try {
     return await fn(client);

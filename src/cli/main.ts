@@ -6,12 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isLvsdError, LvsdError } from '../errors.js';
-import { applyCommand } from './commands/apply.js';
-import { importCommand } from './commands/import.js';
-import { planCommand } from './commands/plan.js';
-import { runCommand } from './commands/run.js';
-import { showCommand } from './commands/show.js';
-import { validateCommand } from './commands/validate.js';
 import type { Command } from './command.js';
 
 const USAGE = `Usage: lvsd <command> [options]
@@ -42,13 +36,14 @@ Options:
 
 Docs: README.md and docs/config.md`;
 
-const COMMANDS: Record<string, Command> = {
-  validate: validateCommand,
-  plan: planCommand,
-  apply: applyCommand,
-  show: showCommand,
-  import: importCommand,
-  run: runCommand,
+// Loaded on demand: `validate` should not pay for netlink, pino, chokidar and prom-client.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  validate: async () => (await import('./commands/validate.js')).validateCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
+  apply: async () => (await import('./commands/apply.js')).applyCommand,
+  show: async () => (await import('./commands/show.js')).showCommand,
+  import: async () => (await import('./commands/import.js')).importCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
 };
 
 function version(): string {
@@ -67,11 +62,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`lvsd ${version()}\n`);
     return 0;
   }
-  const cmd = COMMANDS[name];
-  if (!cmd) {
+  const load = COMMANDS[name];
+  if (!load) {
     process.stderr.write(`lvsd: unknown command '${name}'\n\n${USAGE}\n`);
     return 1;
   }
+  const cmd = await load();
   try {
     let parsed;
     try {
