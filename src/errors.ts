@@ -25,6 +25,7 @@ export const ErrorCodes = {
   CONFIG_RANGE: 'value out of range',
   CONFIG_DURATION: 'bad duration',
   CONFIG_CONFLICT: 'keys or rules that exclude each other',
+  CONFIG_HOST: 'bad director or realserver settings',
   CONFIG_PORT: 'a real server port that dr or tunnel forwarding cannot use',
   IMPORT_PARSE: 'could not parse ipvsadm output',
   // ipvs: talking to the kernel
@@ -39,6 +40,10 @@ export const ErrorCodes = {
   IPVS_KERNEL: 'the kernel rejected the request',
   // apply
   APPLY_SKIPPED: 'not sent because an operation it depends on failed',
+  // host: addresses, links, sysctls
+  HOST_UNSUPPORTED: 'this host lacks what the change needs',
+  HOST_PERMISSION: 'not permitted to change the host (needs root or CAP_NET_ADMIN)',
+  HOST_KERNEL: 'the kernel rejected a host change',
   // cli
   CLI_USAGE: 'bad command line',
 } as const;

@@ -3,7 +3,8 @@
  * change, what happened. A failure stops only what depends on it.
  */
 import { LvsdError, isLvsdError } from '../errors.js';
-import type { IpvsClient, OpResult } from '../ipvs/client.js';
+import type { HostClient, HostOp } from '../host/client.js';
+import type { IpvsClient, IpvsOp, OpResult } from '../ipvs/client.js';
 import type { Change, Plan } from '../plan/diff.js';
 
 /** What became of one change. `skipped`: never sent, because something it needs failed. */
@@ -22,15 +23,20 @@ export interface ApplyResult {
   skipped: number;
 }
 
+const isHost = (c: Change): boolean => c.kind === 'address' || c.kind === 'sysctl' || c.kind === 'link';
+
 /**
- * Phase 1: timeouts, service adds and edits. Phase 2: real server changes
- * (they need their service). Phase 3: service deletes (after their traffic
- * has somewhere else to go).
+ * Phase 0: host settings, the tunnel device and new addresses (ready before
+ * traffic comes). Phase 1: timeouts, service adds and edits. Phase 2: real
+ * server changes (they need their service). Phase 3: service deletes (after
+ * their traffic has somewhere else to go). Phase 4: addresses whose services
+ * are gone.
  */
-function phaseOf(c: Change): 0 | 1 | 2 {
-  if (c.kind === 'realserver') return 1;
-  if (c.kind === 'service' && c.action === 'delete') return 2;
-  return 0;
+function phaseOf(c: Change): 0 | 1 | 2 | 3 | 4 {
+  if (isHost(c)) return c.kind === 'address' && c.action === 'delete' ? 4 : 0;
+  if (c.kind === 'realserver') return 2;
+  if (c.kind === 'service' && c.action === 'delete') return 3;
+  return 1;
 }
 
 function asLvsdError(e: unknown): LvsdError {
@@ -48,9 +54,9 @@ function asLvsdError(e: unknown): LvsdError {
  * cannot be sent at all, its changes fail with that error and the later
  * phases are skipped.
  */
-export async function applyPlan(plan: Plan, client: IpvsClient): Promise<ApplyResult> {
+export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClient): Promise<ApplyResult> {
   const results: (ChangeResult | undefined)[] = plan.map(() => undefined);
-  const phases: number[][] = [[], [], []];
+  const phases: number[][] = [[], [], [], [], []];
   plan.forEach((c, i) => phases[phaseOf(c)]!.push(i));
 
   const failedAdds = new Map<string, LvsdError>();
@@ -62,13 +68,14 @@ export async function applyPlan(plan: Plan, client: IpvsClient): Promise<ApplyRe
       const c = plan[i]!;
       const cause = broken ?? (c.kind === 'realserver' && c.service !== undefined ? failedAdds.get(c.service) : undefined);
       if (cause) results[i] = { change: c, status: 'skipped', error: skipError(c, cause, broken !== undefined) };
+      else if (c.problem) results[i] = { change: c, status: 'failed', error: new LvsdError('HOST_UNSUPPORTED', c.problem) };
       else send.push(i);
     }
     if (send.length === 0) continue;
 
     let outcomes: OpResult[];
     try {
-      outcomes = await client.execute(send.map((i) => plan[i]!.op));
+      outcomes = await sendPhase(send.map((i) => plan[i]!), client, host);
     } catch (e) {
       broken = asLvsdError(e);
       for (const i of send) results[i] = { change: plan[i]!, status: 'failed', error: broken };
@@ -94,6 +101,13 @@ export async function applyPlan(plan: Plan, client: IpvsClient): Promise<ApplyRe
   const count = (s: ChangeResult['status']) => done.filter((r) => r.status === s).length;
   const applied = count('ok');
   return { ok: applied === done.length, results: done, applied, failed: count('failed'), skipped: count('skipped') };
+}
+
+/** One phase's operations go to the IPVS client or to the host client: never mixed (see phaseOf). */
+async function sendPhase(changes: Change[], client: IpvsClient, host: HostClient | undefined): Promise<OpResult[]> {
+  if (!isHost(changes[0]!)) return client.execute(changes.map((c) => c.op as IpvsOp));
+  if (!host) throw new LvsdError('HOST_UNSUPPORTED', 'host changes need a host client');
+  return host.execute(changes.map((c) => c.op as HostOp));
 }
 
 function skipError(c: Change, cause: LvsdError, batchBroken: boolean): LvsdError {

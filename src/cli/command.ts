@@ -4,7 +4,9 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import type { Kernel } from '../apply/live.js';
 import type { IpvsClient } from '../ipvs/client.js';
+import { managesIpvs } from '../plan/plan.js';
 import type { DesiredState } from '../model/types.js';
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -47,5 +49,27 @@ export async function withIpvs<T>(fn: (client: IpvsClient) => Promise<T>): Promi
     return await fn(client);
   } finally {
     client.close();
+  }
+}
+
+/**
+ * Opens what the config needs (IPVS when it manages services or timeouts, the
+ * host when it has a director or realserver section), runs `fn`, closes them.
+ */
+export async function withKernel<T>(desired: DesiredState, fn: (kernel: Kernel) => Promise<T>): Promise<T> {
+  const kernel: Kernel = {};
+  try {
+    if (managesIpvs(desired)) {
+      const { openIpvs } = await import('../ipvs/netlink-client.js');
+      kernel.ipvs = await openIpvs();
+    }
+    if (desired.host) {
+      const { openHost } = await import('../host/netlink-host.js');
+      kernel.host = openHost();
+    }
+    return await fn(kernel);
+  } finally {
+    kernel.ipvs?.close();
+    kernel.host?.close();
   }
 }

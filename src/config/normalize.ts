@@ -22,6 +22,7 @@ import type {
   TunnelType,
 } from '../model/types.js';
 import { parseDuration } from './duration.js';
+import { normalizeHost } from './host.js';
 import { DEFAULT_PERSISTENCE, intOf, isRecord, parseNetmask, parsePrefix, parseShorthand, readDefaults } from './values.js';
 import type { Defaults } from './values.js';
 
@@ -55,6 +56,8 @@ export function normalize(files: readonly { data: unknown }[]): DesiredState {
     }
   }
   if (services) state.services = services;
+  const host = normalizeHost(files, services);
+  if (host) state.host = host;
   return state;
 }
 

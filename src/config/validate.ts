@@ -13,6 +13,7 @@ import type { Family, IgnoreRule, Protocol, ServiceId } from '../model/types.js'
 import { formatDuration, parseDuration } from './duration.js';
 import type { ParsedFile } from './parse.js';
 import { TOP_LEVEL_KEYS, show } from './parse.js';
+import { validateHost } from './host.js';
 import { sourcePos } from './positions.js';
 import type { PathSegment } from './positions.js';
 import {
@@ -296,7 +297,23 @@ export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
       });
     });
   }
+  errors.push(...validateHost(records, serviceVips(records)));
   return errors;
+}
+
+/** Canonical VIPs of the services of all files; undefined when no file has `services`. */
+function serviceVips(records: readonly Records[]): Set<string> | undefined {
+  let vips: Set<string> | undefined;
+  for (const src of records) {
+    const list = src.data['services'];
+    if (!Array.isArray(list)) continue;
+    vips ??= new Set();
+    for (const svc of list) {
+      const vip = isRecord(svc) ? svc['vip'] : undefined;
+      if (typeof vip === 'string' && familyOf(vip)) vips.add(canonicalAddress(vip));
+    }
+  }
+  return vips;
 }
 
 function familyName(f: Family): string {

@@ -6,6 +6,7 @@
  * one place (src/ipvs/map.ts).
  */
 import type { Family } from './address.js';
+import type { DesiredHost } from './host.js';
 
 export type { Family };
 export type Protocol = 'tcp' | 'udp' | 'sctp';
@@ -99,6 +100,8 @@ export interface DesiredState {
   /** Undefined: the file does not manage the IPVS table at all. */
   services?: DesiredService[];
   ignore: IgnoreRule[];
+  /** Undefined: the file has neither a director nor a realserver section. */
+  host?: DesiredHost;
 }
 
 /** IPVS counters for a service or real server. */

@@ -2,6 +2,7 @@
  * The plan: the smallest list of kernel operations that turns the live IPVS
  * table into the desired one, ordered so live traffic keeps flowing. Pure.
  */
+import type { HostOp } from '../host/client.js';
 import type { IpvsOp } from '../ipvs/client.js';
 import { isIgnored, realServerKey, serviceKey } from '../model/keys.js';
 import type {
@@ -23,15 +24,19 @@ export interface FieldChange {
 /** Exactly one kernel operation, described in the user's nouns. */
 export interface Change {
   action: 'add' | 'edit' | 'delete';
-  kind: 'service' | 'realserver' | 'timeouts';
-  /** serviceKey of the service; absent for timeouts. */
+  kind: 'service' | 'realserver' | 'timeouts' | 'address' | 'sysctl' | 'link';
+  /** serviceKey of the service; absent for timeouts and host changes. */
   service?: string;
   /** realServerKey of the real server; only for kind `realserver`. */
   realserver?: string;
+  /** What a host change concerns: `eth0 192.0.2.1/32`, `net.ipv4.ip_forward`, `tunl0`. */
+  target?: string;
   /** Edits: the fields that differ. Adds: the new values. Deletes: the old values. */
   fields: Record<string, FieldChange>;
+  /** Why this change cannot work on this host; apply reports it instead of sending it. */
+  problem?: string;
   /** The kernel operation that carries out this change. */
-  op: IpvsOp;
+  op: IpvsOp | HostOp;
 }
 
 /** The changes, in the order they are to be sent. */

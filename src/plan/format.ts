@@ -32,13 +32,14 @@ function isDefault(name: string, v: unknown): boolean {
 
 function subject(c: Change): string {
   if (c.kind === 'timeouts') return 'timeouts';
+  if (c.kind === 'address' || c.kind === 'sysctl' || c.kind === 'link') return `${c.kind} ${c.target ?? '?'}`;
   if (c.kind === 'realserver') return `realserver ${c.service ?? '?'} -> ${c.realserver ?? '?'}`;
   return `service ${c.service ?? '?'}`;
 }
 
 function details(c: Change): string {
   const entries = Object.entries(c.fields);
-  if (c.action === 'delete') return '';
+  if (c.action === 'delete' || c.kind === 'address') return '';
   if (c.action === 'add') {
     return entries
       .filter(([k, f]) => !isDefault(k, f.new))
@@ -54,7 +55,7 @@ function details(c: Change): string {
  */
 export function formatChange(c: Change): string {
   const d = details(c);
-  return `${SIGN[c.action]} ${subject(c)}${d ? ' ' + d : ''}`;
+  return `${SIGN[c.action]} ${subject(c)}${d ? ' ' + d : ''}${c.problem ? ` (cannot work: ${c.problem})` : ''}`;
 }
 
 /** `Plan: 2 to add, 1 to change, 1 to delete.`, or the no-changes sentence. */
@@ -76,7 +77,9 @@ export interface ChangeJson {
   kind: Change['kind'];
   service?: string;
   realserver?: string;
+  target?: string;
   fields: Record<string, FieldChange>;
+  problem?: string;
 }
 
 /** The JSON form of a plan. */
@@ -111,7 +114,9 @@ export function planToJson(plan: Plan): PlanJson {
         kind: c.kind,
         ...(c.service !== undefined ? { service: c.service } : {}),
         ...(c.realserver !== undefined ? { realserver: c.realserver } : {}),
+        ...(c.target !== undefined ? { target: c.target } : {}),
         fields,
+        ...(c.problem !== undefined ? { problem: c.problem } : {}),
       };
     }),
   };

@@ -1,15 +1,19 @@
 /** `lvsd apply`: validate, plan, apply, and say what was done. */
 import { applyPlan, type ApplyResult } from '../../apply/apply.js';
-import { diff } from '../../plan/diff.js';
+import { readLive, UNMANAGED_CLIENT } from '../../apply/live.js';
 import { formatChange, planToJson } from '../../plan/format.js';
-import { type Command, CONFIG_OPTION, loadOrReport, withIpvs } from '../command.js';
+import { planAll } from '../../plan/plan.js';
+import { type Command, CONFIG_OPTION, loadOrReport, withKernel } from '../command.js';
 
 export const applyCommand: Command = {
   options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
   async run(values) {
     const loaded = await loadOrReport(values);
     if (!loaded) return 1;
-    const result = await withIpvs(async (client) => applyPlan(diff(loaded.state, await client.readTable()), client));
+    const result = await withKernel(loaded.state, async (kernel) => {
+      const live = await readLive(kernel, loaded.state);
+      return applyPlan(planAll(loaded.state, live.ipvs, live.host), kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
+    });
     if (values['json']) process.stdout.write(JSON.stringify(applyJson(result), null, 2) + '\n');
     else printText(result);
     return result.ok ? 0 : 1;

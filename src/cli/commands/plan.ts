@@ -1,7 +1,8 @@
 /** `lvsd plan`: what apply would change, terraform-style exit codes. */
-import { diff } from '../../plan/diff.js';
+import { readLive } from '../../apply/live.js';
 import { formatPlan, planToJson } from '../../plan/format.js';
-import { type Command, CONFIG_OPTION, loadOrReport, withIpvs } from '../command.js';
+import { planAll } from '../../plan/plan.js';
+import { type Command, CONFIG_OPTION, loadOrReport, withKernel } from '../command.js';
 
 /** Exit codes of `lvsd plan` (terraform plan -detailed-exitcode). */
 export const PLAN_NO_CHANGES = 0;
@@ -12,7 +13,10 @@ export const planCommand: Command = {
   async run(values) {
     const loaded = await loadOrReport(values);
     if (!loaded) return 1;
-    const plan = await withIpvs(async (client) => diff(loaded.state, await client.readTable()));
+    const plan = await withKernel(loaded.state, async (kernel) => {
+      const live = await readLive(kernel, loaded.state);
+      return planAll(loaded.state, live.ipvs, live.host);
+    });
     if (values['json']) process.stdout.write(JSON.stringify(planToJson(plan), null, 2) + '\n');
     else process.stdout.write(formatPlan(plan).join('\n') + '\n');
     return plan.length ? PLAN_CHANGES : PLAN_NO_CHANGES;

@@ -1,0 +1,47 @@
+/**
+ * Reading what a plan is made against: the IPVS table when the config
+ * manages it, the host when the config has host sections. A real server's
+ * file (no services) never needs IPVS, which real servers usually lack.
+ */
+import type { HostClient } from '../host/client.js';
+import type { IpvsClient } from '../ipvs/client.js';
+import { type LiveHost, wantedSysctls } from '../model/host.js';
+import type { DesiredState, LiveState } from '../model/types.js';
+import { managesIpvs } from '../plan/plan.js';
+
+/** The kernel interfaces a command or the daemon holds open. */
+export interface Kernel {
+  ipvs?: IpvsClient;
+  host?: HostClient;
+}
+
+/** An IPVS table lvsd does not manage, for plans that have no IPVS part. */
+export const UNMANAGED_TABLE: LiveState = { services: [], timeouts: { tcp: 0, tcpFin: 0, udp: 0 } };
+
+export async function readLiveHost(host: HostClient, desired: DesiredState): Promise<LiveHost | undefined> {
+  if (!desired.host) return undefined;
+  const links = await host.links();
+  const addresses = await host.addresses();
+  const sysctls = await host.sysctls(wantedSysctls(desired.host, links).map((s) => s.key));
+  return { links, addresses, sysctls };
+}
+
+export async function readLive(kernel: Kernel, desired: DesiredState): Promise<{ ipvs: LiveState; host?: LiveHost }> {
+  const ipvs = managesIpvs(desired) && kernel.ipvs ? await kernel.ipvs.readTable() : UNMANAGED_TABLE;
+  const host = kernel.host ? await readLiveHost(kernel.host, desired) : undefined;
+  return host ? { ipvs, host } : { ipvs };
+}
+
+/** Stands in for IPVS when the config does not manage it: a plan then has no IPVS operation to send. */
+export const UNMANAGED_CLIENT: IpvsClient = {
+  info: () => Promise.reject(new Error('IPVS is not managed by this config')),
+  timeouts: async () => UNMANAGED_TABLE.timeouts,
+  services: async () => [],
+  realServers: async () => [],
+  readTable: async () => UNMANAGED_TABLE,
+  execute: async (ops) => {
+    if (ops.length) throw new Error('IPVS is not managed by this config');
+    return [];
+  },
+  close: () => {},
+};

@@ -1,0 +1,59 @@
+/**
+ * The host part of a plan: addresses to bind or remove, sysctls to set, the
+ * tunnel device to bring up. Pure. Only addresses lvsd added are ever removed.
+ */
+import { type DesiredHost, displaySysctl, hostAddressKey, type LiveHost, TUNNEL_DEVICE, wantedSysctls } from '../model/host.js';
+import type { Change } from './diff.js';
+
+/**
+ * Changes that make the host match: `before` go ahead of the IPVS changes
+ * (settings, the tunnel device, new addresses: ready before traffic comes),
+ * `after` behind them (addresses whose services are gone). A change that
+ * cannot work (an interface or setting this host lacks) carries a `problem`.
+ */
+export function diffHost(host: DesiredHost | undefined, live: LiveHost): { before: Change[]; after: Change[] } {
+  const before: Change[] = [];
+  const after: Change[] = [];
+  if (!host) return { before, after };
+  const links = new Map(live.links.map((l) => [l.name, l]));
+  const linkNames = live.links.map((l) => l.name).join(', ');
+
+  for (const s of wantedSysctls(host, live.links)) {
+    const have = live.sysctls.get(s.key);
+    if (have === s.value) continue;
+    const change: Change = {
+      action: 'edit', kind: 'sysctl', target: displaySysctl(s.key),
+      fields: { value: have === undefined ? { new: s.value } : { old: have, new: s.value } },
+      op: { op: 'set-sysctl', key: s.key, value: s.value },
+    };
+    if (have === undefined) change.problem = `this kernel has no setting ${displaySysctl(s.key)} (/proc/sys/${s.key})`;
+    before.push(change);
+  }
+
+  if (host.tunnel) {
+    const tun = links.get(TUNNEL_DEVICE);
+    if (!tun?.up) {
+      const change: Change = { action: 'edit', kind: 'link', target: TUNNEL_DEVICE, fields: { state: { old: tun ? 'down' : 'absent', new: 'up' } }, op: { op: 'link-up', name: TUNNEL_DEVICE } };
+      if (!tun) change.problem = `${TUNNEL_DEVICE} does not exist: load the ipip module (modprobe ipip, or list it in /etc/modules-load.d/)`;
+      before.push(change);
+    }
+  }
+
+  const have = new Map(live.addresses.map((a) => [hostAddressKey(a), a]));
+  const want = new Set<string>();
+  for (const a of host.addresses) {
+    const key = hostAddressKey(a);
+    want.add(key);
+    // Present already, lvsd's or someone else's: nothing to do, and nothing taken over.
+    if (have.has(key)) continue;
+    const change: Change = { action: 'add', kind: 'address', target: key, fields: { address: { new: `${a.address}/${a.prefix}` }, interface: { new: a.interface } }, op: { op: 'add-address', address: a } };
+    if (!links.has(a.interface)) change.problem = `interface ${a.interface} does not exist (this host has: ${linkNames || 'none'})`;
+    before.push(change);
+  }
+  for (const [key, a] of have) {
+    if (!a.owned || want.has(key)) continue;
+    const { owned: _owned, ...address } = a;
+    after.push({ action: 'delete', kind: 'address', target: key, fields: { address: { old: `${a.address}/${a.prefix}` }, interface: { old: a.interface } }, op: { op: 'delete-address', address } });
+  }
+  return { before, after };
+}
