@@ -66,6 +66,8 @@ describe('director', () => {
     const again = await lvsd('plan', '-c', f);
     expect(again.stdout).toContain('No changes.');
     expect(again.code).toBe(0);
+    const shown = JSON.parse((await lvsd('show', '--format', 'json')).stdout) as { addresses: { key: string }[] };
+    expect(shown.addresses.map((a) => a.key).sort()).toEqual(['eth0 198.51.100.200/32', 'eth0 2001:db8::200/128']);
   });
 
   test('a VIP whose service goes is removed; an address someone else added never is', async () => {
