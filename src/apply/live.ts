@@ -45,3 +45,33 @@ export const UNMANAGED_CLIENT: IpvsClient = {
   },
   close: () => {},
 };
+
+/** Opens IPVS and the host on first use, and keeps them open (the daemon). */
+export interface KernelSource {
+  ipvs(): Promise<IpvsClient>;
+  host(): Promise<HostClient>;
+  close(): void;
+}
+
+export function lazyKernel(open: { ipvs: () => Promise<IpvsClient>; host: () => Promise<HostClient> }): KernelSource {
+  let ipvs: Promise<IpvsClient> | undefined;
+  let host: Promise<HostClient> | undefined;
+  const once = <T>(p: Promise<T>, reset: () => void): Promise<T> => p.catch((e: unknown) => { reset(); throw e; });
+  return {
+    // A failed open is retried next time (e.g. ip_vs loaded after lvsd started).
+    ipvs: () => (ipvs ??= once(open.ipvs(), () => { ipvs = undefined; })),
+    host: () => (host ??= once(open.host(), () => { host = undefined; })),
+    close() {
+      void ipvs?.then((c) => c.close(), () => undefined);
+      void host?.then((c) => c.close(), () => undefined);
+    },
+  };
+}
+
+/** What `desired` needs, opened from `source`. */
+export async function kernelFor(source: KernelSource, desired: DesiredState): Promise<Kernel> {
+  const kernel: Kernel = {};
+  if (managesIpvs(desired)) kernel.ipvs = await source.ipvs();
+  if (desired.host) kernel.host = await source.host();
+  return kernel;
+}

@@ -5,6 +5,9 @@
  */
 import type { Server } from 'node:http';
 import { loadConfig } from '../config/load.js';
+import { lazyKernel } from '../apply/live.js';
+import type { HostClient } from '../host/client.js';
+import { openHost } from '../host/netlink-host.js';
 import type { IpvsClient } from '../ipvs/client.js';
 import { openIpvs } from '../ipvs/netlink-client.js';
 import type { Logger } from '../log.js';
@@ -21,8 +24,9 @@ export interface DaemonOptions {
   listen?: { host: string; port: number };
   log: Logger;
   env?: NodeJS.ProcessEnv;
-  /** Opens the kernel; tests may pass another. */
+  /** Open the kernel's IPVS and the host; tests may pass others. */
   openClient?: () => Promise<IpvsClient>;
+  openHostClient?: () => Promise<HostClient>;
   debounceMs?: number;
 }
 
@@ -34,17 +38,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const notifier: Notifier = notifierFromEnv(env, (err) => log.warn({ event: 'notify_error' }, err.message));
   const metrics = new Metrics();
 
-  let client: IpvsClient;
-  try {
-    client = await open();
-  } catch (e) {
-    log.fatal({ event: 'start_failed', code: (e as { code?: string }).code }, (e as Error).message);
-    return 1;
-  }
+  // Opened when the config first needs them: a real server's file needs no IPVS.
+  const kernel = lazyKernel({ ipvs: open, host: opts.openHostClient ?? (async () => openHost()) });
 
   const reconciler = new Reconciler({
     load: () => loadConfig(opts.configPath),
-    client,
+    kernel,
     log,
     metrics,
     onSummary: (s) => void notifier.notify({ STATUS: statusLine(s) }),
@@ -53,7 +52,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const first = await reconciler.trigger('start');
   if (first.result === 'invalid_config' || first.result === 'error') {
     log.fatal({ event: 'start_failed', reason: first.reason }, 'not started: the first reconcile did not complete; the table is as it was');
-    client.close();
+    kernel.close();
     return 1;
   }
   // Ready once the table was applied; operations the kernel refused are reported by
@@ -95,8 +94,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         },
         // A socket of its own: a scrape must not collide with a reconcile's dump.
         metricsText: async () => {
-          statsClient ??= await open();
-          return metrics.text(await statsClient.readTable());
+          try {
+            statsClient ??= await open();
+            return await metrics.text(await statsClient.readTable());
+          } catch (e) {
+            // A real server has no IPVS to report; a director's failure shows in the logs.
+            log.debug({ event: 'metrics_ipvs_unavailable' }, (e as Error).message);
+            return metrics.text();
+          }
         },
       });
       log.info({ event: 'listening', address: `${opts.listen.host}:${opts.listen.port}` }, 'status endpoint up: /healthz /metrics');
@@ -104,7 +109,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.fatal({ event: 'start_failed' }, (e as Error).message);
       await watcher.close();
       timers.forEach(clearInterval);
-      client.close();
+      kernel.close();
       return 1;
     }
   }
@@ -128,7 +133,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         await reconciler.idle(); // finish the operation in flight
         server?.close();
         statsClient?.close();
-        client.close();
+        kernel.close();
         process.off('SIGHUP', onHup);
         process.off('SIGTERM', onTerm);
         process.off('SIGINT', onInt);

@@ -5,12 +5,12 @@
  * injected, so it runs against the fake IPVS in unit tests.
  */
 import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { kernelFor, type KernelSource, readLive, UNMANAGED_CLIENT } from '../apply/live.js';
 import type { LoadResult } from '../config/load.js';
 import { isLvsdError, type LvsdError } from '../errors.js';
-import type { IpvsClient } from '../ipvs/client.js';
 import type { Logger } from '../log.js';
-import { diff } from '../plan/diff.js';
 import { planToJson } from '../plan/format.js';
+import { planAll } from '../plan/plan.js';
 import type { Metrics } from './metrics.js';
 
 export type Trigger = 'start' | 'file' | 'signal' | 'resync';
@@ -29,7 +29,8 @@ export interface ReconcileSummary {
 
 export interface ReconcilerDeps {
   load: () => Promise<LoadResult>;
-  client: IpvsClient;
+  /** IPVS and the host, opened when the config first needs them. */
+  kernel: KernelSource;
   log: Logger;
   metrics: Metrics;
   /** Called after every reconcile (for sd_notify STATUS and /healthz). */
@@ -119,8 +120,9 @@ export class Reconciler {
 
     let result: ApplyResult;
     try {
-      const live = await this.deps.client.readTable();
-      result = await applyPlan(diff(loaded.state, live), this.deps.client);
+      const kernel = await kernelFor(this.deps.kernel, loaded.state);
+      const live = await readLive(kernel, loaded.state);
+      result = await applyPlan(planAll(loaded.state, live.ipvs, live.host), kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
     } catch (e) {
       const err = e as Error;
       log.error({ event: 'kernel_error', ...(isLvsdError(e) ? { code: e.code } : {}) }, err.message);

@@ -38,8 +38,10 @@ export class Daemon {
   }
 
   /** Starts `lvsd run` with JSON logs; resolves once it logged 'started' (or exited). */
-  static async start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
-    const child = spawn(process.execPath, [CLI, 'run', '--log-format', 'json', '--log-level', 'debug', ...args], {
+  static async start(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Promise<Daemon> {
+    // A prefix such as `ip netns exec NS` execs node in place: signals still reach lvsd itself.
+    const argv = [...prefix, process.execPath, CLI, 'run', '--log-format', 'json', '--log-level', 'debug', ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
+import { lazyKernel } from '../../../src/apply/live.js';
 import { loadConfigTexts, type LoadResult } from '../../../src/config/load.js';
 import { Metrics } from '../../../src/daemon/metrics.js';
 import { Reconciler } from '../../../src/daemon/reconciler.js';
@@ -16,7 +17,8 @@ function setup(load: () => Promise<LoadResult>, unknownSchedulers: string[] = []
   const stream = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); cb(); } });
   const client = new FakeIpvs({ unknownSchedulers });
   const metrics = new Metrics();
-  const r = new Reconciler({ load, client, log: createLogger({ level: 'debug', pretty: false, stream: { write: (l) => stream.write(l) } }), metrics });
+  const kernel = lazyKernel({ ipvs: async () => client, host: async () => { throw new Error('no host in these tests'); } });
+  const r = new Reconciler({ load, kernel, log: createLogger({ level: 'debug', pretty: false, stream: { write: (l) => stream.write(l) } }), metrics });
   return { r, client, lines, metrics };
 }
 
