@@ -25,6 +25,7 @@ export const ErrorCodes = {
   CONFIG_RANGE: 'value out of range',
   CONFIG_DURATION: 'bad duration',
   CONFIG_CONFLICT: 'keys or rules that exclude each other',
+  CONFIG_CHECK: 'bad health check, sorry server or drain settings',
   CONFIG_HOST: 'bad director or realserver settings',
   CONFIG_PORT: 'a real server port that dr or tunnel forwarding cannot use',
   IMPORT_PARSE: 'could not parse ipvsadm output',

@@ -7,6 +7,7 @@
 import { canonicalAddress, familyOf } from '../model/address.js';
 import { defaultNetmask, serviceKey } from '../model/keys.js';
 import type {
+  DesiredRealServer,
   DesiredService,
   DesiredState,
   Family,
@@ -22,6 +23,7 @@ import type {
   TunnelType,
 } from '../model/types.js';
 import { parseDuration } from './duration.js';
+import { resolveCheck } from './health.js';
 import { normalizeHost } from './host.js';
 import { DEFAULT_PERSISTENCE, intOf, isRecord, parseNetmask, parsePrefix, parseShorthand, readDefaults } from './values.js';
 import type { Defaults } from './values.js';
@@ -56,6 +58,7 @@ export function normalize(files: readonly { data: unknown }[]): DesiredState {
     }
   }
   if (services) state.services = services;
+  if (defaults.drain > 0) state.defaultDrain = defaults.drain;
   const host = normalizeHost(files, services);
   if (host) state.host = host;
   return state;
@@ -95,7 +98,17 @@ function service(svc: Record<string, unknown>, defaults: Defaults): DesiredServi
   if (typeof svc['pe'] === 'string') out.pe = svc['pe'];
   const servicePort = fwmark === undefined ? (id.port as number) : 0;
   const rss = svc['realservers'];
-  if (Array.isArray(rss)) out.realservers = rss.map((rs: unknown) => realServer(rs, servicePort, defaults));
+  if (Array.isArray(rss)) {
+    out.realservers = rss.map((rs: unknown) => {
+      const r: DesiredRealServer = realServer(rs, servicePort, defaults);
+      const check = resolveCheck(svc['check'], isRecord(rs) ? rs['check'] : undefined, r.port);
+      if (check) r.check = check;
+      return r;
+    });
+  }
+  if (typeof svc['sorry_server'] === 'string') out.sorryServer = realServer(svc['sorry_server'], servicePort, defaults);
+  const drain = Object.hasOwn(svc, 'drain') ? seconds(svc['drain']) : defaults.drain;
+  if (drain > 0) out.drain = drain;
   return out;
 }
 

@@ -13,6 +13,7 @@ import type { Family, IgnoreRule, Protocol, ServiceId } from '../model/types.js'
 import { formatDuration, parseDuration } from './duration.js';
 import type { ParsedFile } from './parse.js';
 import { TOP_LEVEL_KEYS, show } from './parse.js';
+import { validateHealth } from './health.js';
 import { validateHost } from './host.js';
 import { sourcePos } from './positions.js';
 import type { PathSegment } from './positions.js';
@@ -297,7 +298,7 @@ export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
       });
     });
   }
-  errors.push(...validateHost(records, serviceVips(records)));
+  errors.push(...validateHost(records, serviceVips(records)), ...validateHealth(records));
   return errors;
 }
 

@@ -4,6 +4,7 @@
  * (which reports what is wrong) and normalize.ts (which trusts validated
  * input). Pure.
  */
+import { parseDuration } from './duration.js';
 import { addressToBytes, bytesToAddress, canonicalAddress, familyOf, maskToPrefix, prefixToMask } from '../model/address.js';
 import type { Family } from '../model/types.js';
 
@@ -119,10 +120,12 @@ export interface Defaults {
   scheduler: string;
   forward: 'dr' | 'nat' | 'tunnel';
   weight: number;
+  /** Seconds; 0 deletes leaving real servers at once. */
+  drain: number;
 }
 
 /** Built-in defaults: what ipvsadm uses (wlc, -g, -w 1). */
-export const BUILTIN_DEFAULTS: Readonly<Defaults> = { scheduler: 'wlc', forward: 'dr', weight: 1 };
+export const BUILTIN_DEFAULTS: Readonly<Defaults> = { scheduler: 'wlc', forward: 'dr', weight: 1, drain: 0 };
 
 /**
  * The defaults in effect for every file: the `defaults` section (of the first
@@ -138,5 +141,7 @@ export function readDefaults(files: readonly { data: unknown }[]): Defaults {
   if (fwd === 'dr' || fwd === 'nat' || fwd === 'tunnel') out.forward = fwd;
   const weight = intOf(section['weight']);
   if (weight !== undefined) out.weight = weight;
+  const drain = parseDuration(section['drain']);
+  if (drain !== undefined) out.drain = drain;
   return out;
 }

@@ -85,8 +85,38 @@ export interface Timeouts {
 /** A service with its real servers. */
 export type ServiceEntry = Service & { realservers: RealServer[] };
 
-/** A desired service: a service entry with the name the config gave it. */
-export type DesiredService = ServiceEntry & { name: string };
+export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'exec';
+
+/** A health check of one real server, every field resolved (service's, overridden by the real server's). */
+export interface CheckSpec {
+  type: CheckType;
+  /** Seconds. */
+  interval: number;
+  /** Seconds. */
+  timeout: number;
+  rise: number;
+  fall: number;
+  /** The port checked. */
+  port: number;
+  initial: 'up' | 'down';
+  onFailure: 'quiesce' | 'remove';
+  http?: { path: string; expect: number[]; host?: string; verify: boolean };
+  udp?: { send: string; expect?: string };
+  exec?: { command: string[] };
+}
+
+/** A real server as the config wants it, with its health check if it has one. */
+export type DesiredRealServer = RealServer & { check?: CheckSpec };
+
+/** A desired service: a service entry with the name the config gave it, and its health and drain settings. */
+export type DesiredService = Service & {
+  name: string;
+  realservers: DesiredRealServer[];
+  /** Takes traffic only while no real server of the service is up. */
+  sorryServer?: RealServer;
+  /** Seconds a leaving real server keeps its connections at weight 0 before it is deleted; 0 deletes at once. */
+  drain?: number;
+};
 
 /** Services lvsd never touches. */
 export type IgnoreRule =
@@ -102,6 +132,8 @@ export interface DesiredState {
   ignore: IgnoreRule[];
   /** Undefined: the file has neither a director nor a realserver section. */
   host?: DesiredHost;
+  /** defaults.drain (seconds): how services that leave the file drain. */
+  defaultDrain?: number;
 }
 
 /** IPVS counters for a service or real server. */

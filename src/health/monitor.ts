@@ -1,0 +1,110 @@
+/**
+ * Runs the health checks of the desired state's real servers, each on its
+ * own interval, concurrently and off the reconcile loop, and reports every
+ * up/down change. Checks are bounded by their timeout; a check still running
+ * when the next is due is not started twice.
+ */
+import { realServerKey, serviceKey } from '../model/keys.js';
+import type { CheckSpec, DesiredState } from '../model/types.js';
+import { healthKey } from '../plan/effective.js';
+import { type CheckResult, type CheckTarget, runCheck } from './checkers.js';
+import { type HealthState, initialHealth, observe } from './state.js';
+
+export interface HealthChange {
+  key: string;
+  service: string;
+  realserver: string;
+  up: boolean;
+  error?: string;
+}
+
+export interface HealthMonitorOptions {
+  onChange: (c: HealthChange) => void;
+  /** Each check's result, for metrics and debugging. */
+  onResult?: (key: string, r: CheckResult) => void;
+  check?: (spec: CheckSpec, target: CheckTarget) => Promise<CheckResult>;
+  now?: () => number;
+}
+
+interface Entry {
+  service: string;
+  realserver: string;
+  spec: CheckSpec;
+  target: CheckTarget;
+  state: HealthState;
+  timer: NodeJS.Timeout;
+  running: boolean;
+  specText: string;
+}
+
+export class HealthMonitor {
+  private readonly entries = new Map<string, Entry>();
+  private stopped = false;
+
+  constructor(private readonly opts: HealthMonitorOptions) {}
+
+  /** Up or down of every checked real server, by healthKey. */
+  snapshot(): Map<string, boolean> {
+    return new Map([...this.entries].map(([k, e]) => [k, e.state.up]));
+  }
+
+  /** States with their last errors, for status output. */
+  states(): { key: string; service: string; realserver: string; up: boolean; since: number; lastError?: string }[] {
+    return [...this.entries].map(([key, e]) => ({ key, service: e.service, realserver: e.realserver, up: e.state.up, since: e.state.since, ...(e.state.lastError ? { lastError: e.state.lastError } : {}) }));
+  }
+
+  /** Checks exactly the checked real servers of `desired`; a real server whose check changed keeps its state. */
+  update(desired: DesiredState): void {
+    if (this.stopped) return;
+    const now = this.opts.now ?? Date.now;
+    const seen = new Set<string>();
+    for (const svc of desired.services ?? []) {
+      const service = serviceKey(svc);
+      for (const r of svc.realservers) {
+        if (!r.check) continue;
+        const realserver = realServerKey(r);
+        const key = healthKey(service, realserver);
+        seen.add(key);
+        const specText = JSON.stringify(r.check);
+        const old = this.entries.get(key);
+        if (old && old.specText === specText) continue;
+        if (old) clearInterval(old.timer);
+        const entry: Entry = {
+          service, realserver, spec: r.check, specText, running: false,
+          target: { address: r.address, family: r.family },
+          state: old?.state ?? initialHealth(r.check, now()),
+          timer: setInterval(() => this.run(key), r.check.interval * 1000),
+        };
+        this.entries.set(key, entry);
+        // The first check soon, spread over the interval so that a thousand do not start at once.
+        setTimeout(() => this.run(key), Math.floor(Math.random() * Math.min(1000, r.check.interval * 1000))).unref();
+      }
+    }
+    for (const [key, e] of this.entries) {
+      if (seen.has(key)) continue;
+      clearInterval(e.timer);
+      this.entries.delete(key);
+    }
+  }
+
+  private run(key: string): void {
+    const e = this.entries.get(key);
+    if (!e || e.running || this.stopped) return;
+    e.running = true;
+    const check = this.opts.check ?? runCheck;
+    void check(e.spec, { ...e.target }).then((r) => {
+      e.running = false;
+      if (this.entries.get(key) !== e || this.stopped) return;
+      this.opts.onResult?.(key, r);
+      const { state, changed } = observe(e.state, r.ok, e.spec, (this.opts.now ?? Date.now)(), r.ok ? undefined : r.error);
+      e.state = state;
+      if (changed) this.opts.onChange({ key, service: e.service, realserver: e.realserver, up: state.up, ...(state.lastError && !state.up ? { error: state.lastError } : {}) });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const e of this.entries.values()) clearInterval(e.timer);
+    this.entries.clear();
+  }
+}
