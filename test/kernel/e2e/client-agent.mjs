@@ -19,10 +19,11 @@
 //   udp       { host, port, count=1, timeoutMs=2000, localAddress?, payload="hello" } -> Reply[]
 //             each datagram from a new socket (a new source port)
 //
-// Reply: { ok, server?, client?, from?, status?, error?, at, ms, localPort? }
-//   server: who answered (body / datagram); client: the client address the
-//   server saw (X-Client); from: the address a UDP reply came from; at: ms
-//   since the agent started; ms: how long the request took.
+// Reply: { ok, server?, client?, port?, from?, status?, error?, at, ms, localPort? }
+//   server: who answered (body / datagram); client, port: the client address
+//   the server saw and the port it was reached on (X-Client, X-Port); from:
+//   the address a UDP reply came from; at: ms since the agent started; ms: how
+//   long the request took; localPort: the client's own port.
 import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
@@ -45,7 +46,10 @@ function get(url, { timeoutMs = 5000, localAddress } = {}) {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => { body += d; });
-      res.on('end', () => finish({ ok: res.statusCode === 200, status: res.statusCode, server: body.trim(), client: res.headers['x-client'], localPort: req.socket?.localPort }));
+      res.on('end', () => finish({
+        ok: res.statusCode === 200, status: res.statusCode, server: body.trim(),
+        client: res.headers['x-client'], port: Number(res.headers['x-port']), localPort: req.socket?.localPort,
+      }));
       res.on('error', (e) => finish({ ok: false, error: e.message }));
     });
     req.on('timeout', () => { req.destroy(new Error(`timeout after ${timeoutMs} ms`)); });
@@ -117,7 +121,7 @@ function kaGet({ conn, timeoutMs = 5000 }) {
         if (c.buf.length >= end + 4 + len) {
           const body = c.buf.subarray(end + 4, end + 4 + len).toString('utf8');
           c.buf = c.buf.subarray(end + 4 + len);
-          finish({ ok: status === 200, status, server: body.trim(), client: headers['x-client'] });
+          finish({ ok: status === 200, status, server: body.trim(), client: headers['x-client'], port: Number(headers['x-port']) });
           return;
         }
       }

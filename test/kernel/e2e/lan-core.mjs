@@ -191,6 +191,7 @@ export function spawnIn(ns, cmd, args, label = `${ns}: ${path.basename(cmd)}`) {
  * @property {boolean} ok
  * @property {string} [server]   who answered
  * @property {string} [client]   the client address the server saw (HTTP)
+ * @property {number} [port]     the port the server was reached on (HTTP)
  * @property {string} [from]     the source address of a UDP reply
  * @property {number} [status]
  * @property {string} [error]
@@ -484,6 +485,16 @@ export class Lan {
     return links.flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`));
   }
 
+  /**
+   * Packet counters of a namespace's interface.
+   * @param {string} ns @param {string} dev
+   * @returns {Promise<{ up: boolean, rxPackets: number, txPackets: number }>}
+   */
+  async link(ns, dev) {
+    const [l] = JSON.parse(await run('ip', ['-n', ns, '-s', '-j', 'link', 'show', 'dev', dev]));
+    return { up: l.flags.includes('UP'), rxPackets: l.stats64.rx.packets, txPackets: l.stats64.tx.packets };
+  }
+
   /** Stop every process the LAN started (servers, client, lvsd), delete namespaces and bridges, remove config dirs. */
   async destroy() {
     await Promise.all(this.procs.map((p) => p.stop('SIGTERM')));
@@ -545,7 +556,9 @@ export async function createLan(options = {}) {
     lines.push(...nsSetup(name), ...veth(name, 'eth0', 'lvbr0', `lv-${name}`, mac));
     lines.push(`ip -n ${name} addr add 198.51.100.${n}/24 dev eth0`, `ip -n ${name} addr add 2001:db8::${n}/64 dev eth0 nodad`);
   }
-  lines.push(`ip -n client addr add ${CLIENT2}/24 dev eth0`, `ip -n client addr add ${CLIENT2_6}/64 dev eth0 nodad`);
+  // the second client address is used only when asked for (IPv4: a secondary
+  // address; IPv6: deprecated, so source address selection never picks it)
+  lines.push(`ip -n client addr add ${CLIENT2}/24 dev eth0`, `ip -n client addr add ${CLIENT2_6}/64 dev eth0 nodad preferred_lft 0`);
 
   if (nat.length > 0) {
     lines.push('ip link add lvbr1 type bridge', 'ip link set lvbr1 up');

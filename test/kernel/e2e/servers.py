@@ -4,8 +4,9 @@
     servers.py NAME --tcp 80,8080 --udp 53
 
 HTTP on every --tcp port (IPv4 and IPv6, HTTP/1.1 keep-alive): every GET is
-answered 200 with the body "NAME\n" and the headers X-Server: NAME and
-X-Client: the client address the server saw.
+answered 200 with the body "NAME\n" and the headers X-Server: NAME,
+X-Client: the client address the server saw, and X-Port: the port it was
+reached on (LVS-NAT may map ports).
 
 UDP on every --udp port: each datagram is answered with "NAME", sent *from
 the address the datagram was sent to* (IP_PKTINFO / IPV6_PKTINFO). Under
@@ -48,6 +49,7 @@ def main():
             self.send_header("Content-Length", str(len(body)))
             self.send_header("X-Server", name)
             self.send_header("X-Client", client)
+            self.send_header("X-Port", str(self.connection.getsockname()[1]))
             self.end_headers()
             self.wfile.write(body)
 
