@@ -6,6 +6,7 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../config/load.js';
 import { lazyKernel } from '../apply/live.js';
+import { HealthMonitor } from '../health/monitor.js';
 import type { HostClient } from '../host/client.js';
 import { openHost } from '../host/netlink-host.js';
 import type { IpvsClient } from '../ipvs/client.js';
@@ -41,17 +42,34 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // Opened when the config first needs them: a real server's file needs no IPVS.
   const kernel = lazyKernel({ ipvs: open, host: opts.openHostClient ?? (async () => openHost()) });
 
-  const reconciler = new Reconciler({
+  // Checks run beside the loop; a change of health is a reason to reconcile, like a file change.
+  let reconciler: Reconciler | undefined;
+  const health = new HealthMonitor({
+    onChange: (c) => {
+      metrics.backendUp.set({ service: c.service, realserver: c.realserver }, c.up ? 1 : 0);
+      metrics.healthChanges.inc({ service: c.service, realserver: c.realserver, state: c.up ? 'up' : 'down' });
+      log.warn({ event: 'health', service: c.service, realserver: c.realserver, up: c.up, ...(c.error ? { error: c.error } : {}) }, `real server ${c.up ? 'up' : 'down'}`);
+      void reconciler?.trigger('health');
+    },
+  });
+  reconciler = new Reconciler({
     load: () => loadConfig(opts.configPath),
     kernel,
     log,
     metrics,
+    health: () => health.snapshot(),
+    onConfig: (desired) => {
+      health.update(desired);
+      for (const s of health.states()) metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
+    },
     onSummary: (s) => void notifier.notify({ STATUS: statusLine(s) }),
   });
 
   const first = await reconciler.trigger('start');
   if (first.result === 'invalid_config' || first.result === 'error') {
     log.fatal({ event: 'start_failed', reason: first.reason }, 'not started: the first reconcile did not complete; the table is as it was');
+    health.stop();
+    reconciler.stop();
     kernel.close();
     return 1;
   }
@@ -109,6 +127,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log.fatal({ event: 'start_failed' }, (e as Error).message);
       await watcher.close();
       timers.forEach(clearInterval);
+      health.stop();
+      reconciler.stop();
       kernel.close();
       return 1;
     }
@@ -130,7 +150,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         await notifier.notify({ STOPPING: '1' });
         timers.forEach(clearInterval);
         await watcher.close();
-        await reconciler.idle(); // finish the operation in flight
+        health.stop();
+        await reconciler!.idle(); // finish the operation in flight
+        reconciler!.stop();
         server?.close();
         statsClient?.close();
         kernel.close();

@@ -14,6 +14,8 @@ export class Metrics {
   readonly changeFailures = new Counter({ name: 'lvsd_change_failures_total', help: 'Kernel operations that failed or were skipped, by kind, action and error code.', labelNames: ['kind', 'action', 'code'] as const, registers: [this.registry] });
   readonly driftCorrections = new Counter({ name: 'lvsd_drift_corrections_total', help: 'Changes made behind lvsd\'s back that a resync corrected, by kind and action.', labelNames: ['kind', 'action'] as const, registers: [this.registry] });
   readonly lastSuccess = new Gauge({ name: 'lvsd_last_success_timestamp_seconds', help: 'When the last reconcile without failures finished (unix time).', registers: [this.registry] });
+  readonly backendUp = new Gauge({ name: 'lvsd_backend_up', help: 'Health of each checked real server: 1 up, 0 down.', labelNames: ['service', 'realserver'] as const, registers: [this.registry] });
+  readonly healthChanges = new Counter({ name: 'lvsd_backend_state_changes_total', help: 'Up/down changes of checked real servers.', labelNames: ['service', 'realserver', 'state'] as const, registers: [this.registry] });
   readonly configValid = new Gauge({ name: 'lvsd_config_valid', help: '1 when the config file(s) last read were valid, else 0.', registers: [this.registry] });
 
   /** The exposition text: the daemon's metrics, then the IPVS counters of `live` when given. */

@@ -8,12 +8,13 @@ import { applyPlan, type ApplyResult } from '../apply/apply.js';
 import { kernelFor, type KernelSource, readLive, UNMANAGED_CLIENT } from '../apply/live.js';
 import type { LoadResult } from '../config/load.js';
 import { isLvsdError, type LvsdError } from '../errors.js';
+import type { DesiredState } from '../model/types.js';
 import type { Logger } from '../log.js';
 import { planToJson } from '../plan/format.js';
-import { planAll } from '../plan/plan.js';
+import { planFor } from '../plan/plan.js';
 import type { Metrics } from './metrics.js';
 
-export type Trigger = 'start' | 'file' | 'signal' | 'resync';
+export type Trigger = 'start' | 'file' | 'signal' | 'resync' | 'health' | 'drain';
 
 /** What one reconcile did. */
 export interface ReconcileSummary {
@@ -35,6 +36,12 @@ export interface ReconcilerDeps {
   metrics: Metrics;
   /** Called after every reconcile (for sd_notify STATUS and /healthz). */
   onSummary?: (s: ReconcileSummary) => void;
+  /** Up/down of checked real servers by healthKey (lvsd run); undefined: every real server counts as up. */
+  health?: () => ReadonlyMap<string, boolean>;
+  /** Called with each valid config, before it is applied (the health monitor follows it). */
+  onConfig?: (desired: DesiredState) => void;
+  /** How often a drain looks at the connections left (ms). */
+  drainPollMs?: number;
   now?: () => number;
 }
 
@@ -44,6 +51,9 @@ export class Reconciler {
   private queued: { trigger: Trigger; resolve: (s: ReconcileSummary) => void; reject: (e: unknown) => void; done: Promise<ReconcileSummary> } | undefined;
   private appliedHash: string | undefined;
   private lastResult: ReconcileSummary | undefined;
+  /** When each draining real server or service started draining. */
+  private drains = new Map<string, number>();
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -113,6 +123,7 @@ export class Reconciler {
       return finish({ result: 'invalid_config', changes: 0, failures: 0, reason: `config invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}): ${loaded.errors[0]!.toString()}; the table is kept as it is` });
     }
     metrics.configValid.set(1);
+    this.deps.onConfig?.(loaded.state);
     // A file event whose content is what we already applied needs no kernel work; drift is the resync's job.
     if (trigger === 'file' && loaded.hash === this.appliedHash && this.lastResult?.result === 'ok') {
       return finish({ result: 'skipped', changes: 0, failures: 0 });
@@ -122,7 +133,13 @@ export class Reconciler {
     try {
       const kernel = await kernelFor(this.deps.kernel, loaded.state);
       const live = await readLive(kernel, loaded.state);
-      result = await applyPlan(planAll(loaded.state, live.ipvs, live.host), kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
+      const planned = planFor({
+        desired: loaded.state, live: live.ipvs, ...(live.host ? { host: live.host } : {}),
+        ...(this.deps.health ? { health: this.deps.health() } : {}), drains: this.drains, now: now(),
+      });
+      result = await applyPlan(planned.plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
+      this.drains = planned.drains;
+      this.scheduleDrainPoll(planned.draining, now());
     } catch (e) {
       const err = e as Error;
       log.error({ event: 'kernel_error', ...(isLvsdError(e) ? { code: e.code } : {}) }, err.message);
@@ -137,6 +154,22 @@ export class Reconciler {
     }
     const first = result.results.find((r) => r.status !== 'ok') as { error: LvsdError } | undefined;
     return finish({ result: 'failed', changes: result.applied, failures: result.failed + result.skipped, reason: `${result.failed + result.skipped} operation(s) failed: ${first?.error.message ?? ''}` });
+  }
+
+  /** While anything drains, look again soon: its connections may have ended, or its time run out. */
+  private scheduleDrainPoll(draining: ReadonlyMap<string, number>, now: number): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    if (draining.size === 0) return;
+    const next = Math.min(...draining.values()) - now;
+    const wait = Math.max(50, Math.min(this.deps.drainPollMs ?? 1000, next));
+    this.drainTimer = setTimeout(() => void this.trigger('drain'), wait);
+  }
+
+  /** Stops the drain poll (the daemon is stopping). */
+  stop(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
   }
 
   private logChanges(trigger: Trigger, result: ApplyResult): void {

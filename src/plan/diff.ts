@@ -35,6 +35,8 @@ export interface Change {
   fields: Record<string, FieldChange>;
   /** Why this change cannot work on this host; apply reports it instead of sending it. */
   problem?: string;
+  /** Why the change is made, when the file alone does not say (e.g. a drain). */
+  note?: string;
   /** The kernel operation that carries out this change. */
   op: IpvsOp | HostOp;
 }

@@ -55,7 +55,7 @@ function details(c: Change): string {
  */
 export function formatChange(c: Change): string {
   const d = details(c);
-  return `${SIGN[c.action]} ${subject(c)}${d ? ' ' + d : ''}${c.problem ? ` (cannot work: ${c.problem})` : ''}`;
+  return `${SIGN[c.action]} ${subject(c)}${d ? ' ' + d : ''}${c.note ? ` (${c.note})` : ''}${c.problem ? ` (cannot work: ${c.problem})` : ''}`;
 }
 
 /** `Plan: 2 to add, 1 to change, 1 to delete.`, or the no-changes sentence. */
@@ -79,6 +79,7 @@ export interface ChangeJson {
   realserver?: string;
   target?: string;
   fields: Record<string, FieldChange>;
+  note?: string;
   problem?: string;
 }
 
@@ -116,6 +117,7 @@ export function planToJson(plan: Plan): PlanJson {
         ...(c.realserver !== undefined ? { realserver: c.realserver } : {}),
         ...(c.target !== undefined ? { target: c.target } : {}),
         fields,
+        ...(c.note !== undefined ? { note: c.note } : {}),
         ...(c.problem !== undefined ? { problem: c.problem } : {}),
       };
     }),

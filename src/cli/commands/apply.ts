@@ -2,7 +2,7 @@
 import { applyPlan, type ApplyResult } from '../../apply/apply.js';
 import { readLive, UNMANAGED_CLIENT } from '../../apply/live.js';
 import { formatChange, planToJson } from '../../plan/format.js';
-import { planAll } from '../../plan/plan.js';
+import { planFor } from '../../plan/plan.js';
 import { type Command, CONFIG_OPTION, loadOrReport, withKernel } from '../command.js';
 
 export const applyCommand: Command = {
@@ -12,7 +12,8 @@ export const applyCommand: Command = {
     if (!loaded) return 1;
     const result = await withKernel(loaded.state, async (kernel) => {
       const live = await readLive(kernel, loaded.state);
-      return applyPlan(planAll(loaded.state, live.ipvs, live.host), kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
+      const { plan } = planFor({ desired: loaded.state, live: live.ipvs, ...(live.host ? { host: live.host } : {}), now: Date.now() });
+      return applyPlan(plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
     });
     if (values['json']) process.stdout.write(JSON.stringify(applyJson(result), null, 2) + '\n');
     else printText(result);

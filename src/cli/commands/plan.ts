@@ -1,7 +1,7 @@
 /** `lvsd plan`: what apply would change, terraform-style exit codes. */
 import { readLive } from '../../apply/live.js';
 import { formatPlan, planToJson } from '../../plan/format.js';
-import { planAll } from '../../plan/plan.js';
+import { planFor } from '../../plan/plan.js';
 import { type Command, CONFIG_OPTION, loadOrReport, withKernel } from '../command.js';
 
 /** Exit codes of `lvsd plan` (terraform plan -detailed-exitcode). */
@@ -15,7 +15,7 @@ export const planCommand: Command = {
     if (!loaded) return 1;
     const plan = await withKernel(loaded.state, async (kernel) => {
       const live = await readLive(kernel, loaded.state);
-      return planAll(loaded.state, live.ipvs, live.host);
+      return planFor({ desired: loaded.state, live: live.ipvs, ...(live.host ? { host: live.host } : {}), now: Date.now() }).plan;
     });
     if (values['json']) process.stdout.write(JSON.stringify(planToJson(plan), null, 2) + '\n');
     else process.stdout.write(formatPlan(plan).join('\n') + '\n');
