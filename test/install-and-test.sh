@@ -10,7 +10,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(user-mode-linux ipvsadm kmod iproute2 ansible-core systemd)
+packages=(user-mode-linux ipvsadm kmod iproute2 ansible-core systemd python3)
 # a command each package provides, to tell whether it is installed
 declare -A provides=(
   [user-mode-linux]=linux.uml
@@ -19,6 +19,7 @@ declare -A provides=(
   [iproute2]=ip
   [ansible-core]=ansible-playbook
   [systemd]=systemd-analyze
+  [python3]=python3
 )
 
 missing=()
