@@ -3,7 +3,7 @@
  * Keys are built here and nowhere else.
  */
 import { hostPort, inPrefix } from './address.js';
-import type { Family, IgnoreRule, RealServerId, SchedFlag, ServiceId } from './types.js';
+import type { Family, IgnoreRule, RealServer, RealServerId, SchedFlag, Service, ServiceId } from './types.js';
 
 /** `tcp/192.0.2.1:80`, `udp/[2001:db8::1]:53`, `fwmark/7/ipv6`. */
 export function serviceKey(s: ServiceId): string {
@@ -56,4 +56,37 @@ export function schedFlagNames(bits: number, scheduler: string): SchedFlag[] {
 /** The bits (1 fallback, 2 port) behind a list of flag names. */
 export function schedFlagBits(flags: readonly SchedFlag[]): number {
   return flags.reduce((acc, f) => acc | SCHED_FLAG_BITS[f], 0);
+}
+
+/** The identity part of a service. */
+export function serviceIdOf(s: ServiceId): ServiceId {
+  return s.fwmark !== undefined
+    ? { family: s.family, fwmark: s.fwmark }
+    : { family: s.family, protocol: s.protocol, address: s.address, port: s.port };
+}
+
+/** A copy with only what the kernel takes: no real servers, name, health, drain or counters. */
+export function bareService(s: Service): Service {
+  return {
+    ...serviceIdOf(s),
+    scheduler: s.scheduler,
+    flags: [...s.flags],
+    onePacket: s.onePacket,
+    ...(s.persistence ? { persistence: { ...s.persistence } } : {}),
+    ...(s.pe !== undefined ? { pe: s.pe } : {}),
+  };
+}
+
+/** A copy with only what the kernel takes: no check, connection counts or counters. */
+export function bareRealServer(r: RealServer): RealServer {
+  return {
+    family: r.family,
+    address: r.address,
+    port: r.port,
+    forward: r.forward,
+    weight: r.weight,
+    upperThreshold: r.upperThreshold,
+    lowerThreshold: r.lowerThreshold,
+    ...(r.tunnel ? { tunnel: { ...r.tunnel } } : {}),
+  };
 }

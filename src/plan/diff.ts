@@ -4,7 +4,7 @@
  */
 import type { HostOp } from '../host/client.js';
 import type { IpvsOp } from '../ipvs/client.js';
-import { isIgnored, realServerKey, serviceKey } from '../model/keys.js';
+import { bareRealServer, bareService, isIgnored, realServerKey, serviceIdOf, serviceKey } from '../model/keys.js';
 import type {
   DesiredState,
   LiveState,
@@ -118,38 +118,6 @@ function onlyNew(f: Flat): Record<string, FieldChange> {
 
 function onlyOld(f: Flat): Record<string, FieldChange> {
   return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { old: v }]));
-}
-
-/** A bare Service: drops realservers, name, stats so the op carries only what the kernel takes. */
-function bareService(s: Service): Service {
-  const attrs = {
-    scheduler: s.scheduler,
-    flags: [...s.flags],
-    onePacket: s.onePacket,
-    ...(s.persistence ? { persistence: { ...s.persistence } } : {}),
-    ...(s.pe !== undefined ? { pe: s.pe } : {}),
-  };
-  return { ...serviceIdOf(s), ...attrs };
-}
-
-function serviceIdOf(s: Service): ServiceId {
-  return s.fwmark !== undefined
-    ? { family: s.family, fwmark: s.fwmark }
-    : { family: s.family, protocol: s.protocol, address: s.address, port: s.port };
-}
-
-/** A bare RealServer: drops connection counts and stats. */
-function bareRealServer(r: RealServer): RealServer {
-  return {
-    family: r.family,
-    address: r.address,
-    port: r.port,
-    forward: r.forward,
-    weight: r.weight,
-    upperThreshold: r.upperThreshold,
-    lowerThreshold: r.lowerThreshold,
-    ...(r.tunnel ? { tunnel: { ...r.tunnel } } : {}),
-  };
 }
 
 function timeoutsChange(desired: DesiredState, live: LiveState): Change | undefined {

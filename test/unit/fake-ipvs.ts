@@ -7,7 +7,7 @@
  */
 import { LvsdError } from '../../src/errors.js';
 import type { IpvsClient, IpvsInfo, IpvsOp, OpResult } from '../../src/ipvs/client.js';
-import { realServerKey, serviceKey } from '../../src/model/keys.js';
+import { bareRealServer, bareService, realServerKey, serviceKey } from '../../src/model/keys.js';
 import type {
   LiveRealServer,
   LiveService,
@@ -36,34 +36,8 @@ interface Entry {
   realservers: Map<string, RealServer>;
 }
 
-function bare(s: Service): Service {
-  const attrs = {
-    scheduler: s.scheduler,
-    flags: [...s.flags],
-    onePacket: s.onePacket,
-    ...(s.persistence ? { persistence: { ...s.persistence } } : {}),
-    ...(s.pe !== undefined ? { pe: s.pe } : {}),
-  };
-  return s.fwmark !== undefined
-    ? { family: s.family, fwmark: s.fwmark, ...attrs }
-    : { family: s.family, protocol: s.protocol, address: s.address, port: s.port, ...attrs };
-}
-
-function bareRs(r: RealServer): RealServer {
-  return {
-    family: r.family,
-    address: r.address,
-    port: r.port,
-    forward: r.forward,
-    weight: r.weight,
-    upperThreshold: r.upperThreshold,
-    lowerThreshold: r.lowerThreshold,
-    ...(r.tunnel ? { tunnel: { ...r.tunnel } } : {}),
-  };
-}
-
 function live(r: RealServer): LiveRealServer {
-  return { ...bareRs(r), activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 };
+  return { ...bareRealServer(r), activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 };
 }
 
 /** In-memory IpvsClient with kernel semantics. */
@@ -83,8 +57,8 @@ export class FakeIpvs implements IpvsClient {
     this.tmo = { ...(options.table?.timeouts ?? KERNEL_TIMEOUTS) };
     for (const s of options.table?.services ?? []) {
       this.table.set(serviceKey(s), {
-        service: bare(s),
-        realservers: new Map(s.realservers.map((r) => [realServerKey(r), bareRs(r)])),
+        service: bareService(s),
+        realservers: new Map(s.realservers.map((r) => [realServerKey(r), bareRealServer(r)])),
       });
     }
   }
@@ -103,7 +77,7 @@ export class FakeIpvs implements IpvsClient {
   }
 
   async services(): Promise<LiveService[]> {
-    return [...this.table.values()].map((e) => ({ ...bare(e.service), realservers: [] }));
+    return [...this.table.values()].map((e) => ({ ...bareService(e.service), realservers: [] }));
   }
 
   async realServers(service: ServiceId): Promise<LiveRealServer[]> {
@@ -118,7 +92,7 @@ export class FakeIpvs implements IpvsClient {
 
   /** The table as read, synchronously (for assertions). */
   snapshot(): LiveService[] {
-    return [...this.table.values()].map((e) => ({ ...bare(e.service), realservers: [...e.realservers.values()].map(live) }));
+    return [...this.table.values()].map((e) => ({ ...bareService(e.service), realservers: [...e.realservers.values()].map(live) }));
   }
 
   async execute(ops: readonly IpvsOp[]): Promise<OpResult[]> {
@@ -159,7 +133,7 @@ export class FakeIpvs implements IpvsClient {
           return this.err('IPVS_INVALID', `unknown scheduler ${op.service.scheduler}`, { service: key });
         }
         const realservers = this.table.get(key)?.realservers ?? new Map<string, RealServer>();
-        this.table.set(key, { service: bare(op.service), realservers });
+        this.table.set(key, { service: bareService(op.service), realservers });
         return undefined;
       }
       case 'delete-service': {
@@ -187,7 +161,7 @@ export class FakeIpvs implements IpvsClient {
         if (r.upperThreshold !== 0 && r.lowerThreshold > r.upperThreshold) {
           return this.err('IPVS_INVALID', `lower threshold ${r.lowerThreshold} above upper ${r.upperThreshold}`, where);
         }
-        e.realservers.set(rk, bareRs(r));
+        e.realservers.set(rk, bareRealServer(r));
         return undefined;
       }
     }
