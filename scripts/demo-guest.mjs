@@ -16,8 +16,10 @@ import {
 
 const DEMO = join(REPO_ROOT, 'config', 'demo');
 const t0 = Date.now();
-const bold = (s) => (process.env.NO_COLOR ? s : `\x1b[1m${s}\x1b[0m`);
-const dim = (s) => (process.env.NO_COLOR ? s : `\x1b[2m${s}\x1b[0m`);
+// the guest writes to a file the host streams: demo.mjs says whether its terminal takes colours
+const color = process.env.LVSD_DEMO_COLOR === '1';
+const bold = (s) => (color ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s) => (color ? `\x1b[2m${s}\x1b[0m` : s);
 const say = (s = '') => process.stdout.write(`${s}\n`);
 const step = (s) => say(`\n${bold(`== ${s}`)} ${dim(`(${((Date.now() - t0) / 1000).toFixed(1)} s)`)}`);
 const indent = (text, prefix = '   ') => text.trimEnd().split('\n').map((l) => prefix + l).join('\n');

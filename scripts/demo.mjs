@@ -61,7 +61,7 @@ try {
   const r = await runInUml({
     command: [process.execPath, path.join('scripts', 'demo-guest.mjs')],
     cwd: REPO_ROOT,
-    env: process.env.NO_COLOR ? { NO_COLOR: process.env.NO_COLOR } : {},
+    env: { LVSD_DEMO_COLOR: process.stdout.isTTY && !process.env.NO_COLOR ? '1' : '0' },
     timeoutMs: 5 * 60_000,
     stream: true,
   });
