@@ -61,6 +61,12 @@ if (build.code !== 0) {
   process.stderr.write(`build failed (${how(build)}): fix the type errors above first\n`);
   process.exit(1);
 }
+// The tests are type-checked too: vitest only strips types.
+const typecheck = runNode([path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.test.json']);
+if (typecheck.code !== 0) {
+  process.stderr.write(`type check of the tests failed (${how(typecheck)})\n`);
+  process.exit(1);
+}
 
 // 1) unit suite, on the host (vitest.config.ts: test/unit/**/*.test.ts)
 heading('unit suite (host)');

@@ -150,3 +150,30 @@ export function tmpDir(prefix = 'lvsd-ktest-'): string {
 }
 
 const tmpDirs = new Set<string>();
+
+/** The compiled lvsd CLI (`npm test` builds it before the kernel suite). */
+export const CLI = path.join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+
+/** Runs `lvsd ...args` (optionally with stdin); never rejects for the exit status. */
+export function lvsd(args: string[], input?: string): Promise<ShResult> {
+  return sh(process.execPath, [CLI, ...args], { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+}
+
+/** Text split into its non-empty lines, sorted: `ipvsadm -Sn` output compares as a set. */
+export function sortedLines(text: string): string[] {
+  return text.split('\n').filter(Boolean).sort();
+}
+
+/**
+ * `ipvsadm -Ln <flag>` (--thresholds, --tun-info...) as sorted rows
+ * "PROTO SERVICE | real server columns", whitespace collapsed.
+ */
+export function ipvsListing(text: string): string[] {
+  const out: string[] = [];
+  let svc = '';
+  for (const line of text.split('\n')) {
+    if (/^(TCP|UDP|SCTP|FWM) /.test(line)) svc = line.trim().split(/\s+/).slice(0, 2).join(' ');
+    else if (line.startsWith('  -> ') && !line.includes('RemoteAddress')) out.push(`${svc} | ${line.slice(5).trim().split(/\s+/).join(' ')}`);
+  }
+  return out.sort();
+}

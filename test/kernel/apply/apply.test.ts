@@ -3,23 +3,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { flushIpvs, ipvsadm, requireKernel, sh, tmpDir } from '../helpers.js';
+import { CLI, flushIpvs, ipvsadm, ipvsListing, lvsd, requireKernel, sh, sortedLines, tmpDir } from '../helpers.js';
 
-const CLI = join(import.meta.dirname, '../../../dist/cli/main.js');
-const lvsd = (...args: string[]) => sh(process.execPath, [CLI, ...args], { timeoutMs: 60_000 });
-const sortedLines = (text: string): string[] => text.split('\n').filter(Boolean).sort();
+const lvsdCli = (...args: string[]) => lvsd(args);
 const save = async () => sortedLines(await ipvsadm('-Sn'));
-
-/** `ipvsadm -Ln <flag>` rows as "service | real server columns...", whitespace collapsed. */
-async function listing(flag: string): Promise<string[]> {
-  const out: string[] = [];
-  let svc = '';
-  for (const line of (await ipvsadm('-Ln', flag)).split('\n')) {
-    if (/^(TCP|UDP|SCTP|FWM) /.test(line)) svc = line.trim().split(/\s+/).slice(0, 2).join(' ');
-    else if (line.startsWith('  -> ') && !line.includes('RemoteAddress')) out.push(`${svc} | ${line.slice(5).trim().split(/\s+/).join(' ')}`);
-  }
-  return out.sort();
-}
+const listing = async (flag: string) => ipvsListing(await ipvsadm('-Ln', flag));
 
 let dir: string;
 function config(text: string): string {
@@ -29,7 +17,7 @@ function config(text: string): string {
 }
 
 async function applyJson(file: string) {
-  const r = await lvsd('apply', '-c', file, '--json');
+  const r = await lvsdCli('apply', '-c', file, '--json');
   return { ...r, json: JSON.parse(r.stdout) as { ok: boolean; applied: number; changes: { action: string; kind: string; service?: string; realserver?: string; status: string; error?: { code: string } }[] } };
 }
 
@@ -110,7 +98,7 @@ beforeEach(async () => {
 describe('from an empty table', () => {
   test('apply builds exactly the table, one operation per object, and a second plan is empty', async () => {
     const file = config(CONFIG);
-    const plan = await lvsd('plan', '-c', file);
+    const plan = await lvsdCli('plan', '-c', file);
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain('+ service tcp/192.0.2.200:80 scheduler=rr');
     expect(plan.stdout).toContain('Plan: 13 to add, 0 to change, 0 to delete.');
@@ -124,7 +112,7 @@ describe('from an empty table', () => {
     expect(await listing('--thresholds')).toContain('TCP 192.0.2.200:80 | 192.0.2.195:80 100 50 0 0');
     expect((await ipvsadm('-Ln', '--timeout')).trim()).toBe('Timeout (tcp tcpfin udp): 900 120 300');
 
-    const again = await lvsd('plan', '-c', file);
+    const again = await lvsdCli('plan', '-c', file);
     expect(again.stdout).toContain('No changes.');
     expect(again.code).toBe(0);
   });
@@ -133,7 +121,7 @@ describe('from an empty table', () => {
 describe('from drift made by hand', () => {
   test('corrects exactly what differs, in place where the kernel allows, and leaves ignored services alone', async () => {
     const file = config(CONFIG);
-    expect((await lvsd('apply', '-c', file)).code).toBe(0);
+    expect((await lvsdCli('apply', '-c', file)).code).toBe(0);
     // Someone edits the table by hand.
     await ipvsadm('-E', '-t', '192.0.2.200:80', '-s', 'wlc'); // wrong scheduler
     await ipvsadm('-e', '-t', '192.0.2.200:80', '-r', '192.0.2.193:80', '-g', '-w', '5'); // wrong weight
@@ -149,7 +137,7 @@ describe('from drift made by hand', () => {
     await ipvsadm('-A', '-f', '100', '-s', 'rr');
     await ipvsadm('--set', '600', '120', '300');
 
-    const plan = await lvsd('plan', '-c', file, '--json');
+    const plan = await lvsdCli('plan', '-c', file, '--json');
     expect(plan.code).toBe(2);
     const changes = (JSON.parse(plan.stdout) as { changes: { action: string; kind: string; service?: string; realserver?: string; fields: Record<string, { old?: unknown; new?: unknown }> }[] }).changes;
     const summary = changes.map((c) => `${c.action} ${c.kind} ${c.service ?? ''} ${c.realserver ?? ''}`.trim());
@@ -180,14 +168,14 @@ describe('from drift made by hand', () => {
     expect(await listing('--thresholds')).toContain('TCP 192.0.2.200:80 | 192.0.2.195:80 100 50 0 0');
     expect((await ipvsadm('-Ln', '--timeout')).trim()).toBe('Timeout (tcp tcpfin udp): 900 120 300');
 
-    expect((await lvsd('plan', '-c', file)).code).toBe(0);
+    expect((await lvsdCli('plan', '-c', file)).code).toBe(0);
   });
 
   test('services: [] removes every service lvsd owns, never an ignored one; no services section touches nothing', async () => {
     await ipvsadm('-A', '-t', '192.0.2.1:80', '-s', 'rr');
     await ipvsadm('-A', '-t', '10.96.0.1:443', '-s', 'rr');
     const none = config('version: 1\ntimeouts: { tcp: 900 }\n');
-    const untouched = await lvsd('plan', '-c', none);
+    const untouched = await lvsdCli('plan', '-c', none);
     expect(untouched.code).toBe(0);
     const empty = config('version: 1\nignore: [{ vip: 10.96.0.0/12 }]\nservices: []\n');
     const { code, json } = await applyJson(empty);
@@ -204,7 +192,7 @@ services:
   - { vip: 192.0.2.10, port: 80, scheduler: twos, realservers: [192.0.2.20] }
   - { vip: 192.0.2.11, port: 80, scheduler: rr, realservers: [192.0.2.21] }
 `);
-    const r = await lvsd('apply', '-c', file);
+    const r = await lvsdCli('apply', '-c', file);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FAILED: \+ service tcp\/192\.0\.2\.10:80.*\n.*IPVS_INVALID: .*scheduler 'twos' is not available/);
     expect(r.stderr).toMatch(/SKIPPED: \+ realserver tcp\/192\.0\.2\.10:80 -> 192\.0\.2\.20:80/);
@@ -213,7 +201,7 @@ services:
 
   test('an invalid config changes nothing', async () => {
     await ipvsadm('-A', '-t', '192.0.2.1:80', '-s', 'rr');
-    const r = await lvsd('apply', '-c', config('version: 1\nservices:\n  - vip: 192.0.2.1\n    port: 80\n    schedular: rr\n'));
+    const r = await lvsdCli('apply', '-c', config('version: 1\nservices:\n  - vip: 192.0.2.1\n    port: 80\n    schedular: rr\n'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/source:5:5: unknown key 'schedular' \(did you mean 'scheduler'\?\)/);
     expect(await save()).toEqual(['-A -t 192.0.2.1:80 -s rr']);

@@ -4,10 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { flushIpvs, ipvsadm, requireKernel, sh, tmpDir } from '../helpers.js';
+import { flushIpvs, ipvsadm, lvsd, requireKernel, sh, tmpDir } from '../helpers.js';
 
-const CLI = join(import.meta.dirname, '../../../dist/cli/main.js');
-const lvsd = (args: string[], input?: string) => sh(process.execPath, [CLI, ...args], { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
 
 // A script-built director: every kind of attribute.
 const SCRIPT = `

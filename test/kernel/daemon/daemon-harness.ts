@@ -1,10 +1,9 @@
 // Drives a real `lvsd run` process in the test kernel: start, read its JSON
 // logs, poll the IPVS table, stop.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ipvsadm } from '../helpers.js';
+import { CLI, ipvsadm } from '../helpers.js';
 
-export const CLI = join(import.meta.dirname, '../../../dist/cli/main.js');
+export { CLI };
 
 export interface LogRecord {
   level: string;

@@ -5,9 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { requireKernel, sh, tmpDir } from '../helpers.js';
+import { CLI, requireKernel, sh, tmpDir } from '../helpers.js';
 
-const CLI = join(import.meta.dirname, '../../../dist/cli/main.js');
 const NS = 'lvsd-host-test';
 const inNs = (cmd: string, ...args: string[]) => sh('ip', ['netns', 'exec', NS, cmd, ...args], { timeoutMs: 60_000 });
 const lvsd = (...args: string[]) => inNs(process.execPath, CLI, ...args);

@@ -7,22 +7,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { IpvsClient, IpvsOp } from '../../../src/ipvs/client.js';
 import { openIpvs } from '../../../src/ipvs/netlink-client.js';
 import type { RealServer, Service, ServiceEntry } from '../../../src/model/types.js';
-import { flushIpvs, requireKernel } from '../helpers.js';
+import { flushIpvs, ipvsListing, requireKernel, sortedLines } from '../helpers.js';
 
 const ipvsadm = (...args: string[]): string => execFileSync('ipvsadm', args, { encoding: 'utf8' });
 const restore = (text: string): void => { execFileSync('ipvsadm', ['-R'], { input: text }); };
-const sortedLines = (text: string): string[] => text.split('\n').filter(Boolean).sort();
-
-/** `ipvsadm -Ln --thresholds` / `--tun-info` as "service header | real server line" pairs, columns collapsed. */
-function listing(flag: string): string[] {
-  const out: string[] = [];
-  let svc = '';
-  for (const line of ipvsadm('-Ln', flag).split('\n')) {
-    if (/^(TCP|UDP|SCTP|FWM) /.test(line)) svc = line.trim().split(/\s+/).slice(0, 2).join(' ');
-    else if (line.startsWith('  -> ') && !line.includes('RemoteAddress')) out.push(`${svc} | ${line.slice(5).trim().split(/\s+/).join(' ')}`);
-  }
-  return out.sort();
-}
+const listing = (flag: string): string[] => ipvsListing(ipvsadm('-Ln', flag));
 
 const rs = (address: string, port: number, extra: Partial<RealServer> = {}): RealServer => ({
   family: address.includes(':') ? 'ipv6' : 'ipv4', address, port, forward: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0, ...extra,

@@ -65,7 +65,7 @@ describe('applyPlan', () => {
 
     expect(result).toMatchObject({ ok: false, failed: 1, skipped: 2, applied: plan.length - 3 });
     expect(result.results.map((r) => r.change)).toEqual(plan);
-    const byOp = result.results.map((r) => `${describeOp(r.change.op)}: ${r.status}${'error' in r ? ' ' + r.error.code : ''}`);
+    const byOp = result.results.map((r) => `${describeOp(r.change.op as IpvsOp)}: ${r.status}${'error' in r ? ' ' + r.error.code : ''}`);
     expect(byOp).toEqual([
       'set-timeouts: ok',
       'edit-service 80: ok',
