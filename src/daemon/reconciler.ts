@@ -3,16 +3,30 @@
  * Never two at once; a trigger during a reconcile queues exactly one more.
  * An invalid config keeps the table as it is. Everything it talks to is
  * injected, so it runs against the fake IPVS in unit tests.
+ *
+ * Where the live table comes from: start, SIGHUP (`signal`) and every
+ * resync read the whole table from the kernel and make it the picture
+ * (picture.ts); a file change diffs against the picture, kept up to date
+ * with what the kernel confirmed, so one changed line costs one kernel
+ * operation and no read, however big the table. When the kernel contradicts
+ * the picture (IPVS_EXISTS, IPVS_NOT_FOUND) or an outcome is unknown, the
+ * picture goes stale, a resync is queued at once, and whatever reconcile
+ * comes next reads the table.
  */
 import { applyPlan, type ApplyResult } from '../apply/apply.js';
-import { kernelFor, type KernelSource, readLive, UNMANAGED_CLIENT } from '../apply/live.js';
+import { kernelFor, type KernelSource, readLive, readLiveHost, UNMANAGED_CLIENT } from '../apply/live.js';
 import type { LoadResult } from '../config/load.js';
 import { isLvsdError, type LvsdError } from '../errors.js';
 import type { DesiredState } from '../model/types.js';
 import type { Logger } from '../log.js';
 import { planToJson } from '../plan/format.js';
 import { planFor } from '../plan/plan.js';
+import type { IpvsOp } from '../ipvs/client.js';
 import type { Metrics } from './metrics.js';
+import { Picture } from './picture.js';
+
+/** The changes that are IPVS operations (the others change the host). */
+const IPVS_KINDS: ReadonlySet<string> = new Set(['service', 'realserver', 'timeouts']);
 
 export type Trigger = 'start' | 'file' | 'signal' | 'resync' | 'health' | 'drain';
 
@@ -51,6 +65,7 @@ export class Reconciler {
   private queued: { trigger: Trigger; resolve: (s: ReconcileSummary) => void; reject: (e: unknown) => void; done: Promise<ReconcileSummary> } | undefined;
   private appliedHash: string | undefined;
   private lastResult: ReconcileSummary | undefined;
+  private readonly picture = new Picture();
   /** When each draining real server or service started draining. */
   private drains = new Map<string, number>();
   private drainTimer: NodeJS.Timeout | undefined;
@@ -130,9 +145,20 @@ export class Reconciler {
     }
 
     let result: ApplyResult;
+    let fromPicture = false;
     try {
       const kernel = await kernelFor(this.deps.kernel, loaded.state);
-      const live = await readLive(kernel, loaded.state);
+      let live: Awaited<ReturnType<typeof readLive>>;
+      const pictured = kernel.ipvs && this.mayUsePicture(trigger, loaded.state) ? this.picture.state() : undefined;
+      if (pictured) {
+        fromPicture = true;
+        const host = kernel.host ? await readLiveHost(kernel.host, loaded.state) : undefined;
+        live = host ? { ipvs: pictured, host } : { ipvs: pictured };
+      } else {
+        live = await readLive(kernel, loaded.state);
+        if (kernel.ipvs) this.picture.replace(live.ipvs);
+        else this.picture.invalidate('IPVS not managed by the last config');
+      }
       const planned = planFor({
         desired: loaded.state, live: live.ipvs, ...(live.host ? { host: live.host } : {}),
         ...(this.deps.health ? { health: this.deps.health() } : {}), drains: this.drains, now: now(),
@@ -147,6 +173,13 @@ export class Reconciler {
     }
 
     this.logChanges(trigger, result);
+    const stale = this.picture.record(result.results.filter((r) => IPVS_KINDS.has(r.change.kind)).map((r) => ({ op: r.change.op as IpvsOp, status: r.status, ...(r.status === 'ok' ? {} : { error: r.error }) })));
+    if (stale) {
+      log.warn({ event: 'picture_stale', trigger, reason: stale }, 'the live table is not what lvsd thought: reading it again');
+      // After a diff against the picture, read at once; after a full read (someone changing the
+      // table meanwhile), leave it to the next trigger rather than risk a loop.
+      if (fromPicture) this.trigger('resync').catch(() => undefined);
+    }
     if (result.ok) {
       this.appliedHash = loaded.hash;
       metrics.lastSuccess.set(now() / 1000);
@@ -154,6 +187,19 @@ export class Reconciler {
     }
     const first = result.results.find((r) => r.status !== 'ok') as { error: LvsdError } | undefined;
     return finish({ result: 'failed', changes: result.applied, failures: result.failed + result.skipped, reason: `${result.failed + result.skipped} operation(s) failed: ${first?.error.message ?? ''}` });
+  }
+
+  /**
+   * A file change or a health check's verdict may be planned against the
+   * picture. Start, SIGHUP, resync and drain polls read the table: they
+   * promise the truth, and a drain needs the live connection counts, which
+   * the picture does not follow (so while a drain may happen, every
+   * reconcile reads).
+   */
+  private mayUsePicture(trigger: Trigger, desired: DesiredState): boolean {
+    if (trigger !== 'file' && trigger !== 'health') return false;
+    if (this.drains.size > 0 || (desired.defaultDrain ?? 0) > 0) return false;
+    return !desired.services?.some((s) => (s.drain ?? 0) > 0);
   }
 
   /** While anything drains, look again soon: its connections may have ended, or its time run out. */
