@@ -16,9 +16,13 @@ import {
   REPO_ROOT, UML_FAILURE_EXIT_CODE, UML_MISSING_EXIT_CODE, UmlError, findUml, runInUml, umlMissingBanner,
 } from '../test/kernel/uml.mjs';
 
-const say = (s) => process.stderr.write(`[demo] ${s}\n`);
+const say = (/** @type {string} */ s) => process.stderr.write(`[demo] ${s}\n`);
 
-/** Newest modification time of the files under `dir` (0 when it does not exist). */
+/**
+ * Newest modification time of the files under `dir` (0 when it does not exist).
+ * @param {string} dir
+ * @returns {number}
+ */
 function newest(dir) {
   let t = 0;
   let entries;

@@ -564,7 +564,7 @@ export async function createLan(options = {}) {
     lines.push('ip link add lvbr1 type bridge', 'ip link set lvbr1 up');
     lines.push(...veth('director', 'eth1', 'lvbr1', 'lvb-director', `02:00:00:01:${macTail(BACK.director)}`));
     lines.push(`ip -n director addr add 203.0.113.${BACK.director}/24 dev eth1`);
-    hosts.get('director').backIpv4 = `203.0.113.${BACK.director}`;
+    /** @type {Host} */ (hosts.get('director')).backIpv4 = `203.0.113.${BACK.director}`;
     for (const name of nat) {
       const n = BACK[/** @type {keyof typeof BACK} */ (name)];
       const mac = `02:00:00:01:${macTail(n)}`;
