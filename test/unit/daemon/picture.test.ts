@@ -10,17 +10,17 @@ import { Reconciler } from '../../../src/daemon/reconciler.js';
 import { LvsdError } from '../../../src/errors.js';
 import type { IpvsOp } from '../../../src/ipvs/client.js';
 import { createLogger } from '../../../src/log.js';
-import type { DesiredService, LiveState, RealServer, Service, ServiceEntry } from '../../../src/model/types.js';
+import type { DesiredService, LiveRealServer, LiveService, LiveState, Service } from '../../../src/model/types.js';
 import { diff } from '../../../src/plan/diff.js';
 import { FakeIpvs } from '../fake-ipvs.js';
 
-const rs = (address: string, weight = 1, extra: Partial<RealServer> = {}): RealServer => ({
-  family: 'ipv4', address, port: 80, forward: 'dr', weight, upperThreshold: 0, lowerThreshold: 0, ...extra,
+const rs = (address: string, weight = 1): LiveRealServer => ({
+  family: 'ipv4', address, port: 80, forward: 'dr', weight, upperThreshold: 0, lowerThreshold: 0, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0,
 });
-const svc = (port: number, realservers: RealServer[], extra: Partial<Service> = {}): ServiceEntry => ({
+const svc = (port: number, realservers: LiveRealServer[], extra: Partial<Service> = {}): LiveService => ({
   family: 'ipv4', protocol: 'tcp', address: '192.0.2.1', port, scheduler: 'rr', flags: [], onePacket: false, realservers, ...extra,
-} as ServiceEntry);
-const named = (s: ServiceEntry): DesiredService => ({ ...s, name: `s${s.port}` });
+} as LiveService);
+const named = (s: LiveService): DesiredService => ({ ...s, name: `s${s.port}` });
 
 /** A table without counters, sorted, for comparing a picture with a read. */
 function canonical(live: LiveState): unknown {
@@ -70,9 +70,9 @@ describe('Picture', () => {
     expect(canonical(state)).toEqual(canonical({
       timeouts: state.timeouts,
       services: [
-        { ...svc(80, [{ ...rs('192.0.2.10', 7), activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 }]), scheduler: 'wrr', persistence: { timeout: 60, netmask: '255.255.255.255' } },
-        svc(443, [{ ...rs('192.0.2.20'), activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 }]),
-      ] as LiveState['services'],
+        svc(80, [rs('192.0.2.10', 7)], { scheduler: 'wrr', persistence: { timeout: 60, netmask: '255.255.255.255' } }),
+        svc(443, [rs('192.0.2.20')]),
+      ],
     }));
     p.record([ok({ op: 'delete-service', service: s80 })]);
     expect(p.state()!.services.map((s) => s.port)).toEqual([443]);
