@@ -1,9 +1,12 @@
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, test, vi } from 'vitest';
 import { applyPlan } from '../../../src/apply/apply.js';
 import { lazyKernel } from '../../../src/apply/live.js';
-import { loadConfigTexts, type LoadResult } from '../../../src/config/load.js';
+import { loadConfig, loadConfigTexts, type LoadResult } from '../../../src/config/load.js';
 import { Metrics } from '../../../src/daemon/metrics.js';
 import { Picture, type OpOutcome } from '../../../src/daemon/picture.js';
 import { Reconciler } from '../../../src/daemon/reconciler.js';
@@ -200,5 +203,29 @@ describe('the reconciler with its picture', () => {
     text = text.replace('192.0.2.10]', '192.0.2.10, 192.0.2.11]');
     expect(await r.trigger('file')).toMatchObject({ result: 'ok', changes: 1 });
     expect(reads).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('the reconciler at rest', () => {
+  test('a resync parses the config again only when its files changed on disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsd-picture-'));
+    const file = join(dir, 'lvsd.yaml');
+    const text = (w: number) => `version: 1\nservices:\n  - { vip: 192.0.2.1, port: 80, scheduler: rr, realservers: [{ address: 192.0.2.10, weight: ${w} }] }\n`;
+    writeFileSync(file, text(1));
+    let loads = 0;
+    const { r, client } = setup(async () => { loads++; return loadConfig(file); });
+    await r.trigger('start');
+    await r.trigger('resync');
+    await r.trigger('resync');
+    expect(loads).toBe(1);
+    // Replaced the way editors do (a new inode), with no file event: the next resync sees it.
+    writeFileSync(join(dir, 'tmp'), text(2));
+    renameSync(join(dir, 'tmp'), file);
+    expect(await r.trigger('resync')).toMatchObject({ result: 'ok', changes: 1 });
+    expect(loads).toBe(2);
+    expect(client.snapshot()[0]!.realservers[0]!.weight).toBe(2);
+    // SIGHUP always parses again.
+    await r.trigger('signal');
+    expect(loads).toBe(3);
   });
 });
