@@ -2,6 +2,7 @@
  * The live table as `lvsd show` prints it: like `ipvsadm -Ln`, or as JSON
  * with statistics. Pure.
  */
+import type { DaemonStatus } from '../daemon/status-file.js';
 import { hostPort } from '../model/address.js';
 import { realServerKey, serviceKey } from '../model/keys.js';
 import type { LiveService, LiveState, Stats } from '../model/types.js';
@@ -60,4 +61,15 @@ export function liveToJson(live: LiveState): unknown {
 function statsJson(s: Stats | undefined): Record<string, number> | undefined {
   if (!s) return undefined;
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v)]));
+}
+
+/** The daemon's health and drains as comment lines under a table (yaml and ipvsadm formats). */
+export function formatDaemonStatus(s: DaemonStatus): string {
+  const lines = [`# lvsd run (pid ${s.pid}), as of ${s.updated}:`];
+  for (const h of [...s.health].sort((a, b) => `${a.service} ${a.realserver}`.localeCompare(`${b.service} ${b.realserver}`))) {
+    lines.push(`#   ${h.service} -> ${h.realserver}: ${h.up ? 'up' : 'DOWN'} since ${h.since}${!h.up && h.lastError ? ` (${h.lastError})` : ''}`);
+  }
+  for (const [key, until] of Object.entries(s.draining)) lines.push(`#   draining: ${key.replace(' ', ' -> ')} (deleted by ${until} at the latest)`);
+  if (lines.length === 1) lines.push('#   no health checks, nothing draining');
+  return lines.join('\n') + '\n';
 }

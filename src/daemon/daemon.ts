@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { Metrics } from './metrics.js';
 import { notifierFromEnv, watchdogIntervalMs, type Notifier } from './notify.js';
 import { Reconciler, type ReconcileSummary, type Trigger } from './reconciler.js';
+import { DEFAULT_STATUS_FILE, writeStatus } from './status-file.js';
 import { startStatusServer } from './status-server.js';
 import { ConfigWatcher } from './watch.js';
 
@@ -28,6 +29,8 @@ export interface DaemonOptions {
   /** Open the kernel's IPVS and the host; tests may pass others. */
   openClient?: () => Promise<IpvsClient>;
   openHostClient?: () => Promise<HostClient>;
+  /** Where to write health and drains for `lvsd show`; '' disables. */
+  statusFile?: string;
   debounceMs?: number;
 }
 
@@ -42,6 +45,24 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // Opened when the config first needs them: a real server's file needs no IPVS.
   const kernel = lazyKernel({ ipvs: open, host: opts.openHostClient ?? (async () => openHost()) });
 
+  // Health and drains for `lvsd show`: written after each change of either, never on the hot path.
+  const statusFile = opts.statusFile ?? DEFAULT_STATUS_FILE;
+  let draining: ReadonlyMap<string, number> = new Map();
+  let statusWarned = false;
+  const publish = (): void => {
+    if (!statusFile) return;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    writeStatus(statusFile, {
+      pid: process.pid,
+      updated: iso(Date.now()),
+      health: health.states().map((h) => ({ service: h.service, realserver: h.realserver, up: h.up, since: iso(h.since), ...(h.lastError ? { lastError: h.lastError } : {}) })),
+      draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
+    }).catch((e: Error) => {
+      if (!statusWarned) log.warn({ event: 'status_file_error', path: statusFile }, `cannot write ${statusFile} (lvsd show will not see health): ${e.message}`);
+      statusWarned = true;
+    });
+  };
+
   // Checks run beside the loop; a change of health is a reason to reconcile, like a file change.
   let reconciler: Reconciler | undefined;
   const health = new HealthMonitor({
@@ -49,6 +70,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       metrics.backendUp.set({ service: c.service, realserver: c.realserver }, c.up ? 1 : 0);
       metrics.healthChanges.inc({ service: c.service, realserver: c.realserver, state: c.up ? 'up' : 'down' });
       log.warn({ event: 'health', service: c.service, realserver: c.realserver, up: c.up, ...(c.error ? { error: c.error } : {}) }, `real server ${c.up ? 'up' : 'down'}`);
+      publish();
       void reconciler?.trigger('health');
     },
   });
@@ -61,6 +83,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     onConfig: (desired) => {
       health.update(desired);
       for (const s of health.states()) metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
+    },
+    onDraining: (d) => {
+      if (d.size === 0 && draining.size === 0) return;
+      draining = d;
+      publish();
     },
     onSummary: (s) => void notifier.notify({ STATUS: statusLine(s) }),
   });
@@ -75,6 +102,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   // Ready once the table was applied; operations the kernel refused are reported by
   // STATUS, /healthz and the logs, and retried on every reload and resync.
+  publish();
   await notifier.notify({ READY: '1', STATUS: statusLine(first) });
 
   const reload = async (trigger: Trigger): Promise<void> => {

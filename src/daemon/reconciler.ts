@@ -82,6 +82,8 @@ export interface ReconcilerDeps {
   fingerprint?: (files: readonly string[]) => Promise<string | undefined>;
   /** How often a drain looks at the connections left (ms). */
   drainPollMs?: number;
+  /** What is draining after each reconcile, with its deadline (ms), by healthKey or serviceKey. */
+  onDraining?: (draining: ReadonlyMap<string, number>) => void;
   now?: () => number;
 }
 
@@ -194,6 +196,7 @@ export class Reconciler {
       result = await applyPlan(planned.plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
       this.drains = planned.drains;
       this.scheduleDrainPoll(planned.draining, now());
+      this.deps.onDraining?.(planned.draining);
     } catch (e) {
       const err = e as Error;
       log.error({ event: 'kernel_error', ...(isLvsdError(e) ? { code: e.code } : {}) }, err.message);

@@ -13,6 +13,7 @@ export const runCommand: Command = {
     listen: { type: 'string' },
     'log-level': { type: 'string' },
     'log-format': { type: 'string' },
+    'status-file': { type: 'string' },
   },
   async run(values) {
     const level = stringOpt(values, 'log-level') ?? 'info';
@@ -32,6 +33,7 @@ export const runCommand: Command = {
       configPath: stringOpt(values, 'config') ?? DEFAULT_CONFIG,
       resyncMs: seconds * 1000,
       ...(listenText ? { listen: parseListen(listenText) } : {}),
+      ...(stringOpt(values, 'status-file') !== undefined ? { statusFile: stringOpt(values, 'status-file')! } : {}),
       log,
     });
   },

@@ -3,22 +3,24 @@ import { printConfig } from '../../config/print.js';
 import { LvsdError } from '../../errors.js';
 import { hostAddressKey, type HostAddress } from '../../model/host.js';
 import { type Command, stringOpt, withIpvs } from '../command.js';
-import { formatIpvsadm, liveToJson, sortServices } from '../format-table.js';
+import { formatDaemonStatus, formatIpvsadm, liveToJson, sortServices } from '../format-table.js';
 
 const FORMATS = ['yaml', 'json', 'ipvsadm'] as const;
 
 export const showCommand: Command = {
-  options: { format: { type: 'string', short: 'f' }, help: { type: 'boolean', short: 'h' } },
+  options: { format: { type: 'string', short: 'f' }, 'status-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   async run(values) {
     const format = stringOpt(values, 'format') ?? 'yaml';
     if (!(FORMATS as readonly string[]).includes(format)) {
       throw new LvsdError('CLI_USAGE', `show: unknown format '${format}' (allowed: ${FORMATS.join(', ')})`);
     }
     const owned = await ownedAddresses();
+    const { DEFAULT_STATUS_FILE, readStatus } = await import('../../daemon/status-file.js');
+    const daemon = await readStatus(stringOpt(values, 'status-file') ?? DEFAULT_STATUS_FILE);
     const out = await withIpvs(async (client) => {
       const live = await client.readTable();
-      if (format === 'json') return JSON.stringify({ ...(liveToJson(live) as object), addresses: owned.map((a) => ({ key: hostAddressKey(a), ...a })) }, null, 2) + '\n';
-      const note = owned.length ? `# addresses lvsd added: ${owned.map(hostAddressKey).join(', ')}\n` : '';
+      if (format === 'json') return JSON.stringify({ ...(liveToJson(live) as object), addresses: owned.map((a) => ({ key: hostAddressKey(a), ...a })), ...(daemon ? { daemon } : {}) }, null, 2) + '\n';
+      const note = (owned.length ? `# addresses lvsd added: ${owned.map(hostAddressKey).join(', ')}\n` : '') + (daemon ? formatDaemonStatus(daemon) : '');
       if (format === 'ipvsadm') {
         const info = await client.info();
         return formatIpvsadm(live, info.version, info.connTableSize) + note;

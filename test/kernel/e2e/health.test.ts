@@ -86,6 +86,10 @@ describe('health checks', () => {
     expect(tookMs).toBeLessThan((FALL * INTERVAL + INTERVAL) * 1000 + 4000);
     const down = await daemon.waitLog((r) => r.event === 'health' && r.up === false);
     expect(down).toMatchObject({ level: 'warn', realserver: `${ADDR['rs1']}:80` });
+    // `lvsd show` prints what the daemon knows beyond the kernel: rs1 is down, and why.
+    const shown = JSON.parse((await lan.lvsd('director', ['show', '--format', 'json'])).stdout) as { daemon?: { health: { realserver: string; up: boolean; lastError?: string }[] } };
+    expect(shown.daemon?.health).toContainEqual(expect.objectContaining({ realserver: `${ADDR['rs1']}:80`, up: false, lastError: expect.any(String) }));
+    expect((await lan.lvsd('director', ['show', '--format', 'ipvsadm'])).stdout).toMatch(new RegExp(`-> ${ADDR['rs1']!.replace(/\./g, '\\.')}:80: DOWN since`));
     const during = await requests(12);
     expectAllOk(during);
     expect(countServers(during)).toEqual({ rs2: 12 });
