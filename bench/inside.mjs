@@ -43,36 +43,50 @@ const stat = (reps, get) => {
 
 const t0 = Date.now();
 const results = [];
+const failures = [];
 for (const n of sizes) {
   const reps = [];
-  for (let i = 1; i <= runs; i++) reps.push(await rep(n, i, i === 1));
+  for (let i = 1; i <= runs; i++) {
+    // A failed repetition is reported and left out of the figures; the others still count.
+    try {
+      reps.push(await rep(n, i, i === 1));
+    } catch (e) {
+      process.stderr.write(`[rep ${i} ${n}x${R}] FAILED: ${e.message.slice(0, 2000)}\n`);
+      failures.push({ size: `${n}x${R}`, rep: i, error: e.message.slice(0, 2000) });
+    }
+  }
+  if (reps.length === 0) continue;
   const s = {
     size: reps[0].size, services: n, realservers: n * R, objects: reps[0].objects,
     converge: { ipvsadmRestoreMs: stat(reps, (x) => x.restoreMs), lvsdApplyMs: stat(reps, (x) => x.applyMs) },
     applyPhases: { loadMs: stat(reps, (x) => x.applyPhases.loadMs), readMs: stat(reps, (x) => x.applyPhases.readMs), diffMs: stat(reps, (x) => x.applyPhases.diffMs), writeMs: stat(reps, (x) => x.applyPhases.writeMs), ops: reps[0].applyPhases.ops },
+    repetitions: reps.length,
     read: { ipvsadmSaveMs: stat(reps, (x) => x.saveMs), lvsdPlanMs: stat(reps, (x) => x.planMs) },
     planPhases: { loadMs: stat(reps, (x) => x.planPhases.loadMs), readMs: stat(reps, (x) => x.planPhases.readMs), diffMs: stat(reps, (x) => x.planPhases.diffMs), ops: reps[0].planPhases.ops },
-    change: { latencyMs: stat(reps, (x) => x.changeLatencyMs), reconcileMs: stat(reps, (x) => x.changeReconcileMs), kernelOps: reps.map((x) => x.changeOps), runStartMs: stat(reps, (x) => x.runStartMs) },
-    rest: { noResync: reps[0].restNoResync, resync30s: reps[0].restResync30 },
+    change: { latencyMs: stat(reps, (x) => x.changeLatencyMs), reconcileMs: stat(reps, (x) => x.changeReconcileMs), kernelOps: reps.map((x) => x.changeOps ?? x.changeError), runStartMs: stat(reps, (x) => x.runStartMs) },
+    rest: { noResync: reps.find((x) => x.restNoResync)?.restNoResync, resync30s: reps.find((x) => x.restResync30)?.restResync30 },
   };
+  const ratio = (ref, ours) => (ref && ours ? +(ref.median / ours.median).toFixed(2) : null);
   s.ratios = {
-    converge: s.converge.ipvsadmRestoreMs.median / s.converge.lvsdApplyMs.median,
-    convergeKernelWrite: s.converge.ipvsadmRestoreMs.median / s.applyPhases.writeMs.median,
-    read: s.read.ipvsadmSaveMs.median / s.read.lvsdPlanMs.median,
-    readKernel: s.read.ipvsadmSaveMs.median / s.planPhases.readMs.median,
+    converge: ratio(s.converge.ipvsadmRestoreMs, s.converge.lvsdApplyMs),
+    convergeKernelWrite: ratio(s.converge.ipvsadmRestoreMs, s.applyPhases.writeMs),
+    read: ratio(s.read.ipvsadmSaveMs, s.read.lvsdPlanMs),
+    readKernel: ratio(s.read.ipvsadmSaveMs, s.planPhases.readMs),
   };
   results.push(s);
+  // What is done so far, in case a later size does not finish.
+  fs.writeFileSync(outFile, JSON.stringify({ partial: true, sizes: results, failures }, null, 2) + '\n');
 }
 
 const release = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
 const ipvsadmVersion = (await new Promise((res) => { const c = spawn('ipvsadm', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }); let o = ''; c.stdout.on('data', (d) => { o += d; }); c.on('exit', () => res(o.trim())); }));
-const report = { date: new Date().toISOString(), kernel: `Linux ${release} (User-Mode Linux)`, node: process.version, ipvsadm: ipvsadmVersion, runs, guestSeconds: Math.round((Date.now() - t0) / 1000), sizes: results };
+const report = { date: new Date().toISOString(), kernel: `Linux ${release} (User-Mode Linux)`, node: process.version, ipvsadm: ipvsadmVersion, runs, guestSeconds: Math.round((Date.now() - t0) / 1000), sizes: results, failures };
 fs.writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
 fs.rmSync(work, { recursive: true, force: true });
 
 // The table.
 const f = (st) => (st ? `${(st.median / 1000).toFixed(2)} s (${(st.min / 1000).toFixed(2)}-${(st.max / 1000).toFixed(2)})` : '-');
-const x = (r) => `${r.toFixed(1)}x`;
+const x = (r) => (r === null ? '-' : `${r.toFixed(1)}x`);
 const lines = [];
 for (const s of results) {
   lines.push('', `## ${s.size}: ${s.services} services, ${s.realservers} real servers (${s.objects} kernel objects); median (min-max) of ${runs} runs`, '');
@@ -83,9 +97,10 @@ for (const s of results) {
   lines.push(`| read the table / no-op reconcile | ipvsadm -Sn: ${f(s.read.ipvsadmSaveMs)} | lvsd plan: ${f(s.read.lvsdPlanMs)} | ${x(s.ratios.read)} |`);
   lines.push(`| ... of which the table read | | ${f(s.planPhases.readMs)} | ${x(s.ratios.readKernel)} |`);
   lines.push(`| ... config load / diff | | ${f(s.planPhases.loadMs)} / ${f(s.planPhases.diffMs)} | |`);
-  lines.push(`| one weight changed in the file | 1 ipvsadm -e | lvsd run: in the kernel ${f(s.change.latencyMs)} after the rename, kernel ops per run ${s.change.kernelOps.join(',')} | |`);
+  lines.push(`| one weight changed in the file | 1 ipvsadm -e | lvsd run: in the kernel ${f(s.change.latencyMs)} after the rename, kernel ops per run ${s.change.kernelOps.join(', ')} | |`);
   lines.push(`| ... of which the reconcile (config load + plan + 1 write) | | ${f(s.change.reconcileMs)} | |`);
   if (s.rest.noResync) lines.push(`| daemon at rest ${s.rest.noResync.seconds} s, --resync-interval 0 | - | CPU ${s.rest.noResync.cpuSeconds} s, peak RSS ${s.rest.noResync.peakRssMB} MB | |`);
   if (s.rest.resync30s) lines.push(`| daemon at rest ${s.rest.resync30s.seconds} s, --resync-interval 30s | - | CPU ${s.rest.resync30s.cpuSeconds} s (${s.rest.resync30s.reconciles} resyncs), peak RSS ${s.rest.resync30s.peakRssMB} MB | |`);
 }
+for (const x of failures) lines.push('', `FAILED: ${x.size} repetition ${x.rep}: ${x.error.split('\n')[0]}`);
 process.stdout.write(lines.join('\n') + `\n\n${report.kernel}, node ${report.node}, ${report.ipvsadm}; ${report.guestSeconds} s in the kernel\n`);

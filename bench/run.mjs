@@ -55,6 +55,7 @@ for (const n of [1000, 10_000, 100_000]) {
 const tmpOut = path.join(os.tmpdir(), `lvsd-bench-${process.pid}.json`);
 process.stdout.write(`\nbooting User-Mode Linux: sizes ${values.sizes}, ${values.runs} runs each\n`);
 let r;
+let failed;
 try {
   r = await runInUml({
     command: [process.execPath, path.join(ROOT, 'bench/inside.mjs'), tmpOut, values.sizes, values.runs],
@@ -64,19 +65,22 @@ try {
     memory: '3G',
     stream: true,
   });
+  if (r.exitCode !== 0) failed = `the run in the kernel exited ${r.exitCode}`;
 } catch (e) {
-  process.stderr.write(`bench: ${e instanceof UmlError ? e.message : e}\n`);
-  process.exit(e instanceof UmlError ? e.exitCode : 1);
+  failed = e instanceof UmlError ? e.message : String(e);
 }
-if (r.exitCode !== 0 || !fs.existsSync(tmpOut)) {
-  process.stderr.write(`bench: the run in the kernel failed (exit ${r.exitCode})\n`);
+if (!fs.existsSync(tmpOut)) {
+  process.stderr.write(`bench: ${failed ?? 'no results'}\n`);
   process.exit(1);
 }
+// Whatever finished is kept, marked partial when the run did not complete.
 const report = JSON.parse(fs.readFileSync(tmpOut, 'utf8'));
 fs.rmSync(tmpOut, { force: true });
+if (failed) report.partial = failed;
 report.host = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(2)) };
-report.totalSeconds = Math.round(r.totalMs / 1000);
+if (r) report.totalSeconds = Math.round(r.totalMs / 1000);
 report.diffLinearity = linearity;
 fs.mkdirSync(path.dirname(outFile), { recursive: true });
 fs.writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
-process.stdout.write(`\nwritten: ${path.relative(ROOT, outFile)} (${report.totalSeconds} s in User-Mode Linux)\n`);
+process.stdout.write(`\nwritten: ${path.relative(ROOT, outFile)}${r ? ` (${report.totalSeconds} s in User-Mode Linux)` : ''}${failed ? `; INCOMPLETE: ${failed.split('\n')[0]}` : ''}\n`);
+process.exit(failed ? 1 : 0);
