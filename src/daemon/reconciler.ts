@@ -237,8 +237,9 @@ export class Reconciler {
         return last.loaded;
       }
     }
-    const loaded = await this.deps.load();
+    // Let go of the old parse first: a big file's parse needs all the heap it can get.
     this.lastLoad = undefined;
+    const loaded = await this.deps.load();
     if (loaded.ok) {
       const fingerprint = await (this.deps.fingerprint ?? statFingerprint)(loaded.files);
       if (fingerprint !== undefined) this.lastLoad = { loaded, fingerprint };
