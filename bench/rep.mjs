@@ -106,7 +106,14 @@ async function startDaemon(resync) {
     await sleep(50);
   }
   const started = ms(t0);
-  return { child, logs, started, stop: async () => { child.kill('SIGTERM'); await new Promise((res) => child.once('exit', res)); } };
+  return {
+    child, logs, started, stderr: () => stderr,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((res) => child.once('exit', res));
+    },
+  };
 }
 
 /** CPU seconds (user + system) and peak RSS of a process, from /proc. */
@@ -151,7 +158,8 @@ async function atRest(d, label) {
       break;
     }
     if (performance.now() - t0 > 300_000) {
-      out.changeError = 'the new weight did not reach the kernel within 300 s';
+      const dead = d.child.exitCode !== null || d.child.signalCode !== null ? `; the daemon had exited (${d.child.exitCode ?? d.child.signalCode}): ${d.stderr().slice(-1500)}` : '';
+      out.changeError = `the new weight did not reach the kernel within 300 s${dead}`;
       say(`${out.changeError}; the daemon's logs since the rename: ${JSON.stringify(d.logs.slice(before)).slice(0, 3000)}`);
       break;
     }
