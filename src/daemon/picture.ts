@@ -23,7 +23,7 @@
  */
 import type { ErrorCode, LvsdError } from '../errors.js';
 import type { IpvsOp } from '../ipvs/client.js';
-import { realServerKey, serviceKey } from '../model/keys.js';
+import { bareRealServer, bareService as bareKernelService, realServerKey, serviceKey } from '../model/keys.js';
 import type { LiveRealServer, LiveService, LiveState, RealServer, Service, Timeouts } from '../model/types.js';
 
 /** One operation and what became of it (apply's ChangeResult, by its op). */
@@ -174,28 +174,15 @@ export class Picture {
 
 /** A service without counters or real servers. */
 function bareService(s: Service): LiveService {
-  const out: LiveService = s.fwmark !== undefined
-    ? { family: s.family, fwmark: s.fwmark, scheduler: s.scheduler, flags: [...s.flags], onePacket: s.onePacket, realservers: [] }
-    : { family: s.family, protocol: s.protocol, address: s.address, port: s.port, scheduler: s.scheduler, flags: [...s.flags], onePacket: s.onePacket, realservers: [] };
-  if (s.persistence) out.persistence = { timeout: s.persistence.timeout, netmask: s.persistence.netmask };
-  if (s.pe !== undefined) out.pe = s.pe;
-  return out;
+  return { ...bareKernelService(s), realservers: [] };
 }
 
 /** A real server without stats; connection counts from `counts` when known (they do not take part in the diff). */
 function bareLive(r: RealServer, counts: Partial<LiveRealServer> | undefined): LiveRealServer {
-  const out: LiveRealServer = {
-    family: r.family,
-    address: r.address,
-    port: r.port,
-    forward: r.forward,
-    weight: r.weight,
-    upperThreshold: r.upperThreshold,
-    lowerThreshold: r.lowerThreshold,
+  return {
+    ...bareRealServer(r),
     activeConnections: counts?.activeConnections ?? 0,
     inactiveConnections: counts?.inactiveConnections ?? 0,
     persistentConnections: counts?.persistentConnections ?? 0,
   };
-  if (r.tunnel) out.tunnel = { type: r.tunnel.type, port: r.tunnel.port, checksum: r.tunnel.checksum };
-  return out;
 }
