@@ -5,10 +5,12 @@
  * Pure: the file name is only used in error positions.
  */
 import { LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { LvsdError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { DURATION_HELP } from './duration.js';
+import { fastParseYaml } from './fast-yaml.js';
 import { offsetPos, pointerToPath, sourcePos } from './positions.js';
 import type { PathSegment, YamlSource } from './positions.js';
 import { configSchema, definition, schemaErrors } from './schema.js';
@@ -31,9 +33,16 @@ export interface ParseResult extends ParsedFile {
  * every file must at least say `version: 1`.
  */
 export function parseConfigText(text: string, file: string): ParseResult {
-  const lineCounter = new LineCounter();
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, merge: true });
+  const fast = fastParseYaml(source);
+  if (fast !== undefined) {
+    // The plain subset, read without building a YAML document. The document
+    // (for error positions) is only built when an error needs a position.
+    const result = lazySource(file, source, fast);
+    result.errors.push(...mapSchemaErrors(result, schemaErrors(result.data)));
+    return result;
+  }
+  const { doc, lineCounter } = parseYaml(source);
   const result: ParseResult = { file, doc, lineCounter, data: undefined, errors: [] };
 
   const seen = new Set<number>();
@@ -62,6 +71,28 @@ export function parseConfigText(text: string, file: string): ParseResult {
   }
   result.errors.push(...mapSchemaErrors(result, schemaErrors(result.data)));
   return result;
+}
+
+function parseYaml(source: string): { doc: Document.Parsed; lineCounter: LineCounter } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, merge: true });
+  return { doc, lineCounter };
+}
+
+/** A result whose YAML document is parsed on first use (fast-yaml.ts gives the same data as `yaml`). */
+function lazySource(file: string, source: string, data: unknown): ParseResult {
+  let full: { doc: Document.Parsed; lineCounter: LineCounter } | undefined;
+  return {
+    file,
+    data,
+    errors: [],
+    get doc() {
+      return (full ??= parseYaml(source)).doc;
+    },
+    get lineCounter() {
+      return (full ??= parseYaml(source)).lineCounter;
+    },
+  };
 }
 
 /**
