@@ -4,16 +4,16 @@
  * line and column. The checks a schema cannot express are validate.ts's.
  * Pure: the file name is only used in error positions.
  */
-import { LineCounter, parseDocument } from 'yaml';
-import type { Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { LvsdError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { DURATION_HELP } from './duration.js';
 import { fastParseYaml } from './fast-yaml.js';
+import { yaml } from './yaml-module.js';
 import { offsetPos, pointerToPath, sourcePos } from './positions.js';
 import type { PathSegment, YamlSource } from './positions.js';
-import { configSchema, definition, schemaErrors } from './schema.js';
+import { configSchema, isDefinition, schemaErrors } from './schema.js';
 import type { JsonSchema } from './schema.js';
 import { closest, didYouMean } from './suggest.js';
 
@@ -74,6 +74,7 @@ export function parseConfigText(text: string, file: string): ParseResult {
 }
 
 function parseYaml(source: string): { doc: Document.Parsed; lineCounter: LineCounter } {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, merge: true });
   return { doc, lineCounter };
@@ -158,7 +159,7 @@ function mapOne(src: ParsedFile, e: ErrorObject): LvsdError {
       details: { path: path.join('.'), keyword: e.keyword },
     });
 
-  if (parent === definition('duration') && (e.keyword === 'type' || e.keyword === 'pattern')) {
+  if (isDefinition(parent, 'duration') && (e.keyword === 'type' || e.keyword === 'pattern')) {
     return make('CONFIG_DURATION', `${what} must be a duration: ${DURATION_HELP} (got ${got})`);
   }
 
@@ -181,19 +182,19 @@ function mapOne(src: ParsedFile, e: ErrorObject): LvsdError {
       return make('CONFIG_MISSING', `${what} needs '${key}'`);
     }
     case 'type': {
-      if (parent === definition('realserver')) {
+      if (isDefinition(parent, 'realserver')) {
         return make('CONFIG_SCHEMA', `a real server is an address text (${'"ADDRESS", "ADDRESS:PORT" or "[IPV6]:PORT"'}) or a mapping with 'address' (got ${got})`);
       }
       const types = ([] as string[]).concat(e.params.type as string | string[]);
       let message = `${what} must be ${types.map(typeName).join(' or ')} (got ${got})`;
       if (types.includes('array') && e.data === null) message += `; write \`${String(path.at(-1))}: []\` for an empty list`;
-      if (types.includes('object') && e.data === null && parent === definition('persistence')) message += '; write `persistence: {}` for the defaults';
+      if (types.includes('object') && e.data === null && isDefinition(parent, 'persistence')) message += '; write `persistence: {}` for the defaults';
       return make('CONFIG_SCHEMA', message);
     }
     case 'enum': {
       const allowed = (e.params.allowedValues as unknown[]).map(String);
       const hint = typeof e.data === 'string' ? didYouMean(e.data, allowed) : '';
-      const code: ErrorCode = parent === definition('scheduler') ? 'CONFIG_SCHEDULER' : 'CONFIG_SCHEMA';
+      const code: ErrorCode = isDefinition(parent, 'scheduler') ? 'CONFIG_SCHEDULER' : 'CONFIG_SCHEMA';
       return make(code, `${what} must be one of ${allowed.join(', ')} (got ${got})${hint}`);
     }
     case 'const':
@@ -208,7 +209,7 @@ function mapOne(src: ParsedFile, e: ErrorObject): LvsdError {
       return make('CONFIG_RANGE', `${what} is longer than ${String(e.params.limit)} characters`);
     case 'minProperties':
     case 'maxProperties':
-      if (parent === definition('ignoreRule')) {
+      if (isDefinition(parent, 'ignoreRule')) {
         return make('CONFIG_SCHEMA', 'an ignore rule has exactly one key: `vip: PREFIX-OR-ADDRESS` or `fwmark: N`');
       }
       return make('CONFIG_SCHEMA', `${what} ${e.message ?? 'is not allowed'}`);

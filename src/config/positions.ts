@@ -2,9 +2,9 @@
  * From a place in the parsed data (a JSON pointer, or a path of keys and
  * indexes) to a line and column in the YAML text. Pure.
  */
-import { isAlias, isMap, isNode, isPair, isScalar, isSeq } from 'yaml';
 import type { Document, LineCounter, Node, Pair } from 'yaml';
 import type { SourcePos } from '../errors.js';
+import { yaml } from './yaml-module.js';
 
 export type PathSegment = string | number;
 
@@ -59,6 +59,7 @@ export function offsetPos(src: Pick<YamlSource, 'lineCounter'>, offset: number):
 }
 
 function child(doc: Document.Parsed, parent: unknown, seg: PathSegment): { node: unknown; pair?: Pair } | undefined {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yaml();
   const coll = isAlias(parent) ? parent.resolve(doc) : parent;
   if (isMap(coll)) {
     for (const item of coll.items) {
@@ -77,6 +78,7 @@ function child(doc: Document.Parsed, parent: unknown, seg: PathSegment): { node:
 }
 
 function nodePos(src: YamlSource, node: unknown, pair: Pair | undefined, at: 'key' | 'value'): LinePos {
+  const { isNode, isScalar } = yaml();
   const keyNode = pair && isNode(pair.key) ? (pair.key as Node) : undefined;
   const empty = !isNode(node) || (isScalar(node) && node.value === null && !node.source);
   if (keyNode?.range && (at === 'key' || empty)) return offsetPos(src, keyNode.range[0]);

@@ -6,11 +6,11 @@
  * scheduler, forward and weight are always written out. Printing and loading
  * again gives back the same state. Pure.
  */
-import { Document, isMap, isScalar, isSeq } from 'yaml';
-import type { Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { Document, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { defaultNetmask, serviceKey } from '../model/keys.js';
 import type { IgnoreRule, RealServer, ServiceEntry, Timeouts } from '../model/types.js';
 import { formatDuration } from './duration.js';
+import { yaml } from './yaml-module.js';
 
 /** What printConfig prints: services with or without names, timeouts, ignore rules. */
 export interface PrintableState {
@@ -44,7 +44,7 @@ export function printConfig(state: PrintableState, opts: PrintOptions = {}): str
   }
   if (state.services) root['services'] = state.services.map(service);
 
-  const doc = new Document(root);
+  const doc = new (yaml().Document)(root);
   const header = [...(opts.header ?? DEFAULT_HEADER)];
   if (opts.schema !== undefined) header.push(`yaml-language-server: $schema=${opts.schema}`);
   if (header.length > 0) doc.commentBefore = header.map((l) => (l === '' ? '' : ` ${l}`)).join('\n');
@@ -100,6 +100,7 @@ function realServer(r: RealServer, servicePort: number): Record<string, unknown>
 
 /** Blank lines between sections and between services; real servers and flags on one line each. */
 function style(doc: Document): void {
+  const { isMap, isScalar, isSeq } = yaml();
   const root = doc.contents;
   if (!isMap(root)) return;
   root.items.forEach((pair, i) => {

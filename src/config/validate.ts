@@ -213,33 +213,34 @@ export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
       const rss = svc['realservers'];
       if (!Array.isArray(rss)) return;
       const isVip = has('vip') && !has('fwmark');
-      const realserversAt = new Map<string, Place>();
+      const realserversAt = new Map<string, () => Place>();
       rss.forEach((rs: unknown, j) => {
         const rsBase: PathSegment[] = ['realservers', j];
         let address: string | undefined;
         let rsFamily: Family | undefined;
         let rsPort: number | undefined;
-        let addressPlace = at(rsBase);
-        let portPlace = at(rsBase);
+        // Places are built only when reported (a config may list 100,000 real servers).
+        let inFields = false;
+        const addressPlace = (): Place => (inFields ? at([...rsBase, 'address']) : at(rsBase));
+        const portPlace = (): Place => (inFields ? at([...rsBase, 'port']) : at(rsBase));
         let rec: Record<string, unknown> | undefined;
         if (typeof rs === 'string') {
           const sh = parseShorthand(rs);
           if (!sh.ok) {
-            report('CONFIG_ADDRESS', addressPlace, `bad real server ${show(rs)}: ${sh.reason}; write ${SHORTHAND_HELP}, or a mapping`);
+            report('CONFIG_ADDRESS', addressPlace(), `bad real server ${show(rs)}: ${sh.reason}; write ${SHORTHAND_HELP}, or a mapping`);
             return;
           }
           ({ address, family: rsFamily, port: rsPort } = sh);
         } else if (isRecord(rs)) {
           rec = rs;
-          addressPlace = at([...rsBase, 'address']);
-          portPlace = at([...rsBase, 'port']);
+          inFields = true;
           const a = rs['address'];
           if (typeof a === 'string') {
             rsFamily = familyOf(a);
             if (rsFamily) address = canonicalAddress(a);
             else {
               const hint = /^(\[.*\]|[^:]*):\d+$/.test(a) ? ' (write the port as `port: N`)' : '';
-              report('CONFIG_ADDRESS', addressPlace, `real server address ${show(a)} is not an IPv4 or IPv6 address${hint}`);
+              report('CONFIG_ADDRESS', addressPlace(), `real server address ${show(a)} is not an IPv4 or IPv6 address${hint}`);
             }
           }
           rsPort = intOf(rs['port']);
@@ -250,18 +251,18 @@ export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
         const fromDefaults = ownForward ? '' : ' (the default)';
 
         if (rsFamily && family && rsFamily !== family && forward !== 'tunnel') {
-          report('CONFIG_FAMILY_MISMATCH', addressPlace,
+          report('CONFIG_FAMILY_MISMATCH', addressPlace(),
             `real server ${address} is ${familyName(rsFamily)} but the service is ${familyName(family)}: only forward: tunnel can mix address families (forward is ${forward}${fromDefaults})`);
         }
         if (isVip && port !== undefined && rsPort !== undefined && rsPort !== port && (forward === 'dr' || forward === 'tunnel')) {
-          report('CONFIG_PORT', portPlace,
+          report('CONFIG_PORT', portPlace(),
             `real server port ${rsPort} differs from the service port ${port}, but forward ${forward}${fromDefaults} sends packets on with their port unchanged (only nat rewrites ports): leave the port out, or use forward: nat`);
         }
         const effectivePort = rsPort ?? (isVip ? port : 0);
         if (address !== undefined && effectivePort !== undefined) {
           const key = realServerKey({ family: rsFamily!, address, port: effectivePort });
           const first = realserversAt.get(key);
-          if (first) report('CONFIG_DUPLICATE_REALSERVER', addressPlace, `real server ${key} is already listed in this service at ${here(first)}`);
+          if (first) report('CONFIG_DUPLICATE_REALSERVER', addressPlace(), `real server ${key} is already listed in this service at ${here(first())}`);
           else realserversAt.set(key, addressPlace);
         }
         if (!rec) return;

@@ -50,3 +50,10 @@ describe('schemas/lvsd.schema.json', () => {
     expect((definition('service').properties!['flags']!['items'] as JsonSchema).enum).toEqual([...SCHED_FLAGS]);
   });
 });
+
+describe('the compiled validator', () => {
+  test('src/config/schema-validator.generated.ts is what scripts/gen-schema-validator.mjs makes of the schema now', async () => {
+    const { validatorSource, GENERATED } = (await import('../../../scripts/gen-schema-validator.mjs')) as { validatorSource: () => string; GENERATED: string };
+    expect(readFileSync(GENERATED, 'utf8') === validatorSource(), 'stale: run node scripts/gen-schema-validator.mjs').toBe(true);
+  });
+});
