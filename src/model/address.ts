@@ -62,8 +62,19 @@ export function bytesToAddress(bytes: Uint8Array): string {
 
 /** Canonical text of an address; throws on text that is not an address. */
 export function canonicalAddress(text: string): string {
-  return bytesToAddress(addressToBytes(text));
+  // node's isIPv4 takes no leading zeros, so dotted-quad text it accepts is already canonical.
+  if (isIPv4(text)) return text;
+  let canon = canonicalCache.get(text);
+  if (canon === undefined) {
+    canon = bytesToAddress(addressToBytes(text));
+    if (canonicalCache.size >= 4096) canonicalCache.clear();
+    canonicalCache.set(text, canon);
+  }
+  return canon;
 }
+
+/** IPv6 texts seen lately: a config names the same few real servers many times. */
+const canonicalCache = new Map<string, string>();
 
 /** True when `address` lies in the prefix `network/length` (same family only). */
 export function inPrefix(address: string, network: string, length: number): boolean {

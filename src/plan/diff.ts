@@ -113,11 +113,33 @@ function isEmpty(o: object): boolean {
 }
 
 function onlyNew(f: Flat): Record<string, FieldChange> {
-  return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { new: v }]));
+  const out: Record<string, FieldChange> = {};
+  for (const k in f) out[k] = { new: f[k] };
+  return out;
 }
 
 function onlyOld(f: Flat): Record<string, FieldChange> {
-  return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { old: v }]));
+  const out: Record<string, FieldChange> = {};
+  for (const k in f) out[k] = { old: f[k] };
+  return out;
+}
+
+/**
+ * True when fieldDiff(serviceFields(a), serviceFields(b)) is empty, without
+ * building either: a no-op reconcile compares 110,000 objects. The property
+ * tests (test/unit/plan/properties.test.ts) hold the two to the same answer.
+ */
+function sameServiceAttrs(a: Service, b: Service): boolean {
+  if (a.scheduler !== b.scheduler || a.onePacket !== b.onePacket || a.pe !== b.pe || !sameValue(a.flags, b.flags)) return false;
+  if (a.persistence === undefined || b.persistence === undefined) return a.persistence === b.persistence;
+  return a.persistence.timeout === b.persistence.timeout && a.persistence.netmask === b.persistence.netmask;
+}
+
+/** True when fieldDiff(realServerFields(a), realServerFields(b)) is empty, without building either. */
+function sameRealServerAttrs(a: RealServer, b: RealServer): boolean {
+  if (a.forward !== b.forward || a.weight !== b.weight || a.upperThreshold !== b.upperThreshold || a.lowerThreshold !== b.lowerThreshold) return false;
+  if (a.tunnel === undefined || b.tunnel === undefined) return a.tunnel === b.tunnel;
+  return a.tunnel.type === b.tunnel.type && a.tunnel.port === b.tunnel.port && a.tunnel.checksum === b.tunnel.checksum;
 }
 
 function timeoutsChange(desired: DesiredState, live: LiveState): Change | undefined {
@@ -177,7 +199,7 @@ export function diff(desired: DesiredState, live: LiveState): Plan {
     if (!have) {
       const svc = bareService(want);
       serviceOps.push({ action: 'add', kind: 'service', service: key, fields: onlyNew(serviceFields(svc)), op: { op: 'add-service', service: svc } });
-    } else {
+    } else if (!sameServiceAttrs(have, want)) {
       const fields = fieldDiff(serviceFields(have), serviceFields(want));
       if (!isEmpty(fields)) {
         serviceOps.push({ action: 'edit', kind: 'service', service: key, fields, op: { op: 'edit-service', service: bareService(want) } });
@@ -222,6 +244,7 @@ function diffRealServers(
       adds.push({ action: 'add', kind: 'realserver', service: key, realserver: rk, fields: onlyNew(realServerFields(rs)), op: { op: 'add-realserver', service: svc, realserver: rs } });
       continue;
     }
+    if (sameRealServerAttrs(have, w)) continue;
     const fields = fieldDiff(realServerFields(have), realServerFields(w));
     if (!isEmpty(fields)) {
       edits.push({ action: 'edit', kind: 'realserver', service: key, realserver: rk, fields, op: { op: 'edit-realserver', service: svc, realserver: bareRealServer(w) } });
