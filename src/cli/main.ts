@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc
 /**
  * The `lvsd` command: parses the command line, runs one command, and turns
  * errors into one clear line on stderr and an exit code. Data goes to stdout.
