@@ -60,6 +60,11 @@ export function effectiveDesired(input: EffectiveInput): EffectiveResult {
 
   const services: DesiredService[] = [];
   for (const svc of desired.services) {
+    // Nothing to decide for a service without checks (or with no verdicts), sorry server or drain: it is as the file says.
+    if (!svc.sorryServer && !((svc.drain ?? 0) > 0) && (!health || !svc.realservers.some((r) => r.check))) {
+      services.push(svc);
+      continue;
+    }
     const key = serviceKey(svc);
     const realservers: DesiredRealServer[] = [];
     let anyUp = false;
