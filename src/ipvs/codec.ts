@@ -5,7 +5,8 @@
  */
 import { addressToBytes, bytesToAddress } from '../model/address.js';
 import * as K from './constants.js';
-import { attr, type Attrs, be16, be32, genlMessage, hostU32, type MessageHeader, nested, parseAttrs, readStr, readU16, readU32, readU64, str, u16, u32, u8 } from './wire.js';
+import { GENL_HDRLEN } from './constants.js';
+import { type Attrs, genlMessage, indexAttrs, LE, type MessageHeader, NetlinkWriter, readU16, readU32, readU64, str, u32, u32At } from './wire.js';
 
 /** IPVS counters; 64-bit where the kernel sends IPVS_*_ATTR_STATS64. */
 export interface IpvsStats {
@@ -73,50 +74,105 @@ export interface IpvsTimeouts {
   udp: number;
 }
 
-// union nf_inet_addr is 16 bytes; the kernel copies what it needs for the family.
-function inetAddr(text: string): Buffer {
-  const out = Buffer.alloc(16);
-  out.set(addressToBytes(text));
-  return out;
+/** encodeService and encodeDest write here and copy out; each starts it over, so a throw leaves nothing behind. */
+const scratch = new NetlinkWriter(4096);
+
+/** A union nf_inet_addr attribute (16 bytes: the kernel copies what it needs for the family). */
+function writeAddr(w: NetlinkWriter, type: number, text: string): void {
+  const at = w.attr(type, 16);
+  if (!ipv4Into(w.bytes, at, text)) w.bytes.set(addressToBytes(text), at);
+}
+
+/** Dotted-quad text straight into 4 bytes; false (nothing written) for anything else. */
+function ipv4Into(b: Buffer, at: number, text: string): boolean {
+  let part = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || part === 3) return false;
+      b[at + part++] = v;
+      v = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      v = v * 10 + (c - 48);
+      digits++;
+      if (v > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  if (digits === 0 || part !== 3) return false;
+  b[at + 3] = v;
+  return true;
+}
+
+/** The nested IPVS_CMD_ATTR_SERVICE into a writer. `full` adds what NEW and SET require. */
+export function writeService(w: NetlinkWriter, s: IpvsServiceId | IpvsService, full: boolean): void {
+  const n = w.beginNested(K.IPVS_CMD_ATTR_SERVICE);
+  w.u16(K.IPVS_SVC_ATTR_AF, s.af);
+  if (s.fwmark) {
+    w.u32(K.IPVS_SVC_ATTR_FWMARK, s.fwmark);
+  } else {
+    w.u16(K.IPVS_SVC_ATTR_PROTOCOL, s.protocol);
+    writeAddr(w, K.IPVS_SVC_ATTR_ADDR, s.addr);
+    w.be16(K.IPVS_SVC_ATTR_PORT, s.port);
+  }
+  if (full) {
+    const f = s as IpvsService;
+    w.str(K.IPVS_SVC_ATTR_SCHED_NAME, f.schedName);
+    // struct ip_vs_flags with a mask of all ones, as ipvsadm sends: every flag becomes exactly
+    // what we give. Never the hashed flag: the kernel refuses to hash a service twice.
+    const at = w.attr(K.IPVS_SVC_ATTR_FLAGS, 8);
+    u32At(w.bytes, at, f.flags & ~K.IP_VS_SVC_F_HASHED);
+    u32At(w.bytes, at + 4, 0xffffffff);
+    w.u32(K.IPVS_SVC_ATTR_TIMEOUT, f.timeout);
+    // The kernel reads NETMASK as __be32: an IPv4 mask in network order, an IPv6 prefix length in host order.
+    if (s.af === K.AF_INET) w.be32(K.IPVS_SVC_ATTR_NETMASK, f.netmask); else w.u32(K.IPVS_SVC_ATTR_NETMASK, f.netmask);
+    if (f.peName) w.str(K.IPVS_SVC_ATTR_PE_NAME, f.peName);
+  }
+  w.endNested(n);
+}
+
+/** The nested IPVS_CMD_ATTR_DEST into a writer. `full` adds what NEW and SET require. */
+export function writeDest(w: NetlinkWriter, d: IpvsDestId | IpvsDest, full: boolean): void {
+  const n = w.beginNested(K.IPVS_CMD_ATTR_DEST);
+  writeAddr(w, K.IPVS_DEST_ATTR_ADDR, d.addr);
+  w.be16(K.IPVS_DEST_ATTR_PORT, d.port);
+  w.u16(K.IPVS_DEST_ATTR_ADDR_FAMILY, d.af);
+  if (full) {
+    const f = d as IpvsDest;
+    w.u32(K.IPVS_DEST_ATTR_FWD_METHOD, f.fwdMethod);
+    w.u32(K.IPVS_DEST_ATTR_WEIGHT, f.weight);
+    w.u32(K.IPVS_DEST_ATTR_U_THRESH, f.uThresh);
+    w.u32(K.IPVS_DEST_ATTR_L_THRESH, f.lThresh);
+    w.u8(K.IPVS_DEST_ATTR_TUN_TYPE, f.tunType);
+    w.be16(K.IPVS_DEST_ATTR_TUN_PORT, f.tunPort);
+    w.u16(K.IPVS_DEST_ATTR_TUN_FLAGS, f.tunFlags);
+  }
+  w.endNested(n);
+}
+
+/** IPVS_CMD_SET_CONFIG attributes into a writer; a timeout of 0 or absent leaves the kernel's value. */
+export function writeTimeouts(w: NetlinkWriter, t: Partial<IpvsTimeouts>): void {
+  if (t.tcp) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp);
+  if (t.tcpFin) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcpFin);
+  if (t.udp) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_UDP, t.udp);
 }
 
 /** The nested IPVS_CMD_ATTR_SERVICE. `full` adds what NEW and SET require. */
 export function encodeService(s: IpvsServiceId | IpvsService, full: boolean): Buffer {
-  const a: Buffer[] = [u16(K.IPVS_SVC_ATTR_AF, s.af)];
-  if (s.fwmark) {
-    a.push(u32(K.IPVS_SVC_ATTR_FWMARK, s.fwmark));
-  } else {
-    a.push(u16(K.IPVS_SVC_ATTR_PROTOCOL, s.protocol), attrAddr(K.IPVS_SVC_ATTR_ADDR, s.addr), be16(K.IPVS_SVC_ATTR_PORT, s.port));
-  }
-  if (full) {
-    const f = s as IpvsService;
-    // struct ip_vs_flags with a mask of all ones, as ipvsadm sends: every flag becomes exactly
-    // what we give. Never the hashed flag: the kernel refuses to hash a service twice.
-    const flags = Buffer.concat([hostU32(f.flags & ~K.IP_VS_SVC_F_HASHED), hostU32(0xffffffff)]);
-    a.push(str(K.IPVS_SVC_ATTR_SCHED_NAME, f.schedName), attr(K.IPVS_SVC_ATTR_FLAGS, flags), u32(K.IPVS_SVC_ATTR_TIMEOUT, f.timeout));
-    // The kernel reads NETMASK as __be32: an IPv4 mask in network order, an IPv6 prefix length in host order.
-    a.push(s.af === K.AF_INET ? be32(K.IPVS_SVC_ATTR_NETMASK, f.netmask) : u32(K.IPVS_SVC_ATTR_NETMASK, f.netmask));
-    if (f.peName) a.push(str(K.IPVS_SVC_ATTR_PE_NAME, f.peName));
-  }
-  return nested(K.IPVS_CMD_ATTR_SERVICE, a);
+  scratch.reset();
+  writeService(scratch, s, full);
+  return scratch.take();
 }
 
 /** The nested IPVS_CMD_ATTR_DEST. `full` adds what NEW and SET require. */
 export function encodeDest(d: IpvsDestId | IpvsDest, full: boolean): Buffer {
-  const a: Buffer[] = [attrAddr(K.IPVS_DEST_ATTR_ADDR, d.addr), be16(K.IPVS_DEST_ATTR_PORT, d.port), u16(K.IPVS_DEST_ATTR_ADDR_FAMILY, d.af)];
-  if (full) {
-    const f = d as IpvsDest;
-    a.push(
-      u32(K.IPVS_DEST_ATTR_FWD_METHOD, f.fwdMethod),
-      u32(K.IPVS_DEST_ATTR_WEIGHT, f.weight),
-      u32(K.IPVS_DEST_ATTR_U_THRESH, f.uThresh),
-      u32(K.IPVS_DEST_ATTR_L_THRESH, f.lThresh),
-      u8(K.IPVS_DEST_ATTR_TUN_TYPE, f.tunType),
-      be16(K.IPVS_DEST_ATTR_TUN_PORT, f.tunPort),
-      u16(K.IPVS_DEST_ATTR_TUN_FLAGS, f.tunFlags),
-    );
-  }
-  return nested(K.IPVS_CMD_ATTR_DEST, a);
+  scratch.reset();
+  writeDest(scratch, d, full);
+  return scratch.take();
 }
 
 /** IPVS_CMD_SET_CONFIG attributes; a timeout of 0 or absent leaves the kernel's value. */
@@ -142,82 +198,144 @@ export function decodeFamily(attrs: Attrs): { id: number; version: number } {
   return { id: readU16(need(attrs, K.CTRL_ATTR_FAMILY_ID, 'CTRL_ATTR_FAMILY_ID')), version: readU32(need(attrs, K.CTRL_ATTR_VERSION, 'CTRL_ATTR_VERSION')) };
 }
 
+/*
+ * Decoding walks attributes by offset (wire.ts indexAttrs) into these tables,
+ * reused for every message: no Map, no Buffer view per attribute. Decoding is
+ * synchronous and each level has its own table, so one set serves all.
+ */
+const TOP = new Int32Array(2 * 8);
+const INNER = new Int32Array(2 * 16);
+const STATS = new Int32Array(2 * 11);
+
+/**
+ * A service from one GET_SERVICE reply message: buf[off, end) is the
+ * message after its nlmsghdr (generic netlink header, then attributes).
+ */
+export function decodeServiceReply(buf: Buffer, off: number, end: number): IpvsService {
+  const at = topAttr(buf, off, end, K.IPVS_CMD_ATTR_SERVICE, 'IPVS_CMD_ATTR_SERVICE');
+  return decodeServiceAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_SERVICE + 1]!);
+}
+
+/** A destination from one GET_DEST reply message (as decodeServiceReply); `svcAf` is its service's family. */
+export function decodeDestReply(buf: Buffer, off: number, end: number, svcAf: number): IpvsDest {
+  const at = topAttr(buf, off, end, K.IPVS_CMD_ATTR_DEST, 'IPVS_CMD_ATTR_DEST');
+  return decodeDestAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_DEST + 1]!, svcAf);
+}
+
 /** A service from the top-level attributes of a GET_SERVICE reply. */
 export function decodeService(top: Attrs): IpvsService {
-  const a = parseAttrs(need(top, K.IPVS_CMD_ATTR_SERVICE, 'IPVS_CMD_ATTR_SERVICE'));
-  const af = readU16(need(a, K.IPVS_SVC_ATTR_AF, 'IPVS_SVC_ATTR_AF'));
-  const fwmark = opt(a, K.IPVS_SVC_ATTR_FWMARK, readU32) ?? 0;
-  const flagsBuf = need(a, K.IPVS_SVC_ATTR_FLAGS, 'IPVS_SVC_ATTR_FLAGS');
-  const netmaskBuf = need(a, K.IPVS_SVC_ATTR_NETMASK, 'IPVS_SVC_ATTR_NETMASK');
-  const svc: IpvsService = {
-    af,
-    protocol: fwmark ? 0 : readU16(need(a, K.IPVS_SVC_ATTR_PROTOCOL, 'IPVS_SVC_ATTR_PROTOCOL')),
-    addr: fwmark ? '' : readAddr(need(a, K.IPVS_SVC_ATTR_ADDR, 'IPVS_SVC_ATTR_ADDR'), af),
-    port: fwmark ? 0 : need(a, K.IPVS_SVC_ATTR_PORT, 'IPVS_SVC_ATTR_PORT').readUInt16BE(0),
-    fwmark,
-    schedName: readStr(need(a, K.IPVS_SVC_ATTR_SCHED_NAME, 'IPVS_SVC_ATTR_SCHED_NAME')),
-    // The kernel marks every listed service as hashed; it is not ours to compare.
-    flags: readU32(flagsBuf, 0) & ~K.IP_VS_SVC_F_HASHED,
-    timeout: readU32(need(a, K.IPVS_SVC_ATTR_TIMEOUT, 'IPVS_SVC_ATTR_TIMEOUT')),
-    netmask: af === K.AF_INET ? netmaskBuf.readUInt32BE(0) : readU32(netmaskBuf),
-  };
-  const pe = opt(a, K.IPVS_SVC_ATTR_PE_NAME, readStr);
-  if (pe) svc.peName = pe;
-  const stats = decodeStats(a.get(K.IPVS_SVC_ATTR_STATS64), a.get(K.IPVS_SVC_ATTR_STATS));
-  if (stats) svc.stats = stats;
-  return svc;
+  const b = need(top, K.IPVS_CMD_ATTR_SERVICE, 'IPVS_CMD_ATTR_SERVICE');
+  return decodeServiceAt(b, 0, b.length);
 }
 
 /** A destination from the top-level attributes of a GET_DEST reply; `svcAf` is its service's family. */
 export function decodeDest(top: Attrs, svcAf: number): IpvsDest {
-  const a = parseAttrs(need(top, K.IPVS_CMD_ATTR_DEST, 'IPVS_CMD_ATTR_DEST'));
+  const b = need(top, K.IPVS_CMD_ATTR_DEST, 'IPVS_CMD_ATTR_DEST');
+  return decodeDestAt(b, 0, b.length, svcAf);
+}
+
+/** A service from the attributes nested in IPVS_CMD_ATTR_SERVICE, buf[start, end). */
+function decodeServiceAt(buf: Buffer, start: number, end: number): IpvsService {
+  const a = INNER;
+  indexAttrs(buf, start, end, a);
+  const af = readU16(buf, needAt(a, K.IPVS_SVC_ATTR_AF, 2, 'IPVS_SVC_ATTR_AF'));
+  const fwmark = a[2 * K.IPVS_SVC_ATTR_FWMARK + 1]! > 0 ? readU32(buf, needAt(a, K.IPVS_SVC_ATTR_FWMARK, 4, 'IPVS_SVC_ATTR_FWMARK')) : 0;
+  const flagsAt = needAt(a, K.IPVS_SVC_ATTR_FLAGS, 4, 'IPVS_SVC_ATTR_FLAGS');
+  const netmaskAt = needAt(a, K.IPVS_SVC_ATTR_NETMASK, 4, 'IPVS_SVC_ATTR_NETMASK');
+  const svc: IpvsService = {
+    af,
+    protocol: fwmark ? 0 : readU16(buf, needAt(a, K.IPVS_SVC_ATTR_PROTOCOL, 2, 'IPVS_SVC_ATTR_PROTOCOL')),
+    addr: fwmark ? '' : readAddr(buf, needAt(a, K.IPVS_SVC_ATTR_ADDR, af === K.AF_INET6 ? 16 : 4, 'IPVS_SVC_ATTR_ADDR'), af),
+    port: fwmark ? 0 : buf.readUInt16BE(needAt(a, K.IPVS_SVC_ATTR_PORT, 2, 'IPVS_SVC_ATTR_PORT')),
+    fwmark,
+    schedName: readStrAt(buf, needAt(a, K.IPVS_SVC_ATTR_SCHED_NAME, 0, 'IPVS_SVC_ATTR_SCHED_NAME'), a[2 * K.IPVS_SVC_ATTR_SCHED_NAME + 1]!),
+    // The kernel marks every listed service as hashed; it is not ours to compare.
+    flags: readU32(buf, flagsAt) & ~K.IP_VS_SVC_F_HASHED,
+    timeout: readU32(buf, needAt(a, K.IPVS_SVC_ATTR_TIMEOUT, 4, 'IPVS_SVC_ATTR_TIMEOUT')),
+    netmask: af === K.AF_INET ? buf.readUInt32BE(netmaskAt) : readU32(buf, netmaskAt),
+  };
+  if (a[2 * K.IPVS_SVC_ATTR_PE_NAME + 1]! > 0) {
+    const pe = readStrAt(buf, a[2 * K.IPVS_SVC_ATTR_PE_NAME]!, a[2 * K.IPVS_SVC_ATTR_PE_NAME + 1]!);
+    if (pe) svc.peName = pe;
+  }
+  const stats = statsOf(buf, a, K.IPVS_SVC_ATTR_STATS64, K.IPVS_SVC_ATTR_STATS);
+  if (stats) svc.stats = stats;
+  return svc;
+}
+
+/** A destination from the attributes nested in IPVS_CMD_ATTR_DEST, buf[start, end). */
+function decodeDestAt(buf: Buffer, start: number, end: number, svcAf: number): IpvsDest {
+  const a = INNER;
+  indexAttrs(buf, start, end, a);
   // Kernels before 4.? send no ADDR_FAMILY: the destination then has the service's family.
-  const af = opt(a, K.IPVS_DEST_ATTR_ADDR_FAMILY, readU16) ?? svcAf;
+  const af = a[2 * K.IPVS_DEST_ATTR_ADDR_FAMILY + 1]! > 0 ? readU16(buf, needAt(a, K.IPVS_DEST_ATTR_ADDR_FAMILY, 2, 'IPVS_DEST_ATTR_ADDR_FAMILY')) : svcAf;
   const d: IpvsDest = {
     af,
-    addr: readAddr(need(a, K.IPVS_DEST_ATTR_ADDR, 'IPVS_DEST_ATTR_ADDR'), af),
-    port: need(a, K.IPVS_DEST_ATTR_PORT, 'IPVS_DEST_ATTR_PORT').readUInt16BE(0),
-    fwdMethod: readU32(need(a, K.IPVS_DEST_ATTR_FWD_METHOD, 'IPVS_DEST_ATTR_FWD_METHOD')) & K.IP_VS_CONN_F_FWD_MASK,
-    weight: readU32(need(a, K.IPVS_DEST_ATTR_WEIGHT, 'IPVS_DEST_ATTR_WEIGHT')) | 0,
-    uThresh: readU32(need(a, K.IPVS_DEST_ATTR_U_THRESH, 'IPVS_DEST_ATTR_U_THRESH')),
-    lThresh: readU32(need(a, K.IPVS_DEST_ATTR_L_THRESH, 'IPVS_DEST_ATTR_L_THRESH')),
-    tunType: opt(a, K.IPVS_DEST_ATTR_TUN_TYPE, (b) => b[0]!) ?? 0,
-    tunPort: opt(a, K.IPVS_DEST_ATTR_TUN_PORT, (b) => b.readUInt16BE(0)) ?? 0,
-    tunFlags: opt(a, K.IPVS_DEST_ATTR_TUN_FLAGS, readU16) ?? 0,
+    addr: readAddr(buf, needAt(a, K.IPVS_DEST_ATTR_ADDR, af === K.AF_INET6 ? 16 : 4, 'IPVS_DEST_ATTR_ADDR'), af),
+    port: buf.readUInt16BE(needAt(a, K.IPVS_DEST_ATTR_PORT, 2, 'IPVS_DEST_ATTR_PORT')),
+    fwdMethod: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_FWD_METHOD, 4, 'IPVS_DEST_ATTR_FWD_METHOD')) & K.IP_VS_CONN_F_FWD_MASK,
+    weight: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_WEIGHT, 4, 'IPVS_DEST_ATTR_WEIGHT')) | 0,
+    uThresh: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_U_THRESH, 4, 'IPVS_DEST_ATTR_U_THRESH')),
+    lThresh: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_L_THRESH, 4, 'IPVS_DEST_ATTR_L_THRESH')),
+    tunType: a[2 * K.IPVS_DEST_ATTR_TUN_TYPE + 1]! > 0 ? buf[a[2 * K.IPVS_DEST_ATTR_TUN_TYPE]!]! : 0,
+    tunPort: a[2 * K.IPVS_DEST_ATTR_TUN_PORT + 1]! > 0 ? buf.readUInt16BE(needAt(a, K.IPVS_DEST_ATTR_TUN_PORT, 2, 'IPVS_DEST_ATTR_TUN_PORT')) : 0,
+    tunFlags: a[2 * K.IPVS_DEST_ATTR_TUN_FLAGS + 1]! > 0 ? readU16(buf, needAt(a, K.IPVS_DEST_ATTR_TUN_FLAGS, 2, 'IPVS_DEST_ATTR_TUN_FLAGS')) : 0,
   };
-  const active = opt(a, K.IPVS_DEST_ATTR_ACTIVE_CONNS, readU32);
-  if (active !== undefined) d.activeConns = active;
-  const inact = opt(a, K.IPVS_DEST_ATTR_INACT_CONNS, readU32);
-  if (inact !== undefined) d.inactConns = inact;
-  const persist = opt(a, K.IPVS_DEST_ATTR_PERSIST_CONNS, readU32);
-  if (persist !== undefined) d.persistConns = persist;
-  const stats = decodeStats(a.get(K.IPVS_DEST_ATTR_STATS64), a.get(K.IPVS_DEST_ATTR_STATS));
+  if (a[2 * K.IPVS_DEST_ATTR_ACTIVE_CONNS + 1]! > 0) d.activeConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_ACTIVE_CONNS, 4, 'IPVS_DEST_ATTR_ACTIVE_CONNS'));
+  if (a[2 * K.IPVS_DEST_ATTR_INACT_CONNS + 1]! > 0) d.inactConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_INACT_CONNS, 4, 'IPVS_DEST_ATTR_INACT_CONNS'));
+  if (a[2 * K.IPVS_DEST_ATTR_PERSIST_CONNS + 1]! > 0) d.persistConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_PERSIST_CONNS, 4, 'IPVS_DEST_ATTR_PERSIST_CONNS'));
+  const stats = statsOf(buf, a, K.IPVS_DEST_ATTR_STATS64, K.IPVS_DEST_ATTR_STATS);
   if (stats) d.stats = stats;
   return d;
+}
+
+/** The counters of a service or destination indexed in `a`: STATS64 when present, else STATS. */
+function statsOf(buf: Buffer, a: Int32Array, stats64: number, stats32: number): IpvsStats | undefined {
+  const type = a[2 * stats64]! >= 0 ? stats64 : a[2 * stats32]! >= 0 ? stats32 : -1;
+  if (type < 0) return undefined;
+  const at = a[2 * type]!;
+  return decodeStatsAt(buf, at, at + a[2 * type + 1]!);
 }
 
 /** Counters from STATS64 when present, else from the older 32/64-bit mix of STATS. */
 export function decodeStats(stats64: Buffer | undefined, stats32: Buffer | undefined): IpvsStats | undefined {
   const src = stats64 ?? stats32;
-  if (!src) return undefined;
-  const a = parseAttrs(src);
-  const num = (type: number): bigint => {
-    const b = a.get(type);
-    if (!b) return 0n;
-    return b.length >= 8 ? readU64(b) : BigInt(readU32(b));
-  };
+  return src ? decodeStatsAt(src, 0, src.length) : undefined;
+}
+
+/** Counters from the attributes of a STATS or STATS64 nest, buf[start, end). */
+function decodeStatsAt(buf: Buffer, start: number, end: number): IpvsStats {
+  indexAttrs(buf, start, end, STATS);
   return {
-    conns: num(K.IPVS_STATS_ATTR_CONNS),
-    inpkts: num(K.IPVS_STATS_ATTR_INPKTS),
-    outpkts: num(K.IPVS_STATS_ATTR_OUTPKTS),
-    inbytes: num(K.IPVS_STATS_ATTR_INBYTES),
-    outbytes: num(K.IPVS_STATS_ATTR_OUTBYTES),
-    cps: num(K.IPVS_STATS_ATTR_CPS),
-    inpps: num(K.IPVS_STATS_ATTR_INPPS),
-    outpps: num(K.IPVS_STATS_ATTR_OUTPPS),
-    inbps: num(K.IPVS_STATS_ATTR_INBPS),
-    outbps: num(K.IPVS_STATS_ATTR_OUTBPS),
+    conns: counter(buf, K.IPVS_STATS_ATTR_CONNS),
+    inpkts: counter(buf, K.IPVS_STATS_ATTR_INPKTS),
+    outpkts: counter(buf, K.IPVS_STATS_ATTR_OUTPKTS),
+    inbytes: counter(buf, K.IPVS_STATS_ATTR_INBYTES),
+    outbytes: counter(buf, K.IPVS_STATS_ATTR_OUTBYTES),
+    cps: counter(buf, K.IPVS_STATS_ATTR_CPS),
+    inpps: counter(buf, K.IPVS_STATS_ATTR_INPPS),
+    outpps: counter(buf, K.IPVS_STATS_ATTR_OUTPPS),
+    inbps: counter(buf, K.IPVS_STATS_ATTR_INBPS),
+    outbps: counter(buf, K.IPVS_STATS_ATTR_OUTBPS),
   };
+}
+
+const ZERO = 0n;
+const TWO32 = 0x1_0000_0000;
+/** One counter of the STATS table, 64- or 32-bit by its length; no BigInt arithmetic, none at all for 0. */
+function counter(buf: Buffer, type: number): bigint {
+  const at = STATS[2 * type]!;
+  const len = STATS[2 * type + 1]!;
+  if (at < 0 || len < 4) return ZERO;
+  if (len < 8) {
+    const v = readU32(buf, at);
+    return v === 0 ? ZERO : BigInt(v);
+  }
+  const lo = readU32(buf, LE ? at : at + 4);
+  const hi = readU32(buf, LE ? at + 4 : at);
+  if (hi === 0) return lo === 0 ? ZERO : BigInt(lo);
+  // Exact as a double below 2^53.
+  return hi < 0x200000 ? BigInt(hi * TWO32 + lo) : readU64(buf, at);
 }
 
 export function decodeInfo(top: Attrs): { version: string; connTableSize: number } {
@@ -233,11 +351,29 @@ export function decodeTimeouts(top: Attrs): IpvsTimeouts {
   };
 }
 
-function attrAddr(type: number, text: string): Buffer {
-  return attr(type, inetAddr(text));
+/** The offset of a top-level attribute of a generic netlink message buf[off, end); throws when absent. */
+function topAttr(buf: Buffer, off: number, end: number, type: number, name: string): number {
+  indexAttrs(buf, off + GENL_HDRLEN, end, TOP);
+  return needAt(TOP, type, 0, name);
 }
-function readAddr(b: Buffer, af: number): string {
-  return bytesToAddress(b.subarray(0, af === K.AF_INET6 ? 16 : 4));
+/** The payload offset of an indexed attribute of at least `size` bytes; throws when absent or short. */
+function needAt(a: Int32Array, type: number, size: number, name: string): number {
+  const at = a[2 * type]!;
+  if (at < 0) throw new RangeError(`reply lacks ${name}`);
+  if (a[2 * type + 1]! < size) throw new RangeError(`${name} of ${a[2 * type + 1]} bytes`);
+  return at;
+}
+/** Address text of the 4 (IPv4) or 16 bytes at `at`. */
+function readAddr(b: Buffer, at: number, af: number): string {
+  if (af !== K.AF_INET6) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+  return bytesToAddress(b.subarray(at, at + 16));
+}
+/** A NUL-terminated (or unterminated) string of at most `len` bytes at `at`. */
+function readStrAt(b: Buffer, at: number, len: number): string {
+  let e = at;
+  const end = at + len;
+  while (e < end && b[e] !== 0) e++;
+  return b.toString('utf8', at, e);
 }
 function need(a: Attrs, type: number, name: string): Buffer {
   const b = a.get(type);

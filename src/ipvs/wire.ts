@@ -6,7 +6,8 @@
 import { endianness } from 'node:os';
 import { GENL_HDRLEN, NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_ERROR, NLMSG_HDRLEN } from './constants.js';
 
-const LE = endianness() === 'LE';
+/** Host byte order: netlink headers and most attributes are in it. */
+export const LE = endianness() === 'LE';
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
@@ -31,10 +32,12 @@ export const be32 = (type: number, v: number): Buffer => { const b = Buffer.allo
 /** A NUL-terminated string, as the kernel's NLA_NUL_STRING policy expects. */
 export const str = (type: number, v: string): Buffer => attr(type, Buffer.from(v + '\0', 'utf8'));
 
-function u16At(b: Buffer, off: number, v: number): void {
+/** Host-order u16 at an offset. */
+export function u16At(b: Buffer, off: number, v: number): void {
   if (LE) b.writeUInt16LE(v, off); else b.writeUInt16BE(v, off);
 }
-function u32At(b: Buffer, off: number, v: number): void {
+/** Host-order u32 at an offset. */
+export function u32At(b: Buffer, off: number, v: number): void {
   if (LE) b.writeUInt32LE(v >>> 0, off); else b.writeUInt32BE(v >>> 0, off);
 }
 
@@ -84,6 +87,55 @@ export function parseMessages(buf: Buffer): RawMessage[] {
   return out;
 }
 
+/**
+ * One netlink message of a datagram, by offset: `off` is where its payload
+ * (after the nlmsghdr) begins, `end` where the message ends. forEachMessage
+ * reuses one view for every message, so a handler reads it and lets go.
+ */
+export interface MessageView extends MessageHeader {
+  buf: Buffer;
+  off: number;
+  end: number;
+}
+
+/**
+ * Calls `fn` for each netlink message of a datagram without copying or
+ * slicing anything. Throws on a truncated message before calling `fn` at all,
+ * as parseMessages does.
+ */
+export function forEachMessage(buf: Buffer, view: MessageView, fn: (m: MessageView) => void): void {
+  checkMessages(buf);
+  view.buf = buf;
+  let off = 0;
+  while (off + NLMSG_HDRLEN <= buf.length) {
+    const len = readU32(buf, off);
+    view.type = readU16(buf, off + 4);
+    view.flags = readU16(buf, off + 6);
+    view.seq = readU32(buf, off + 8);
+    view.pid = readU32(buf, off + 12);
+    view.off = off + NLMSG_HDRLEN;
+    view.end = off + len;
+    fn(view);
+    off += align4(len);
+  }
+}
+
+/** Throws, as parseMessages does, when a datagram holds a truncated netlink message. */
+export function checkMessages(buf: Buffer): void {
+  let off = 0;
+  while (off + NLMSG_HDRLEN <= buf.length) {
+    const len = readU32(buf, off);
+    if (len < NLMSG_HDRLEN || off + len > buf.length) throw new RangeError(`truncated netlink message at offset ${off}`);
+    off += align4(len);
+  }
+}
+
+/** The errno of the NLMSG_ERROR message whose payload begins at `off`: 0 for an acknowledgement. */
+export function errorCodeAt(buf: Buffer, off: number): number {
+  const err = LE ? buf.readInt32LE(off) : buf.readInt32BE(off);
+  return err === 0 ? 0 : -err;
+}
+
 /** The errno of an NLMSG_ERROR message: 0 for an acknowledgement, positive for an error. */
 export function errorCode(m: RawMessage): number {
   if (m.type !== NLMSG_ERROR) throw new TypeError('not an NLMSG_ERROR message');
@@ -104,6 +156,154 @@ export function parseAttrs(buf: Buffer): Attrs {
     off += align4(len);
   }
   return out;
+}
+
+/**
+ * Indexes the attributes in buf[start, end) without slicing: for each type
+ * below table.length / 2, table[2 * type] is the offset of its payload and
+ * table[2 * type + 1] its length, or -1 when absent (nested flag removed; a
+ * repeated type keeps the last; larger types are skipped). One table can be
+ * reused for every message of its kind.
+ */
+export function indexAttrs(buf: Buffer, start: number, end: number, table: Int32Array): void {
+  table.fill(-1);
+  const types = table.length >> 1;
+  let off = start;
+  while (off + NLA_HDRLEN <= end) {
+    const len = readU16(buf, off);
+    if (len < NLA_HDRLEN || off + len > end) throw new RangeError(`truncated netlink attribute at offset ${off - start}`);
+    const type = readU16(buf, off + 2) & NLA_TYPE_MASK;
+    if (type < types) {
+      table[2 * type] = off + NLA_HDRLEN;
+      table[2 * type + 1] = len - NLA_HDRLEN;
+    }
+    off += align4(len);
+  }
+}
+
+/**
+ * Writes netlink messages into one growing buffer: no Buffer per attribute,
+ * no concatenation. begin/end pairs fill in the lengths of messages and
+ * nested attributes once their contents are written; take() copies out what
+ * was written (the copy may go to the kernel asynchronously while the writer
+ * goes on) and starts over. Padding is zeroed, so the bytes are those attr()
+ * and genlMessage() build.
+ */
+export class NetlinkWriter {
+  private buf: Buffer;
+  pos = 0;
+
+  constructor(size = 65536) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Room for n more bytes; returns the buffer to write them in (it may move). */
+  reserve(n: number): Buffer {
+    if (this.pos + n > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+      this.buf.copy(next, 0, 0, this.pos);
+      this.buf = next;
+    }
+    return this.buf;
+  }
+
+  /** An nlmsghdr and genlmsghdr; returns the message's start for endMessage. */
+  beginMessage(type: number, flags: number, seq: number, pid: number, cmd: number, version: number): number {
+    const b = this.reserve(NLMSG_HDRLEN + GENL_HDRLEN);
+    const start = this.pos;
+    u16At(b, start + 4, type);
+    u16At(b, start + 6, flags);
+    u32At(b, start + 8, seq);
+    u32At(b, start + 12, pid);
+    b[start + 16] = cmd;
+    b[start + 17] = version;
+    b[start + 18] = 0;
+    b[start + 19] = 0;
+    this.pos = start + NLMSG_HDRLEN + GENL_HDRLEN;
+    return start;
+  }
+
+  endMessage(start: number): void {
+    u32At(this.buf, start, this.pos - start);
+  }
+
+  /** A nested attribute's header; returns its start for endNested. */
+  beginNested(type: number): number {
+    const start = this.pos;
+    u16At(this.reserve(NLA_HDRLEN), start + 2, type | NLA_F_NESTED);
+    this.pos = start + NLA_HDRLEN;
+    return start;
+  }
+
+  endNested(start: number): void {
+    u16At(this.buf, start, this.pos - start);
+  }
+
+  /**
+   * An attribute of `size` payload bytes, zeroed with its padding; returns
+   * the payload's offset in the (now current) buffer for the caller to fill.
+   */
+  attr(type: number, size: number): number {
+    const total = align4(NLA_HDRLEN + size);
+    const b = this.reserve(total);
+    const start = this.pos;
+    b.fill(0, start + NLA_HDRLEN, start + total);
+    u16At(b, start, NLA_HDRLEN + size);
+    u16At(b, start + 2, type);
+    this.pos = start + total;
+    return start + NLA_HDRLEN;
+  }
+
+  /** The buffer attr() and reserve() write into (valid until the next reserve). */
+  get bytes(): Buffer {
+    return this.buf;
+  }
+
+  u8(type: number, v: number): void {
+    const at = this.attr(type, 1);
+    this.buf[at] = v;
+  }
+  // Each writes after attr(), which may have moved the buffer.
+  u16(type: number, v: number): void {
+    const at = this.attr(type, 2);
+    u16At(this.buf, at, v);
+  }
+  u32(type: number, v: number): void {
+    const at = this.attr(type, 4);
+    u32At(this.buf, at, v);
+  }
+  be16(type: number, v: number): void {
+    const at = this.attr(type, 2);
+    this.buf.writeUInt16BE(v, at);
+  }
+  be32(type: number, v: number): void {
+    const at = this.attr(type, 4);
+    this.buf.writeUInt32BE(v >>> 0, at);
+  }
+  /** A NUL-terminated string, as the kernel's NLA_NUL_STRING policy expects. */
+  str(type: number, v: string): void {
+    const size = Buffer.byteLength(v, 'utf8') + 1;
+    const at = this.attr(type, size);
+    this.buf.write(v, at, 'utf8');
+  }
+  /** Raw bytes already encoded (a cached attribute). */
+  raw(bytes: Uint8Array): void {
+    this.reserve(bytes.length).set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** Drops what was written since the last take() (say, a message left half written by a throw). */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** A copy of what was written since the last take(); the writer starts over. */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    return out;
+  }
 }
 
 /** The generic netlink header and attributes of a message's payload. */

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { decodeDest, decodeInfo, decodeService, decodeTimeouts, encodeDest, encodeService, encodeTimeouts, ipvsMessage, type IpvsDest, type IpvsService } from '../../../src/ipvs/codec.js';
+import {
+  decodeDest, decodeDestReply, decodeInfo, decodeService, decodeServiceReply, decodeStats, decodeTimeouts, encodeDest, encodeService, encodeTimeouts, ipvsMessage, type IpvsDest, type IpvsService,
+} from '../../../src/ipvs/codec.js';
 import * as K from '../../../src/ipvs/constants.js';
 import { fromKernelDest, fromKernelService, toKernelDest, toKernelService } from '../../../src/ipvs/map.js';
-import { parseAttrs, parseGenl, parseMessages } from '../../../src/ipvs/wire.js';
+import { nested, parseAttrs, parseGenl, parseMessages, u32 } from '../../../src/ipvs/wire.js';
 import type { RealServer, Service } from '../../../src/model/types.js';
 
 // Replies captured from the UML test kernel (Linux 6.1) for a table made by ipvsadm:
@@ -190,5 +192,75 @@ describe('wire', () => {
     const m2 = ipvsMessage({ type: 28, flags: 1, seq: 2, pid: 0 }, K.IPVS_CMD_GET_CONFIG, []);
     expect(parseMessages(Buffer.concat([m1, m2])).map((m) => m.seq)).toEqual([1, 2]);
     expect(() => parseMessages(Buffer.concat([m1, m2]).subarray(0, 38))).toThrow(/truncated/);
+  });
+});
+
+describe('decode by offset', () => {
+  // A reply payload inside a larger datagram, as the socket delivers it.
+  const inside = (payloadHex: string) => {
+    const p = Buffer.from(payloadHex, 'hex');
+    return { buf: Buffer.concat([Buffer.alloc(36, 0xaa), p, Buffer.alloc(8, 0xbb)]), off: 36, end: 36 + p.length };
+  };
+
+  test('every captured service and destination decodes as from parsed attributes', () => {
+    let dests = 0;
+    for (const h of fixtures.services) {
+      const { buf, off, end } = inside(h);
+      const svc = decodeServiceReply(buf, off, end);
+      expect(svc).toEqual(decodeService(attrsOf(h)));
+      for (const d of fixtures.dests[h]!) {
+        const at = inside(d);
+        expect(decodeDestReply(at.buf, at.off, at.end, svc.af)).toEqual(decodeDest(attrsOf(d), svc.af));
+        dests++;
+      }
+    }
+    expect(dests).toBe(3);
+  });
+
+  test('a reply without its nested attribute, or with a short one, is refused', () => {
+    const noDest = Buffer.from('05010000', 'hex');
+    expect(() => decodeDestReply(noDest, 0, noDest.length, K.AF_INET)).toThrow(/lacks IPVS_CMD_ATTR_DEST/);
+    const shortPort = Buffer.concat([Buffer.from('05010000', 'hex'), nested(K.IPVS_CMD_ATTR_DEST, [
+      encodeDest({ af: K.AF_INET, addr: '192.0.2.1', port: 1 }, false).subarray(4, 24), Buffer.from('0500020001000000', 'hex'),
+    ])]);
+    expect(() => decodeDestReply(shortPort, 0, shortPort.length, K.AF_INET)).toThrow(/IPVS_DEST_ATTR_PORT of 1 bytes/);
+  });
+
+  test('counters: 64-bit values of every size, 32-bit STATS, absent ones', () => {
+    const u64 = (type: number, v: bigint) => {
+      const b = Buffer.alloc(12);
+      b.writeUInt16LE(12, 0);
+      b.writeUInt16LE(type, 2);
+      if (parseAttrs(u32(1, 1)).get(1)!.readUInt32LE(0) === 1) b.writeBigUInt64LE(v, 4); else b.writeBigUInt64BE(v, 4);
+      return b;
+    };
+    const big = [0n, 1n, 0xffffffffn, 0x100000000n, 2n ** 53n - 1n, 2n ** 53n + 1n, 2n ** 64n - 1n, 123456789012345n, 7n, 0n];
+    const stats64 = Buffer.concat(big.map((v, i) => u64(i + 1, v)));
+    expect(Object.values(decodeStats(stats64, undefined)!)).toEqual(big);
+    const stats32 = Buffer.concat([u32(K.IPVS_STATS_ATTR_CONNS, 0xffffffff), u32(K.IPVS_STATS_ATTR_INPKTS, 5), u64(K.IPVS_STATS_ATTR_INBYTES, 2n ** 40n)]);
+    expect(decodeStats(undefined, stats32)).toEqual({
+      conns: 0xffffffffn, inpkts: 5n, outpkts: 0n, inbytes: 2n ** 40n, outbytes: 0n, cps: 0n, inpps: 0n, outpps: 0n, inbps: 0n, outbps: 0n,
+    });
+    expect(decodeStats(stats64, stats32)!.outbytes).toBe(2n ** 53n - 1n);
+    expect(decodeStats(undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('encode: addresses and a failed encode', () => {
+  test('IPv4 text is written as by addressToBytes; IPv4-mapped IPv6 too', () => {
+    const addrOf = (addr: string, af: number) => parseAttrs(parseAttrs(encodeDest({ af, addr, port: 1 }, false)).get(K.IPVS_CMD_ATTR_DEST)!).get(K.IPVS_DEST_ATTR_ADDR)!;
+    expect(hex(addrOf('0.0.0.0', K.AF_INET))).toBe('00000000000000000000000000000000');
+    expect(hex(addrOf('255.255.255.255', K.AF_INET))).toBe('ffffffff000000000000000000000000');
+    expect(hex(addrOf('10.20.30.40', K.AF_INET))).toBe('0a141e28000000000000000000000000');
+    expect(hex(addrOf('::ffff:192.0.2.1', K.AF_INET6))).toBe('00000000000000000000ffffc0000201');
+  });
+
+  test('text that is not an address throws, and leaves nothing behind for the next encode', () => {
+    for (const bad of ['1.2.3', '1.2.3.256', '1.2.3.4.5', '1..2.3', 'a.b.c.d', '']) {
+      expect(() => encodeDest({ af: K.AF_INET, addr: bad, port: 1 }, false)).toThrow(TypeError);
+    }
+    expect(hex(encodeDest({ af: K.AF_INET6, addr: '2001:db8::10', port: 53 }, false))).toBe(bytes(`
+      28000280 1400 0100 20010db8000000000000000000000010 0600 0200 0035 0000 0600 0b00 0a00 0000
+    `));
   });
 });
