@@ -218,6 +218,25 @@ export function diff(desired: DesiredState, live: LiveState): Plan {
   return plan.concat(serviceOps, rs.adds, rs.edits, rs.deletes, serviceDeletes);
 }
 
+const sameId = (a: RealServer, b: RealServer): boolean => a.address === b.address && a.port === b.port && a.family === b.family;
+
+/**
+ * `had` reordered to match `wanted` one to one, when the two hold the same
+ * real servers in the same or in reverse order (the kernel lists a service's
+ * real servers newest first); undefined otherwise.
+ */
+function pairedByPosition(wanted: readonly RealServer[], had: readonly RealServer[]): readonly RealServer[] | undefined {
+  const n = wanted.length;
+  if (had.length !== n) return undefined;
+  let i = 0;
+  while (i < n && sameId(wanted[i]!, had[i]!)) i++;
+  if (i === n) return had;
+  i = 0;
+  while (i < n && sameId(wanted[i]!, had[n - 1 - i]!)) i++;
+  if (i === n) return [...had].reverse();
+  return undefined;
+}
+
 interface RealServerSinks {
   adds: Change[];
   edits: Change[];
@@ -231,6 +250,20 @@ function diffRealServers(
   had: readonly RealServer[],
   { adds, edits, deletes }: RealServerSinks,
 ): void {
+  const byPosition = pairedByPosition(wanted, had);
+  if (byPosition) {
+    // The common case (same real servers, listed in the same or the kernel's reverse order): no keys, no maps.
+    for (let i = 0; i < wanted.length; i++) {
+      const w = wanted[i]!;
+      const have = byPosition[i]!;
+      if (sameRealServerAttrs(have, w)) continue;
+      const fields = fieldDiff(realServerFields(have), realServerFields(w));
+      if (!isEmpty(fields)) {
+        edits.push({ action: 'edit', kind: 'realserver', service: key, realserver: realServerKey(w), fields, op: { op: 'edit-realserver', service: svc, realserver: bareRealServer(w) } });
+      }
+    }
+    return;
+  }
   const haveByKey = new Map<string, RealServer>();
   for (const r of had) haveByKey.set(realServerKey(r), r);
   const seen = new Set<string>();
