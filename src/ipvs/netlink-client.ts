@@ -9,12 +9,12 @@ import { LvsdError } from '../errors.js';
 import type { LiveRealServer, LiveService, LiveState, ServiceId, Timeouts } from '../model/types.js';
 import type { IpvsClient, IpvsInfo, IpvsOp, OpResult } from './client.js';
 import {
-  decodeDest, decodeFamily, decodeInfo, decodeService, decodeTimeouts, encodeDest, encodeService, encodeTimeouts, getFamilyMessage, ipvsMessage,
+  decodeDestReply, decodeFamily, decodeInfo, decodeServiceReply, decodeTimeouts, encodeService, getFamilyMessage, type IpvsServiceId, writeDest, writeService, writeTimeouts,
 } from './codec.js';
 import * as K from './constants.js';
 import { describeOp, kernelError } from './kernel-errors.js';
 import { fromKernelDest, fromKernelService, toKernelDest, toKernelDestId, toKernelService, toKernelServiceId } from './map.js';
-import { errorCode, parseGenl, parseMessages, type RawMessage } from './wire.js';
+import { checkMessages, errorCodeAt, forEachMessage, type MessageView, NetlinkWriter, parseGenl } from './wire.js';
 
 export interface NetlinkIpvsOptions {
   /**
@@ -52,8 +52,18 @@ const MAIN_READ_BUFFER = 32768;
 const WATCHDOG_TICKS = 4;
 const DUMP_READ_BUFFER = 8192;
 
-/** A reply, or the failure of the socket itself. */
-type Handler = (m: RawMessage | LvsdError) => void;
+/** A reply (a view to read at once, not to keep), or the failure of the socket itself. */
+type Handler = (m: MessageView | LvsdError) => void;
+
+/** Sequence numbers run 1 .. 0x7fffffff and wrap to 1. */
+const SEQ_SPAN = 0x7fffffff;
+/** The answer of an operation that drew no error: shared, never changed. */
+const OK: OpResult = Object.freeze({ ok: true as const });
+const ignore = (): undefined => undefined;
+
+/** The top-level attributes of a reply that is read rarely (info, config, family). */
+const attrsOf = (m: MessageView) => parseGenl(m.buf.subarray(m.off, m.end)).attrs;
+const decodeService = (m: MessageView): LiveService => fromKernelService(decodeServiceReply(m.buf, m.off, m.end));
 
 /** The kernel answered a request with an errno. */
 class KernelErrno extends Error {
@@ -89,6 +99,9 @@ class Connection {
   private readonly pending = new Map<number, { tick: number; expire: () => void }>();
   private watchdog: NodeJS.Timeout | undefined;
   private tick = 0;
+  /** The one view dispatch hands to handlers, message after message. */
+  private readonly view: MessageView = { buf: Buffer.alloc(0), off: 0, end: 0, type: 0, flags: 0, seq: 0, pid: 0 };
+  private readonly route = (m: MessageView): void => this.handlers.get(m.seq)?.(m);
 
   constructor(readonly timeoutMs: number, readBuffer: number) {
     try {
@@ -128,12 +141,13 @@ class Connection {
 
   /**
    * Sends one request and collects its answer: a single reply, a multi-part
-   * dump until NLMSG_DONE, or an error.
+   * dump until NLMSG_DONE, or an error. Each reply message is decoded as it
+   * arrives, so no datagram is kept once read.
    */
-  request(build: (seq: number) => Buffer, what: string): Promise<RawMessage[]> {
+  request<T>(build: (seq: number) => Buffer, what: string, decode: (m: MessageView) => T): Promise<T[]> {
     const seq = this.nextSeq();
-    return new Promise<RawMessage[]>((resolve, reject) => {
-      const parts: RawMessage[] = [];
+    return new Promise<T[]>((resolve, reject) => {
+      const parts: T[] = [];
       this.watch(seq, () => finish(new LvsdError('IPVS_IO', `${what}: no answer from the kernel within ${this.timeoutMs} ms`)));
       const finish = (err?: Error): void => {
         this.pending.delete(seq);
@@ -144,16 +158,30 @@ class Connection {
         if (m instanceof LvsdError) {
           finish(m);
         } else if (m.type === K.NLMSG_ERROR) {
-          const errno = errorCode(m);
+          const errno = errorCodeAt(m.buf, m.off);
           finish(errno ? new KernelErrno(what, errno) : undefined);
         } else if (m.type === K.NLMSG_DONE) {
           finish();
         } else {
-          parts.push(m);
+          let v: T;
+          try {
+            v = decode(m);
+          } catch (e) {
+            finish(new LvsdError('IPVS_PROTOCOL', `${what}: malformed reply: ${(e as Error).message}`, { cause: e }));
+            return;
+          }
+          parts.push(v);
           if (!(m.flags & K.NLM_F_MULTI)) finish();
         }
       });
-      this.send(build(seq)).catch(finish);
+      let msg: Buffer;
+      try {
+        msg = build(seq);
+      } catch (e) {
+        finish(e as Error);
+        return;
+      }
+      this.send(msg).catch(finish);
     });
   }
 
@@ -176,8 +204,8 @@ class Connection {
 
   async resolveFamily(): Promise<number> {
     try {
-      const [reply] = await this.request((seq) => getFamilyMessage({ flags: K.NLM_F_REQUEST, seq, pid: this.pid }, K.IPVS_GENL_NAME), 'resolve IPVS family');
-      return decodeFamily(parseGenl(reply!.payload).attrs).id;
+      const [family] = await this.request((seq) => getFamilyMessage({ flags: K.NLM_F_REQUEST, seq, pid: this.pid }, K.IPVS_GENL_NAME), 'resolve IPVS family', (m) => decodeFamily(attrsOf(m)));
+      return family!.id;
     } catch (e) {
       if (e instanceof KernelErrno && e.errno === 2) {
         throw new LvsdError('IPVS_UNAVAILABLE', 'IPVS is not available in this kernel (try: modprobe ip_vs)', { cause: e });
@@ -187,14 +215,13 @@ class Connection {
   }
 
   private dispatch(buf: Buffer): void {
-    let msgs: RawMessage[];
     try {
-      msgs = parseMessages(buf);
+      checkMessages(buf);
     } catch (e) {
       this.failAll(new LvsdError('IPVS_PROTOCOL', `malformed netlink reply: ${(e as Error).message}`, { cause: e }));
       return;
     }
-    for (const m of msgs) this.handlers.get(m.seq)?.(m);
+    forEachMessage(buf, this.view, this.route);
   }
 
   private failAll(err: LvsdError): void {
@@ -214,10 +241,26 @@ class NetlinkIpvsClient implements IpvsClient {
 
   constructor(private readonly conn: Connection, private readonly family: number, private readonly windowSize: number, private readonly dumpSockets: number) {}
 
-  private async get(cmd: number, attrs: Buffer[], what: string, dump = false, conn = this.conn): Promise<RawMessage[]> {
+  /**
+   * Writes every request. A request is copied out (take) as soon as it is
+   * whole, before anything awaits, so one writer serves all sockets.
+   */
+  private readonly out = new NetlinkWriter();
+
+  /** One request message, with the service's identity when one is given. */
+  private message(cmd: number, flags: number, seq: number, pid: number, service?: IpvsServiceId): Buffer {
+    const w = this.out;
+    w.reset();
+    const m = w.beginMessage(this.family, flags, seq, pid, cmd, K.IPVS_GENL_VERSION);
+    if (service) writeService(w, service, false);
+    w.endMessage(m);
+    return w.take();
+  }
+
+  private async get<T>(cmd: number, what: string, decode: (m: MessageView) => T, dump = false, conn = this.conn, service?: IpvsServiceId): Promise<T[]> {
     const flags = K.NLM_F_REQUEST | (dump ? K.NLM_F_DUMP : 0);
     try {
-      return await conn.request((seq) => ipvsMessage({ type: this.family, flags, seq, pid: conn.pid }, cmd, attrs), what);
+      return await conn.request((seq) => this.message(cmd, flags, seq, conn.pid, service), what, decode);
     } catch (e) {
       if (!(e instanceof KernelErrno)) throw e;
       if (e.errno === 1 || e.errno === 13) throw new LvsdError('IPVS_PERMISSION', `${what}: permission denied: lvsd needs root or CAP_NET_ADMIN`, { cause: e });
@@ -226,24 +269,22 @@ class NetlinkIpvsClient implements IpvsClient {
   }
 
   async info(): Promise<IpvsInfo> {
-    const [r] = await this.get(K.IPVS_CMD_GET_INFO, [], 'read IPVS info');
-    return decodeInfo(parseGenl(r!.payload).attrs);
+    const [r] = await this.get(K.IPVS_CMD_GET_INFO, 'read IPVS info', (m) => decodeInfo(attrsOf(m)));
+    return r!;
   }
 
   async timeouts(): Promise<Timeouts> {
-    const [r] = await this.get(K.IPVS_CMD_GET_CONFIG, [], 'read IPVS timeouts');
-    return decodeTimeouts(parseGenl(r!.payload).attrs);
+    const [r] = await this.get(K.IPVS_CMD_GET_CONFIG, 'read IPVS timeouts', (m) => decodeTimeouts(attrsOf(m)));
+    return r!;
   }
 
   async services(): Promise<LiveService[]> {
-    const replies = await this.get(K.IPVS_CMD_GET_SERVICE, [], 'list services', true);
-    return replies.map((r) => fromKernelService(decodeService(parseGenl(r.payload).attrs)));
+    return this.get(K.IPVS_CMD_GET_SERVICE, 'list services', decodeService, true);
   }
 
   async realServers(service: ServiceId, conn = this.conn): Promise<LiveRealServer[]> {
     const id = toKernelServiceId(service);
-    const replies = await this.get(K.IPVS_CMD_GET_DEST, [encodeService(id, false)], 'list real servers', true, conn);
-    return replies.map((r) => fromKernelDest(decodeDest(parseGenl(r.payload).attrs, id.af)));
+    return this.get(K.IPVS_CMD_GET_DEST, 'list real servers', (m) => fromKernelDest(decodeDestReply(m.buf, m.off, m.end, id.af)), true, conn, id);
   }
 
   /**
@@ -287,27 +328,53 @@ class NetlinkIpvsClient implements IpvsClient {
    * One sendmsg carrying the window's operations without NLM_F_ACK, closed by
    * a GET_INFO request. The kernel handles a buffer's messages in order and
    * answers only the failing ones, so the GET_INFO reply means every earlier
-   * message was processed and every error for them has arrived.
+   * message was processed and every error for them has arrived. The messages
+   * are written into one buffer; one handler serves the window's sequence
+   * numbers, which are consecutive (modulo the wrap after 0x7fffffff).
    */
   private window(ops: readonly IpvsOp[], ids: Map<ServiceId, Buffer>): Promise<OpResult[]> {
-    const results: OpResult[] = ops.map(() => ({ ok: true }));
-    const seqs: number[] = [];
-    const msgs = ops.map((op, i) => {
-      const seq = this.conn.nextSeq();
-      seqs.push(seq);
-      this.conn.on(seq, (m) => {
-        if (m instanceof LvsdError) {
-          results[i] = { ok: false, error: new LvsdError(m.code, `${describeOp(op)}: ${m.message}`, { cause: m }) };
-        } else if (m.type === K.NLMSG_ERROR) {
-          const errno = errorCode(m);
-          if (errno) results[i] = { ok: false, error: kernelError(errno, op) };
+    const results: OpResult[] = new Array<OpResult>(ops.length).fill(OK);
+    const conn = this.conn;
+    let first = 0;
+    const handler: Handler = (m) => {
+      const i = m instanceof LvsdError ? -1 : (((m.seq - first) % SEQ_SPAN) + SEQ_SPAN) % SEQ_SPAN;
+      if (m instanceof LvsdError) {
+        // The socket failed: every operation without an answer yet shares the failure.
+        for (let j = 0; j < ops.length; j++) {
+          if (results[j]!.ok) results[j] = { ok: false, error: new LvsdError(m.code, `${describeOp(ops[j]!)}: ${m.message}`, { cause: m }) };
         }
-      });
-      return this.encodeOp(op, seq, ids);
-    });
-    const release = (): void => seqs.forEach((s) => this.conn.off(s));
-    return this.conn
-      .request((seq) => Buffer.concat([...msgs, ipvsMessage({ type: this.family, flags: K.NLM_F_REQUEST, seq, pid: this.conn.pid }, K.IPVS_CMD_GET_INFO, [])]), 'write batch')
+      } else if (m.type === K.NLMSG_ERROR && i < ops.length) {
+        const errno = errorCodeAt(m.buf, m.off);
+        if (errno) results[i] = { ok: false, error: kernelError(errno, ops[i]!) };
+      }
+    };
+    const w = this.out;
+    let registered = 0;
+    const release = (): void => {
+      for (let i = 0, seq = first; i < registered; i++, seq = seq >= SEQ_SPAN ? 1 : seq + 1) conn.off(seq);
+    };
+    w.reset();
+    try {
+      for (let i = 0; i < ops.length; i++) {
+        const seq = conn.nextSeq();
+        if (i === 0) first = seq;
+        conn.on(seq, handler);
+        registered++;
+        this.writeOp(w, ops[i]!, seq, ids);
+      }
+    } catch (e) {
+      // An operation that cannot be encoded (not an address): nothing of the window is sent.
+      release();
+      w.reset();
+      throw e;
+    }
+    // request() builds synchronously: GET_INFO joins the operations already written, and take() copies them all out.
+    return conn
+      .request((seq) => {
+        const m = w.beginMessage(this.family, K.NLM_F_REQUEST, seq, conn.pid, K.IPVS_CMD_GET_INFO, K.IPVS_GENL_VERSION);
+        w.endMessage(m);
+        return w.take();
+      }, 'write batch', ignore)
       .then(() => {
         release();
         return results;
@@ -319,31 +386,52 @@ class NetlinkIpvsClient implements IpvsClient {
       });
   }
 
-  private encodeOp(op: IpvsOp, seq: number, ids: Map<ServiceId, Buffer>): Buffer {
+  /** One operation's message into the writer. */
+  private writeOp(w: NetlinkWriter, op: IpvsOp, seq: number, ids: Map<ServiceId, Buffer>): void {
     const serviceId = (service: ServiceId): Buffer => {
       let b = ids.get(service);
       if (!b) ids.set(service, (b = encodeService(toKernelServiceId(service), false)));
       return b;
     };
-    const h = { type: this.family, flags: K.NLM_F_REQUEST, seq, pid: this.conn.pid };
+    const msg = (cmd: number): number => w.beginMessage(this.family, K.NLM_F_REQUEST, seq, this.conn.pid, cmd, K.IPVS_GENL_VERSION);
+    let m: number;
     switch (op.op) {
       case 'add-service':
-        return ipvsMessage(h, K.IPVS_CMD_NEW_SERVICE, [encodeService(toKernelService(op.service), true)]);
+        m = msg(K.IPVS_CMD_NEW_SERVICE);
+        writeService(w, toKernelService(op.service), true);
+        break;
       case 'edit-service':
-        return ipvsMessage(h, K.IPVS_CMD_SET_SERVICE, [encodeService(toKernelService(op.service), true)]);
+        m = msg(K.IPVS_CMD_SET_SERVICE);
+        writeService(w, toKernelService(op.service), true);
+        break;
       case 'delete-service':
-        return ipvsMessage(h, K.IPVS_CMD_DEL_SERVICE, [encodeService(toKernelServiceId(op.service), false)]);
+        m = msg(K.IPVS_CMD_DEL_SERVICE);
+        writeService(w, toKernelServiceId(op.service), false);
+        break;
       case 'add-realserver':
-        return ipvsMessage(h, K.IPVS_CMD_NEW_DEST, [serviceId(op.service), encodeDest(toKernelDest(op.realserver), true)]);
+        m = msg(K.IPVS_CMD_NEW_DEST);
+        w.raw(serviceId(op.service));
+        writeDest(w, toKernelDest(op.realserver), true);
+        break;
       case 'edit-realserver':
-        return ipvsMessage(h, K.IPVS_CMD_SET_DEST, [serviceId(op.service), encodeDest(toKernelDest(op.realserver), true)]);
+        m = msg(K.IPVS_CMD_SET_DEST);
+        w.raw(serviceId(op.service));
+        writeDest(w, toKernelDest(op.realserver), true);
+        break;
       case 'delete-realserver':
-        return ipvsMessage(h, K.IPVS_CMD_DEL_DEST, [serviceId(op.service), encodeDest(toKernelDestId(op.realserver), false)]);
+        m = msg(K.IPVS_CMD_DEL_DEST);
+        w.raw(serviceId(op.service));
+        writeDest(w, toKernelDestId(op.realserver), false);
+        break;
       case 'set-timeouts':
-        return ipvsMessage(h, K.IPVS_CMD_SET_CONFIG, encodeTimeouts(op.timeouts));
+        m = msg(K.IPVS_CMD_SET_CONFIG);
+        writeTimeouts(w, op.timeouts);
+        break;
       case 'flush':
-        return ipvsMessage(h, K.IPVS_CMD_FLUSH, []);
+        m = msg(K.IPVS_CMD_FLUSH);
+        break;
     }
+    w.endMessage(m);
   }
 
   close(): void {
