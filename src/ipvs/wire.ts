@@ -168,11 +168,13 @@ export function parseAttrs(buf: Buffer): Attrs {
 export function indexAttrs(buf: Buffer, start: number, end: number, table: Int32Array): void {
   table.fill(-1);
   const types = table.length >> 1;
+  if (start < 0 || end > buf.length) throw new RangeError(`attributes at ${start}..${end} outside a buffer of ${buf.length}`);
   let off = start;
   while (off + NLA_HDRLEN <= end) {
-    const len = readU16(buf, off);
+    // Bytes read directly (the range is checked above): this loop runs for every attribute of a table read.
+    const len = LE ? buf[off]! | (buf[off + 1]! << 8) : (buf[off]! << 8) | buf[off + 1]!;
     if (len < NLA_HDRLEN || off + len > end) throw new RangeError(`truncated netlink attribute at offset ${off - start}`);
-    const type = readU16(buf, off + 2) & NLA_TYPE_MASK;
+    const type = (LE ? buf[off + 2]! | (buf[off + 3]! << 8) : (buf[off + 2]! << 8) | buf[off + 3]!) & NLA_TYPE_MASK;
     if (type < types) {
       table[2 * type] = off + NLA_HDRLEN;
       table[2 * type + 1] = len - NLA_HDRLEN;
