@@ -63,7 +63,7 @@ for (const n of sizes) {
     repetitions: reps.length,
     read: { ipvsadmSaveMs: stat(reps, (x) => x.saveMs), lvsdPlanMs: stat(reps, (x) => x.planMs) },
     planPhases: { loadMs: stat(reps, (x) => x.planPhases.loadMs), readMs: stat(reps, (x) => x.planPhases.readMs), diffMs: stat(reps, (x) => x.planPhases.diffMs), ops: reps[0].planPhases.ops },
-    change: { latencyMs: stat(reps, (x) => x.changeLatencyMs), reconcileMs: stat(reps, (x) => x.changeReconcileMs), kernelOps: reps.map((x) => x.changeOps ?? x.changeError), runStartMs: stat(reps, (x) => x.runStartMs) },
+    change: { latencyMs: stat(reps, (x) => x.changeLatencyMs), reconcileMs: stat(reps, (x) => x.changeReconcileMs), reconcileLoadMs: stat(reps, (x) => x.changeReconcilePhases?.loadMs), reconcilePlanMs: stat(reps, (x) => x.changeReconcilePhases?.planMs), reconcileApplyMs: stat(reps, (x) => x.changeReconcilePhases?.applyMs), kernelOps: reps.map((x) => x.changeOps ?? x.changeError), runStartMs: stat(reps, (x) => x.runStartMs) },
     rest: { noResync: reps.find((x) => x.restNoResync)?.restNoResync, resync30s: reps.find((x) => x.restResync30)?.restResync30 },
   };
   const ratio = (ref, ours) => (ref && ours ? +(ref.median / ours.median).toFixed(2) : null);
@@ -99,6 +99,7 @@ for (const s of results) {
   lines.push(`| ... config load / diff | | ${f(s.planPhases.loadMs)} / ${f(s.planPhases.diffMs)} | |`);
   lines.push(`| one weight changed in the file | 1 ipvsadm -e | lvsd run: in the kernel ${f(s.change.latencyMs)} after the rename, kernel ops per run ${s.change.kernelOps.join(', ')} | |`);
   lines.push(`| ... of which the reconcile (config load + plan + 1 write) | | ${f(s.change.reconcileMs)} | |`);
+  lines.push(`| ... ... config load / plan / kernel write | | ${f(s.change.reconcileLoadMs)} / ${f(s.change.reconcilePlanMs)} / ${f(s.change.reconcileApplyMs)} | |`);
   if (s.rest.noResync) lines.push(`| daemon at rest ${s.rest.noResync.seconds} s, --resync-interval 0 | - | CPU ${s.rest.noResync.cpuSeconds} s, peak RSS ${s.rest.noResync.peakRssMB} MB | |`);
   if (s.rest.resync30s) lines.push(`| daemon at rest ${s.rest.resync30s.seconds} s, --resync-interval 30s | - | CPU ${s.rest.resync30s.cpuSeconds} s (${s.rest.resync30s.reconciles} resyncs), peak RSS ${s.rest.resync30s.peakRssMB} MB | |`);
 }
