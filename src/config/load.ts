@@ -11,6 +11,7 @@ import { LvsdError } from '../errors.js';
 import type { DesiredState } from '../model/types.js';
 import { normalize } from './normalize.js';
 import { parseConfigText, sortErrors } from './parse.js';
+import type { ParseResult } from './parse.js';
 import { validateConfig } from './validate.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/lvsd';
@@ -34,19 +35,39 @@ export interface ConfigText {
  * each naming its file; the state is only returned when there is none.
  * `hash` is a sha256 over the files' names and contents.
  */
-export function loadConfigTexts(files: readonly ConfigText[]): LoadResult {
+export function loadConfigTexts(files: readonly ConfigText[], cache?: ParseCache): LoadResult {
   const names = files.map((f) => f.file);
   if (files.length === 0) {
     return { ok: false, errors: [new LvsdError('CONFIG_EMPTY', 'no config file to read', { pos: { file: '(none)' } })], files: names };
   }
-  const parsed = files.map((f) => parseConfigText(f.text, f.file));
+  const parsed = files.map((f) => parseCached(f, files.length > 1 ? cache : undefined));
+  if (cache) for (const file of cache.keys()) if (files.length < 2 || !names.includes(file)) cache.delete(file);
   const errors = [...parsed.flatMap((p) => p.errors), ...validateConfig(parsed)];
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors, names), files: names };
   return { ok: true, state: normalize(parsed), files: names, hash: hashTexts(files) };
 }
 
-/** Reads the config at `path` (a file, or a directory with lvsd.yaml and/or conf.d/*.yaml). */
-export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<LoadResult> {
+/**
+ * Parse results by file name, kept from one load to the next (lvsd run), so
+ * that a change of one drop-in parses that file only. Results depend on
+ * nothing but a file's name and content, and nothing changes them after.
+ * Only configs of two or more files use it: a lone file changed is parsed
+ * anyway, and keeping its parse would only hold memory.
+ */
+export type ParseCache = Map<string, { digest: string; parsed: ParseResult }>;
+
+function parseCached(f: ConfigText, cache: ParseCache | undefined): ParseResult {
+  if (!cache) return parseConfigText(f.text, f.file);
+  const digest = createHash('sha256').update(f.bytes ?? f.text).digest('hex');
+  const hit = cache.get(f.file);
+  if (hit?.digest === digest) return hit.parsed;
+  const parsed = parseConfigText(f.text, f.file);
+  cache.set(f.file, { digest, parsed });
+  return parsed;
+}
+
+/** Reads the config at `path` (a file, or a directory with lvsd.yaml and/or conf.d/*.yaml); `cache`: see ParseCache. */
+export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, cache?: ParseCache): Promise<LoadResult> {
   let names: string[];
   try {
     names = await configFiles(path);
@@ -69,7 +90,7 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<Lo
     }
   }
   if (errors.length > 0) return { ok: false, errors, files: names };
-  return loadConfigTexts(texts);
+  return loadConfigTexts(texts, cache);
 }
 
 /** The files a config path stands for, in reading order. Throws when `path` cannot be read. */

@@ -4,7 +4,7 @@
  * flushes, at start or at stop.
  */
 import type { Server } from 'node:http';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type ParseCache } from '../config/load.js';
 import { lazyKernel } from '../apply/live.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { HostClient } from '../host/client.js';
@@ -74,8 +74,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       void reconciler?.trigger('health');
     },
   });
+  const parseCache: ParseCache = new Map();
   reconciler = new Reconciler({
-    load: () => loadConfig(opts.configPath),
+    // A change of one conf.d/ drop-in parses that file only.
+    load: () => loadConfig(opts.configPath, parseCache),
     kernel,
     log,
     metrics,

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFiles, hashTexts, loadConfig, loadConfigTexts } from '../../../src/config/load.js';
+import type { ParseCache } from '../../../src/config/load.js';
 import { errorsOf, lines, stateOf, withServices } from './helpers.js';
 
 const MAIN = lines('version: 1', 'timeouts: { tcp: 15m }', 'services:', '  - { name: web, vip: 192.0.2.1, port: 80, realservers: [192.0.2.10] }');
@@ -50,6 +51,43 @@ describe('loadConfigTexts', () => {
   test('version is required in drop-ins too', () => {
     const [e] = errorsOf(MAIN, lines('services: []'));
     expect(e).toMatchObject({ code: 'CONFIG_MISSING', pos: { file: 'b.yaml', line: 1, column: 1 } });
+  });
+});
+
+describe('the parse cache (lvsd run): an unchanged file is not parsed again', () => {
+  const files = (main: string, dns: string) => [{ file: 'lvsd.yaml', text: main }, { file: 'conf.d/dns.yaml', text: dns }];
+  const DNS2 = DNS.replace('192.0.2.53', '192.0.2.54');
+
+  test('a changed drop-in is parsed again, the unchanged file is the same parse; the state is what an uncached load gives', () => {
+    const cache: ParseCache = new Map();
+    const first = loadConfigTexts(files(MAIN, DNS), cache);
+    const mainParse = cache.get('lvsd.yaml')!.parsed;
+    const dnsParse = cache.get('conf.d/dns.yaml')!.parsed;
+    const second = loadConfigTexts(files(MAIN, DNS2), cache);
+    expect(cache.get('lvsd.yaml')!.parsed).toBe(mainParse);
+    expect(cache.get('conf.d/dns.yaml')!.parsed).not.toBe(dnsParse);
+    expect(first).toEqual(loadConfigTexts(files(MAIN, DNS)));
+    expect(second).toEqual(loadConfigTexts(files(MAIN, DNS2)));
+    expect(second.ok && second.state.services!.map((s) => s.address)).toEqual(['192.0.2.1', '192.0.2.54']);
+  });
+
+  test('errors come back from a cached parse as they came the first time', () => {
+    const cache: ParseCache = new Map();
+    const bad = lines('version: 1', 'services:', '  - { vip: 192.0.2.53, port: 53, shceduler: rr }');
+    const once = loadConfigTexts(files(MAIN, bad), cache);
+    const again = loadConfigTexts(files(MAIN, bad), cache);
+    expect(once.ok).toBe(false);
+    expect(again).toEqual(once);
+  });
+
+  test('files that are gone leave the cache, and a lone file is never kept', () => {
+    const cache: ParseCache = new Map();
+    loadConfigTexts(files(MAIN, DNS), cache);
+    expect([...cache.keys()].sort()).toEqual(['conf.d/dns.yaml', 'lvsd.yaml']);
+    loadConfigTexts([{ file: 'lvsd.yaml', text: MAIN }, { file: 'conf.d/k8s.yaml', text: K8S }], cache);
+    expect([...cache.keys()].sort()).toEqual(['conf.d/k8s.yaml', 'lvsd.yaml']);
+    loadConfigTexts([{ file: 'lvsd.yaml', text: MAIN }], cache);
+    expect(cache.size).toBe(0);
   });
 });
 
