@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Run the kernel test suite, or any command, inside the User-Mode Linux test bed.
 //
-//   node test/kernel/harness.mjs --suite [vitest args...]
-//       vitest run --config vitest.kernel.config.ts [vitest args...] in the kernel
+//   node test/kernel/harness.mjs --suite [vitest options...] [test files...]
+//       the kernel suite (or the test files named), dealt over LVSD_KERNEL_JOBS
+//       kernels that run at once (default 2; see suite.mjs), each running
+//       vitest run --config vitest.kernel.config.ts on its share
 //   node test/kernel/harness.mjs -- <cmd> [args...]
 //       <cmd> in the kernel (cwd = repo root)
 //
@@ -14,8 +16,11 @@
 //
 // Environment:
 //   LVSD_UML            path of linux.uml (LVSD_UML=/nonexistent simulates "not installed")
-//   LVSD_UML_TIMEOUT    seconds before the kernel is killed (default 1200)
-//   LVSD_UML_MEM        guest memory (default 2G)
+//   LVSD_UML_TIMEOUT    seconds before a kernel is killed (default: a command 1200; the
+//                       suite derives each kernel's limit from test/kernel/timings.json)
+//   LVSD_UML_MEM        guest memory (default 2G; 3G for each kernel of the suite)
+//   LVSD_KERNEL_JOBS    kernels at once for the suite (default 2)
+//   LVSD_RECORD_TIMINGS=1  write the measured durations to test/kernel/timings.json
 //   LVSD_UML_KEEP=1     keep the per-run directory for debugging
 // Passed into the guest: CI, NO_COLOR, FORCE_COLOR (FORCE_COLOR=1 is added when
 // stdout is a terminal, so vitest keeps its colours), and every LVSD_* variable
@@ -32,6 +37,7 @@ import {
   runInUml,
   umlMissingBanner,
 } from './uml.mjs';
+import { kernelTestFiles, runSuite, writeTimings } from './suite.mjs';
 
 const USAGE = `usage: node test/kernel/harness.mjs --suite [vitest args...]
        node test/kernel/harness.mjs -- <command> [args...]`;
@@ -73,31 +79,17 @@ function numberFromEnv(name, fallback) {
  * @returns {Promise<number>} exit code
  */
 async function main(argv) {
-  /** @type {string[]} */
-  let command;
-  let what;
-  if (argv[0] === '--suite') {
-    const vitest = path.join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
-    if (!fs.existsSync(vitest)) {
-      err(`harness: ${vitest} not found; run \`npm ci\` first`);
-      return 2;
-    }
-    // vitest's CLI run directly by node: no npx, no network lookups.
-    command = [process.execPath, vitest, 'run', '--config', 'vitest.kernel.config.ts', ...argv.slice(1)];
-    what = 'kernel suite';
-  } else if (argv[0] === '--' && argv.length > 1) {
-    command = argv.slice(1);
-    what = `command \`${command.join(' ')}\``;
-  } else {
+  if (argv[0] === '--suite') return suite(argv.slice(1));
+  if (argv[0] !== '--' || argv.length < 2) {
     err(USAGE);
     return 2;
   }
-
   if (!findUml()) {
     process.stderr.write(umlMissingBanner());
     return UML_MISSING_EXIT_CODE;
   }
-
+  const command = argv.slice(1);
+  const what = `command \`${command.join(' ')}\``;
   const timeoutMs = numberFromEnv('LVSD_UML_TIMEOUT', 1200) * 1000;
   const memory = process.env.LVSD_UML_MEM || '2G';
   err(`[uml] booting User-Mode Linux to run the ${what}`);
@@ -120,6 +112,57 @@ async function main(argv) {
     err(`[uml] ERROR: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     return UML_FAILURE_EXIT_CODE;
   }
+}
+
+/**
+ * The kernel suite: every test file (or the files named in `args`), dealt
+ * over LVSD_KERNEL_JOBS kernels (default 2) that run at once.
+ * @param {string[]} args vitest arguments; those not starting with '-' name test files
+ * @returns {Promise<number>}
+ */
+async function suite(args) {
+  const vitestJs = path.join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+  if (!fs.existsSync(vitestJs)) {
+    err(`harness: ${vitestJs} not found; run \`npm ci\` first`);
+    return 2;
+  }
+  if (!findUml()) {
+    process.stderr.write(umlMissingBanner());
+    return UML_MISSING_EXIT_CODE;
+  }
+  const named = args.filter((a) => !a.startsWith('-'));
+  const options = args.filter((a) => a.startsWith('-'));
+  const all = kernelTestFiles();
+  const files = named.length ? all.filter((f) => named.some((n) => f.includes(n))) : all;
+  if (files.length === 0) {
+    err(`harness: no kernel test file matches ${named.join(' ')}`);
+    return 2;
+  }
+  const jobs = Math.min(numberFromEnv('LVSD_KERNEL_JOBS', 2), files.length);
+  const override = process.env.LVSD_UML_TIMEOUT ? numberFromEnv('LVSD_UML_TIMEOUT', 1200) * 1000 : undefined;
+  // vitest's CLI run directly by node: no npx, no network lookups.
+  const vitest = [process.execPath, vitestJs, 'run', '--config', 'vitest.kernel.config.ts', ...options];
+  err(`[uml] kernel suite: ${files.length} test files in ${jobs} User-Mode Linux kernel(s) at once`);
+  const started = Date.now();
+  const { runs, durations } = await runSuite({
+    files, jobs, vitest, env: guestEnv(), memory: process.env.LVSD_UML_MEM || '3G', timeoutMs: override,
+  });
+  if (process.env.LVSD_RECORD_TIMINGS === '1') writeTimings(durations);
+  err('');
+  err('[uml] kernel suite by file (seconds):');
+  for (const r of runs) {
+    for (const f of r.files) {
+      const d = durations.get(f);
+      err(`[uml]   ${r.name} ${d ? `${(d.ms / 1000).toFixed(1).padStart(6)} ${d.state}` : '     - not finished'}  ${f}`);
+    }
+  }
+  for (const r of runs) {
+    const how = r.failure ? `FAILED: ${r.failure}` : `exit code ${r.exitCode}`;
+    err(`[uml] ${r.name}: ${r.files.length} files in ${(r.wallMs / 1000).toFixed(1)} s (limit ${r.timeoutMs / 1000} s): ${how}`);
+  }
+  err(`[uml] kernel suite wall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const failed = runs.find((r) => r.exitCode !== 0);
+  return failed ? failed.exitCode : 0;
 }
 
 process.exitCode = await main(process.argv.slice(2));

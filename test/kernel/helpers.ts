@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+export { GUEST_MODPROBE } from './uml.mjs';
+
 /** Result of a command run without a shell. */
 export interface ShResult {
   stdout: string;

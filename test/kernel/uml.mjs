@@ -63,6 +63,14 @@ const OPTIONAL_MODULES = [
 ];
 
 const GUEST_SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The guest's modprobe: a wrapper that runs `modprobe -d` on a module root in
+ * the guest's /run. A fresh machine has no /lib/modules at all, so a plain
+ * `/sbin/modprobe NAME` finds nothing there; tests call this path (it is also
+ * first on the command's PATH and is the kernel's own module loader).
+ */
+export const GUEST_MODPROBE = '/run/lvsd-uml/bin/modprobe';
 const CONSOLE_LOG_LIMIT = 256 * 1024;
 
 /**
@@ -370,6 +378,7 @@ function readIfExists(file) {
  * @property {number} [timeoutMs]    kill the kernel after this long; default 600000 (10 min)
  * @property {string} [memory]       guest memory, UML `mem=` syntax; default "2G"
  * @property {boolean} [stream]      copy the command's output live to process.stdout
+ * @property {(chunk: Buffer) => void} [onOutput]  with stream: receives the output instead of process.stdout
  */
 
 /**
@@ -409,6 +418,7 @@ export async function runInUml(options) {
     timeoutMs = 600_000,
     memory = '2G',
     stream = false,
+    onOutput = (/** @type {Buffer} */ chunk) => process.stdout.write(chunk),
   } = options;
   if (!Array.isArray(command) || command.length === 0 || !command.every((a) => typeof a === 'string')) {
     throw new TypeError('runInUml: command must be a non-empty array of strings');
@@ -446,7 +456,7 @@ export async function runInUml(options) {
     const guestTmp = path.join(runDir, 'tmp');
     fs.mkdirSync(guestTmp, { mode: 0o1777 });
     const guestEnv = {
-      PATH: [...new Set([path.dirname(process.execPath), ...GUEST_SYSTEM_PATH.split(':')])].join(':'),
+      PATH: [...new Set([path.dirname(GUEST_MODPROBE), path.dirname(process.execPath), ...GUEST_SYSTEM_PATH.split(':')])].join(':'),
       HOME: '/root',
       TMPDIR: guestTmp,
       [GUEST_MARKER_ENV]: '1',
@@ -496,7 +506,7 @@ export async function runInUml(options) {
         for (;;) {
           const n = fs.readSync(fd, buf, 0, buf.length, streamed);
           if (n <= 0) break;
-          process.stdout.write(Buffer.from(buf.subarray(0, n)));
+          onOutput(Buffer.from(buf.subarray(0, n)));
           streamed += n;
         }
       } finally {
@@ -546,7 +556,7 @@ export async function runInUml(options) {
     if (stream && streamed > 0) {
       // keep the next host line on its own line
       const last = readIfExists(outputFile);
-      if (last && !last.endsWith('\n')) process.stdout.write('\n');
+      if (last && !last.endsWith('\n')) onOutput(Buffer.from('\n'));
     }
 
     const totalMs = Date.now() - started;

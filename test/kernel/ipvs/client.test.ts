@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import type { IpvsClient, IpvsOp } from '../../../src/ipvs/client.js';
 import { openIpvs } from '../../../src/ipvs/netlink-client.js';
 import type { RealServer, Service, ServiceEntry } from '../../../src/model/types.js';
-import { flushIpvs, ipvsListing, requireKernel, sortedLines } from '../helpers.js';
+import { GUEST_MODPROBE, flushIpvs, ipvsListing, requireKernel, sortedLines } from '../helpers.js';
 
 const ipvsadm = (...args: string[]): string => execFileSync('ipvsadm', args, { encoding: 'utf8' });
 const restore = (text: string): void => { execFileSync('ipvsadm', ['-R'], { input: text }); };
@@ -259,7 +259,7 @@ describe('no IPVS in the kernel', () => {
   test('openIpvs -> IPVS_UNAVAILABLE with the modprobe hint', async () => {
     client.close();
     const mods = execFileSync('sh', ['-c', "lsmod | awk '/^ip_vs/ {print $1}'"], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    execFileSync('modprobe', ['-r', ...mods.filter((m) => m !== 'ip_vs'), 'ip_vs']);
+    execFileSync(GUEST_MODPROBE, ['-r', ...mods.filter((m) => m !== 'ip_vs'), 'ip_vs']);
     // The kernel loads ip_vs on demand when the family is looked up: point its
     // module loader (kernel.modprobe) at /bin/false so it cannot.
     const loader = readFileSync('/proc/sys/kernel/modprobe', 'utf8').trim();
@@ -269,7 +269,7 @@ describe('no IPVS in the kernel', () => {
       await expect(openIpvs()).rejects.toMatchObject({ code: 'IPVS_UNAVAILABLE', message: expect.stringContaining('modprobe ip_vs') });
     } finally {
       writeFileSync('/proc/sys/kernel/modprobe', loader);
-      for (const m of mods) execFileSync('modprobe', [m]);
+      for (const m of mods) execFileSync(GUEST_MODPROBE, [m]);
       client = await openIpvs();
     }
   });
