@@ -9,6 +9,7 @@ import { createRtNetlink, FlagsGet, FlagsNew, type RtNetlinkSocket } from 'netli
 import { LvsdError } from '../errors.js';
 import type { OpResult } from '../ipvs/client.js';
 import { displaySysctl, type HostAddress, type HostLink, type LiveHost } from '../model/host.js';
+import { PERMISSION_DENIED } from '../netlink/errno.js';
 import type { HostClient, HostOp } from './client.js';
 import { decodeAddress, encodeAddress, encodeAddressDump, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from './rtnl-codec.js';
 
@@ -134,7 +135,7 @@ function hostError(op: HostOp, e: unknown): LvsdError {
   if (e instanceof LvsdError) return new LvsdError(e.code, `${describe(op)}: ${e.message}`, { cause: e });
   const code = (e as NodeJS.ErrnoException).code ?? errnoName(e);
   const what = describe(op);
-  if (code === 'EPERM' || code === 'EACCES') return new LvsdError('HOST_PERMISSION', `${what}: permission denied: lvsd needs root or CAP_NET_ADMIN`, { cause: e });
+  if (code === 'EPERM' || code === 'EACCES') return new LvsdError('HOST_PERMISSION', `${what}: ${PERMISSION_DENIED}`, { cause: e });
   if (code === 'ENOENT' && op.op === 'set-sysctl') return new LvsdError('HOST_UNSUPPORTED', `${what}: this kernel has no such setting`, { cause: e });
   if (code === 'ENODEV') return new LvsdError('HOST_UNSUPPORTED', `${what}: no such interface`, { cause: e });
   return new LvsdError('HOST_KERNEL', `${what}: ${code ?? (e as Error).message}`, { cause: e, details: { errno: code } });

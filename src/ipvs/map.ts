@@ -9,10 +9,11 @@ import { schedFlagBits, schedFlagNames } from '../model/keys.js';
 import type {
   Family, Forward, LiveRealServer, LiveService, Protocol, RealServer, RealServerId, Service, ServiceId, Stats, TunnelChecksum, TunnelType,
 } from '../model/types.js';
+import { AF_INET, AF_INET6 } from '../netlink/constants.js';
 import type { IpvsDest, IpvsDestId, IpvsService, IpvsServiceId, IpvsStats } from './codec.js';
 import * as K from './constants.js';
 
-const AF: Record<Family, number> = { ipv4: K.AF_INET, ipv6: K.AF_INET6 };
+const AF: Record<Family, number> = { ipv4: AF_INET, ipv6: AF_INET6 };
 const PROTO: Record<Protocol, number> = { tcp: K.IPPROTO_TCP, udp: K.IPPROTO_UDP, sctp: K.IPPROTO_SCTP };
 const FWD: Record<Forward, number> = { nat: K.IP_VS_CONN_F_MASQ, local: K.IP_VS_CONN_F_LOCALNODE, tunnel: K.IP_VS_CONN_F_TUNNEL, dr: K.IP_VS_CONN_F_DROUTE };
 const TUN: Record<TunnelType, number> = { ipip: K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP, gue: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE, gre: K.IP_VS_CONN_F_TUNNEL_TYPE_GRE };

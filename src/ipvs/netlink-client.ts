@@ -8,13 +8,17 @@ import { RawNetlinkSocket } from 'netlink';
 import { LvsdError } from '../errors.js';
 import type { LiveRealServer, LiveService, LiveState, ServiceId, Timeouts } from '../model/types.js';
 import type { IpvsClient, IpvsInfo, IpvsOp, OpResult } from './client.js';
+import * as NL from '../netlink/constants.js';
+import { ERRNO, isPermissionErrno, PERMISSION_DENIED } from '../netlink/errno.js';
+import { decodeFamily, getFamilyMessage } from '../netlink/genl-family.js';
+import { checkMessages, errorCodeAt, forEachMessage, type MessageView, parseGenl } from '../netlink/wire.js';
+import { NetlinkWriter } from '../netlink/writer.js';
 import {
-  decodeDestReply, decodeFamily, decodeInfo, decodeServiceReply, decodeTimeouts, encodeService, getFamilyMessage, type IpvsServiceId, writeDest, writeService, writeTimeouts,
+  decodeDestReply, decodeInfo, decodeServiceReply, decodeTimeouts, encodeService, type IpvsServiceId, writeDest, writeService, writeTimeouts,
 } from './codec.js';
 import * as K from './constants.js';
 import { describeOp, kernelError } from './kernel-errors.js';
 import { fromKernelDest, fromKernelService, toKernelDest, toKernelDestId, toKernelService, toKernelServiceId } from './map.js';
-import { checkMessages, errorCodeAt, forEachMessage, type MessageView, NetlinkWriter, parseGenl } from './wire.js';
 
 export interface NetlinkIpvsOptions {
   /**
@@ -105,7 +109,7 @@ class Connection {
 
   constructor(readonly timeoutMs: number, readBuffer: number) {
     try {
-      this.sock = new RawNetlinkSocket(K.NETLINK_GENERIC, { messagePeeking: false, msgBufferSize: readBuffer, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+      this.sock = new RawNetlinkSocket(NL.NETLINK_GENERIC, { messagePeeking: false, msgBufferSize: readBuffer, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
     } catch (e) {
       throw new LvsdError('IPVS_IO', `cannot open a generic netlink socket: ${(e as Error).message}`, { cause: e });
     }
@@ -119,7 +123,7 @@ class Connection {
 
   nextSeq(): number {
     const s = this.seq;
-    this.seq = this.seq >= 0x7fffffff ? 1 : this.seq + 1;
+    this.seq = this.seq >= SEQ_SPAN ? 1 : this.seq + 1;
     return s;
   }
 
@@ -157,10 +161,10 @@ class Connection {
       this.on(seq, (m) => {
         if (m instanceof LvsdError) {
           finish(m);
-        } else if (m.type === K.NLMSG_ERROR) {
+        } else if (m.type === NL.NLMSG_ERROR) {
           const errno = errorCodeAt(m.buf, m.off);
           finish(errno ? new KernelErrno(what, errno) : undefined);
-        } else if (m.type === K.NLMSG_DONE) {
+        } else if (m.type === NL.NLMSG_DONE) {
           finish();
         } else {
           let v: T;
@@ -171,7 +175,7 @@ class Connection {
             return;
           }
           parts.push(v);
-          if (!(m.flags & K.NLM_F_MULTI)) finish();
+          if (!(m.flags & NL.NLM_F_MULTI)) finish();
         }
       });
       let msg: Buffer;
@@ -204,10 +208,10 @@ class Connection {
 
   async resolveFamily(): Promise<number> {
     try {
-      const [family] = await this.request((seq) => getFamilyMessage({ flags: K.NLM_F_REQUEST, seq, pid: this.pid }, K.IPVS_GENL_NAME), 'resolve IPVS family', (m) => decodeFamily(attrsOf(m)));
+      const [family] = await this.request((seq) => getFamilyMessage({ flags: NL.NLM_F_REQUEST, seq, pid: this.pid }, K.IPVS_GENL_NAME), 'resolve IPVS family', (m) => decodeFamily(attrsOf(m)));
       return family!.id;
     } catch (e) {
-      if (e instanceof KernelErrno && e.errno === 2) {
+      if (e instanceof KernelErrno && e.errno === ERRNO.ENOENT) {
         throw new LvsdError('IPVS_UNAVAILABLE', 'IPVS is not available in this kernel (try: modprobe ip_vs)', { cause: e });
       }
       throw e;
@@ -258,12 +262,12 @@ class NetlinkIpvsClient implements IpvsClient {
   }
 
   private async get<T>(cmd: number, what: string, decode: (m: MessageView) => T, dump = false, conn = this.conn, service?: IpvsServiceId): Promise<T[]> {
-    const flags = K.NLM_F_REQUEST | (dump ? K.NLM_F_DUMP : 0);
+    const flags = NL.NLM_F_REQUEST | (dump ? NL.NLM_F_DUMP : 0);
     try {
       return await conn.request((seq) => this.message(cmd, flags, seq, conn.pid, service), what, decode);
     } catch (e) {
       if (!(e instanceof KernelErrno)) throw e;
-      if (e.errno === 1 || e.errno === 13) throw new LvsdError('IPVS_PERMISSION', `${what}: permission denied: lvsd needs root or CAP_NET_ADMIN`, { cause: e });
+      if (isPermissionErrno(e.errno)) throw new LvsdError('IPVS_PERMISSION', `${what}: ${PERMISSION_DENIED}`, { cause: e });
       throw new LvsdError('IPVS_KERNEL', `${what}: the kernel answered errno ${e.errno}`, { cause: e, details: { errno: e.errno } });
     }
   }
@@ -343,7 +347,7 @@ class NetlinkIpvsClient implements IpvsClient {
         for (let j = 0; j < ops.length; j++) {
           if (results[j]!.ok) results[j] = { ok: false, error: new LvsdError(m.code, `${describeOp(ops[j]!)}: ${m.message}`, { cause: m }) };
         }
-      } else if (m.type === K.NLMSG_ERROR && i < ops.length) {
+      } else if (m.type === NL.NLMSG_ERROR && i < ops.length) {
         const errno = errorCodeAt(m.buf, m.off);
         if (errno) results[i] = { ok: false, error: kernelError(errno, ops[i]!) };
       }
@@ -371,7 +375,7 @@ class NetlinkIpvsClient implements IpvsClient {
     // request() builds synchronously: GET_INFO joins the operations already written, and take() copies them all out.
     return conn
       .request((seq) => {
-        const m = w.beginMessage(this.family, K.NLM_F_REQUEST, seq, conn.pid, K.IPVS_CMD_GET_INFO, K.IPVS_GENL_VERSION);
+        const m = w.beginMessage(this.family, NL.NLM_F_REQUEST, seq, conn.pid, K.IPVS_CMD_GET_INFO, K.IPVS_GENL_VERSION);
         w.endMessage(m);
         return w.take();
       }, 'write batch', ignore)
@@ -381,7 +385,7 @@ class NetlinkIpvsClient implements IpvsClient {
       }, (e: unknown) => {
         release();
         // GET_INFO refused for lack of privilege: every operation of the window was refused the same way.
-        if (e instanceof KernelErrno && (e.errno === 1 || e.errno === 13)) return ops.map((op) => ({ ok: false as const, error: kernelError(e.errno, op) }));
+        if (e instanceof KernelErrno && isPermissionErrno(e.errno)) return ops.map((op) => ({ ok: false as const, error: kernelError(e.errno, op) }));
         throw e;
       });
   }
@@ -393,7 +397,7 @@ class NetlinkIpvsClient implements IpvsClient {
       if (!b) ids.set(service, (b = encodeService(toKernelServiceId(service), false)));
       return b;
     };
-    const msg = (cmd: number): number => w.beginMessage(this.family, K.NLM_F_REQUEST, seq, this.conn.pid, cmd, K.IPVS_GENL_VERSION);
+    const msg = (cmd: number): number => w.beginMessage(this.family, NL.NLM_F_REQUEST, seq, this.conn.pid, cmd, K.IPVS_GENL_VERSION);
     let m: number;
     switch (op.op) {
       case 'add-service':
