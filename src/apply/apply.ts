@@ -3,8 +3,9 @@
  * change, what happened. A failure stops only what depends on it.
  */
 import { LvsdError, isLvsdError } from '../errors.js';
-import type { HostClient, HostOp } from '../host/client.js';
-import type { IpvsClient, IpvsOp, OpResult } from '../ipvs/client.js';
+import type { HostClient } from '../host/client.js';
+import type { IpvsClient } from '../ipvs/client.js';
+import type { HostOp, IpvsOp, OpResult } from '../model/ops.js';
 import type { Change, Plan } from '../plan/diff.js';
 
 /** What became of one change. `skipped`: never sent, because something it needs failed. */

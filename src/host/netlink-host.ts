@@ -7,10 +7,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRtNetlink, FlagsGet, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { LvsdError } from '../errors.js';
-import type { OpResult } from '../ipvs/client.js';
 import { displaySysctl, type HostAddress, type HostLink, type LiveHost } from '../model/host.js';
+import type { HostOp, OpResult } from '../model/ops.js';
 import { PERMISSION_DENIED } from '../netlink/errno.js';
-import type { HostClient, HostOp } from './client.js';
+import type { HostClient } from './client.js';
 import { decodeAddress, encodeAddress, encodeAddressDump, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from './rtnl-codec.js';
 
 /** lvsd's IFA_PROTO mark on the addresses it adds ('L'; the kernel's own are 0-3). Kernels before 5.18 ignore it; the label still marks IPv4. */

@@ -4,8 +4,8 @@
  */
 import { LvsdError, type ErrorCode } from '../errors.js';
 import { realServerKey, serviceKey } from '../model/keys.js';
+import type { IpvsOp } from '../model/ops.js';
 import { ERRNO as E, errnoName, PERMISSION_DENIED } from '../netlink/errno.js';
-import type { IpvsOp } from './client.js';
 
 /** `add realserver tcp/192.0.2.1:80 -> 192.0.2.10:80` */
 export function describeOp(op: IpvsOp): string {

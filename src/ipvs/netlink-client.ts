@@ -6,13 +6,14 @@
  */
 import { RawNetlinkSocket } from 'netlink';
 import { LvsdError } from '../errors.js';
+import type { IpvsOp, OpResult } from '../model/ops.js';
 import type { LiveRealServer, LiveService, LiveState, ServiceId, Timeouts } from '../model/types.js';
-import type { IpvsClient, IpvsInfo, IpvsOp, OpResult } from './client.js';
 import * as NL from '../netlink/constants.js';
 import { ERRNO, isPermissionErrno, PERMISSION_DENIED } from '../netlink/errno.js';
 import { decodeFamily, getFamilyMessage } from '../netlink/genl-family.js';
 import { checkMessages, errorCodeAt, forEachMessage, type MessageView, parseGenl } from '../netlink/wire.js';
 import { NetlinkWriter } from '../netlink/writer.js';
+import type { IpvsClient, IpvsInfo } from './client.js';
 import {
   decodeDestReply, decodeInfo, decodeServiceReply, decodeTimeouts, encodeService, type IpvsServiceId, writeDest, writeService, writeTimeouts,
 } from './codec.js';

@@ -2,9 +2,8 @@
  * The plan: the smallest list of kernel operations that turns the live IPVS
  * table into the desired one, ordered so live traffic keeps flowing. Pure.
  */
-import type { HostOp } from '../host/client.js';
-import type { IpvsOp } from '../ipvs/client.js';
 import { bareRealServer, bareService, isIgnored, realServerKey, serviceIdOf, serviceKey } from '../model/keys.js';
+import type { HostOp, IpvsOp } from '../model/ops.js';
 import type {
   DesiredState,
   LiveState,
