@@ -4,13 +4,8 @@
  * draining (left the file but still have connections). Health is part of
  * the desired state, so drift correction and checks never fight. Pure.
  */
-import { isIgnored, realServerKey, serviceKey } from '../model/keys.js';
+import { healthKey, isIgnored, realServerKey, serviceKey } from '../model/keys.js';
 import type { DesiredRealServer, DesiredService, DesiredState, LiveRealServer, LiveService, LiveState } from '../model/types.js';
-
-/** `tcp/192.0.2.1:80 192.0.2.10:80`: one real server of one service. */
-export function healthKey(service: string, realserver: string): string {
-  return `${service} ${realserver}`;
-}
 
 export interface EffectiveInput {
   desired: DesiredState;

@@ -5,7 +5,8 @@
 import type { LiveHost } from '../model/host.js';
 import type { DesiredState, LiveState } from '../model/types.js';
 import { diff, type Plan } from './diff.js';
-import { effectiveDesired, healthKey } from './effective.js';
+import { healthKey } from '../model/keys.js';
+import { effectiveDesired } from './effective.js';
 import { diffHost } from './host-diff.js';
 
 /** `host` is the live host, read when the config has a director or realserver section. */
