@@ -4,7 +4,7 @@
  */
 import type { DaemonStatus } from '../daemon/status-file.js';
 import { hostPort } from '../model/address.js';
-import { healthKey, realServerKey, serviceKey } from '../model/keys.js';
+import { defaultNetmask, healthKey, realServerKey, serviceKey } from '../model/keys.js';
 import type { LiveService, LiveState, Stats } from '../model/types.js';
 
 const FORWARD_NAME = { dr: 'Route', nat: 'Masq', tunnel: 'Tunnel', local: 'Local' } as const;
@@ -32,8 +32,7 @@ function serviceHeader(s: LiveService): string {
   if (s.flags.length) parts.push(`(${s.flags.join(',')})`);
   if (s.persistence) {
     parts.push(`persistent ${s.persistence.timeout}`);
-    const full = s.family === 'ipv4' ? '255.255.255.255' : '128';
-    if (s.persistence.netmask !== full) parts.push(`mask ${s.persistence.netmask}`);
+    if (s.persistence.netmask !== defaultNetmask(s.family)) parts.push(`mask ${s.persistence.netmask}`);
   }
   if (s.pe) parts.push(`pe ${s.pe}`);
   if (s.onePacket) parts.push('ops');

@@ -5,7 +5,7 @@
  * timeout kept on a non-persistent service, unused tunnel fields) are dropped here.
  */
 import { maskToPrefix, prefixToMask } from '../model/address.js';
-import { schedFlagBits, schedFlagNames } from '../model/keys.js';
+import { defaultNetmask, schedFlagBits, schedFlagNames } from '../model/keys.js';
 import type {
   Family, Forward, LiveRealServer, LiveService, Protocol, RealServer, RealServerId, Service, ServiceId, Stats, TunnelChecksum, TunnelType,
 } from '../model/types.js';
@@ -43,7 +43,7 @@ export function toKernelService(s: Service): IpvsService {
   let flags = schedFlagBits(s.flags) * K.IP_VS_SVC_F_SCHED1;
   if (s.persistence) flags |= K.IP_VS_SVC_F_PERSISTENT;
   if (s.onePacket) flags |= K.IP_VS_SVC_F_ONEPACKET;
-  const netmask = s.persistence?.netmask ?? (s.family === 'ipv4' ? '255.255.255.255' : '128');
+  const netmask = s.persistence?.netmask ?? defaultNetmask(s.family);
   const fw = s.fwmark !== undefined;
   const out: IpvsService = {
     af: AF[s.family],
