@@ -4,10 +4,11 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
-import type { Kernel } from '../apply/live.js';
+import { type Kernel, readLive } from '../apply/live.js';
 import type { IpvsClient } from '../ipvs/client.js';
-import { managesIpvs } from '../plan/plan.js';
 import type { DesiredState } from '../model/types.js';
+import type { Plan } from '../plan/change.js';
+import { managesIpvs, planFor } from '../plan/plan.js';
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -70,4 +71,10 @@ export async function withKernel<T>(desired: DesiredState, fn: (kernel: Kernel) 
     kernel.ipvs?.close();
     kernel.host?.close();
   }
+}
+
+/** The plan that makes the kernel (what `desired` manages of it, read now) match `desired`. */
+export async function planLive(kernel: Kernel, desired: DesiredState): Promise<Plan> {
+  const live = await readLive(kernel, desired);
+  return planFor({ desired, live: live.ipvs, ...(live.host ? { host: live.host } : {}), now: Date.now() }).plan;
 }

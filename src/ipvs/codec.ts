@@ -5,7 +5,7 @@
  */
 import { addressToBytes, bytesToAddress } from '../model/address.js';
 import { AF_INET, AF_INET6, GENL_HDRLEN } from '../netlink/constants.js';
-import { type Attrs, genlMessage, indexAttrs, LE, type MessageHeader, need, readU16, readU32, readU64, u32, u32At } from '../netlink/wire.js';
+import { type Attrs, genlMessage, indexAttrs, LE, type MessageHeader, need, readU16, readU32, readU64, u32At } from '../netlink/wire.js';
 import { NetlinkWriter } from '../netlink/writer.js';
 import * as K from './constants.js';
 
@@ -178,11 +178,9 @@ export function encodeDest(d: IpvsDestId | IpvsDest, full: boolean): Buffer {
 
 /** IPVS_CMD_SET_CONFIG attributes; a timeout of 0 or absent leaves the kernel's value. */
 export function encodeTimeouts(t: Partial<IpvsTimeouts>): Buffer[] {
-  const a: Buffer[] = [];
-  if (t.tcp) a.push(u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp));
-  if (t.tcpFin) a.push(u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcpFin));
-  if (t.udp) a.push(u32(K.IPVS_CMD_ATTR_TIMEOUT_UDP, t.udp));
-  return a;
+  scratch.reset();
+  writeTimeouts(scratch, t);
+  return [scratch.take()];
 }
 
 /** A whole IPVS request message. */

@@ -66,6 +66,18 @@ const SEQ_SPAN = 0x7fffffff;
 const OK: OpResult = Object.freeze({ ok: true as const });
 const ignore = (): undefined => undefined;
 
+/** The IPVS command that carries out each operation. */
+const COMMAND: Record<IpvsOp['op'], number> = {
+  'add-service': K.IPVS_CMD_NEW_SERVICE,
+  'edit-service': K.IPVS_CMD_SET_SERVICE,
+  'delete-service': K.IPVS_CMD_DEL_SERVICE,
+  'add-realserver': K.IPVS_CMD_NEW_DEST,
+  'edit-realserver': K.IPVS_CMD_SET_DEST,
+  'delete-realserver': K.IPVS_CMD_DEL_DEST,
+  'set-timeouts': K.IPVS_CMD_SET_CONFIG,
+  flush: K.IPVS_CMD_FLUSH,
+};
+
 /** The top-level attributes of a reply that is read rarely (info, config, family). */
 const attrsOf = (m: MessageView) => parseGenl(m.buf.subarray(m.off, m.end)).attrs;
 const decodeService = (m: MessageView): LiveService => fromKernelService(decodeServiceReply(m.buf, m.off, m.end));
@@ -398,42 +410,28 @@ class NetlinkIpvsClient implements IpvsClient {
       if (!b) ids.set(service, (b = encodeService(toKernelServiceId(service), false)));
       return b;
     };
-    const msg = (cmd: number): number => w.beginMessage(this.family, NL.NLM_F_REQUEST, seq, this.conn.pid, cmd, K.IPVS_GENL_VERSION);
-    let m: number;
+    const m = w.beginMessage(this.family, NL.NLM_F_REQUEST, seq, this.conn.pid, COMMAND[op.op], K.IPVS_GENL_VERSION);
     switch (op.op) {
       case 'add-service':
-        m = msg(K.IPVS_CMD_NEW_SERVICE);
-        writeService(w, toKernelService(op.service), true);
-        break;
       case 'edit-service':
-        m = msg(K.IPVS_CMD_SET_SERVICE);
         writeService(w, toKernelService(op.service), true);
         break;
       case 'delete-service':
-        m = msg(K.IPVS_CMD_DEL_SERVICE);
         writeService(w, toKernelServiceId(op.service), false);
         break;
       case 'add-realserver':
-        m = msg(K.IPVS_CMD_NEW_DEST);
-        w.raw(serviceId(op.service));
-        writeDest(w, toKernelDest(op.realserver), true);
-        break;
       case 'edit-realserver':
-        m = msg(K.IPVS_CMD_SET_DEST);
         w.raw(serviceId(op.service));
         writeDest(w, toKernelDest(op.realserver), true);
         break;
       case 'delete-realserver':
-        m = msg(K.IPVS_CMD_DEL_DEST);
         w.raw(serviceId(op.service));
         writeDest(w, toKernelDestId(op.realserver), false);
         break;
       case 'set-timeouts':
-        m = msg(K.IPVS_CMD_SET_CONFIG);
         writeTimeouts(w, op.timeouts);
         break;
       case 'flush':
-        m = msg(K.IPVS_CMD_FLUSH);
         break;
     }
     w.endMessage(m);

@@ -227,6 +227,14 @@ interface RealServerSinks {
   deletes: Change[];
 }
 
+/** The edit that turns `have` into `want` (the same real server), or undefined when they agree. */
+function realServerEdit(key: string, svc: ServiceId, have: RealServer, want: RealServer): RealServerChange | undefined {
+  if (sameRealServerAttrs(have, want)) return undefined;
+  const fields = fieldDiff(realServerFields(have), realServerFields(want));
+  if (isEmpty(fields)) return undefined;
+  return realServerChange('edit', key, realServerKey(want), fields, { op: 'edit-realserver', service: svc, realserver: bareRealServer(want) });
+}
+
 function diffRealServers(
   key: string,
   svc: ServiceId,
@@ -238,13 +246,8 @@ function diffRealServers(
   if (byPosition) {
     // The common case (same real servers, listed in the same or the kernel's reverse order): no keys, no maps.
     for (let i = 0; i < wanted.length; i++) {
-      const w = wanted[i]!;
-      const have = byPosition[i]!;
-      if (sameRealServerAttrs(have, w)) continue;
-      const fields = fieldDiff(realServerFields(have), realServerFields(w));
-      if (!isEmpty(fields)) {
-        edits.push(realServerChange('edit', key, realServerKey(w), fields, { op: 'edit-realserver', service: svc, realserver: bareRealServer(w) }));
-      }
+      const edit = realServerEdit(key, svc, byPosition[i]!, wanted[i]!);
+      if (edit) edits.push(edit);
     }
     return;
   }
@@ -261,11 +264,8 @@ function diffRealServers(
       adds.push(realServerChange('add', key, rk, onlyNew(realServerFields(rs)), { op: 'add-realserver', service: svc, realserver: rs }));
       continue;
     }
-    if (sameRealServerAttrs(have, w)) continue;
-    const fields = fieldDiff(realServerFields(have), realServerFields(w));
-    if (!isEmpty(fields)) {
-      edits.push(realServerChange('edit', key, rk, fields, { op: 'edit-realserver', service: svc, realserver: bareRealServer(w) }));
-    }
+    const edit = realServerEdit(key, svc, have, w);
+    if (edit) edits.push(edit);
   }
   for (const [rk, have] of haveByKey) {
     if (seen.has(rk)) continue;
