@@ -35,7 +35,8 @@ function nameOf(node, sf) {
   if (node.name) return node.name.getText(sf);
   if (ts.isConstructorDeclaration(node)) return 'constructor';
   const p = node.parent;
-  if (p && (ts.isVariableDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isPropertyAssignment(p))) return p.name.getText(sf);
+  const named = p && (ts.isVariableDeclaration(p) || ts.isPropertyDeclaration(p) || ts.isPropertyAssignment(p));
+  if (named) return p.name.getText(sf);
   return '<anonymous>';
 }
 
@@ -47,7 +48,8 @@ for (const root of roots) {
       if (ts.isFunctionLike(node) && 'body' in node && node.body) {
         const start = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
         const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line + 1;
-        found.push({ file: relative(process.cwd(), file), line: start, lines: end - start + 1, name: nameOf(node, sf) });
+        const name = nameOf(node, sf);
+        found.push({ file: relative(process.cwd(), file), line: start, lines: end - start + 1, name });
       }
       ts.forEachChild(node, visit);
     };
@@ -58,7 +60,8 @@ for (const root of roots) {
 found.sort((a, b) => b.lines - a.lines || a.file.localeCompare(b.file) || a.line - b.line);
 const over = found.filter((f) => f.lines >= limit);
 for (const f of found.slice(0, Math.max(top, over.length))) {
-  process.stdout.write(`${String(f.lines).padStart(4)}  ${f.file}:${f.line}  ${f.name}${f.lines >= limit ? '  (over the limit)' : ''}\n`);
+  const mark = f.lines >= limit ? '  (over the limit)' : '';
+  process.stdout.write(`${String(f.lines).padStart(4)}  ${f.file}:${f.line}  ${f.name}${mark}\n`);
 }
 process.stdout.write(
   over.length

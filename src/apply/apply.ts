@@ -90,7 +90,7 @@ export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClien
   return { ok: applied === done.length, results: done, applied, failed: count('failed'), skipped: count('skipped') };
 }
 
-/** One phase's operations go to the IPVS client or to the host client: never mixed (a phase belongs to one kind of change). */
+/** One phase's operations go to the IPVS client or to the host client: never mixed (change.ts: a phase has one kind). */
 async function sendPhase(changes: Change[], client: IpvsClient, host: HostClient | undefined): Promise<OpResult[]> {
   if (!isHostChange(changes[0]!)) return client.execute(changes.map((c) => c.op as IpvsOp));
   if (!host) throw new LvsdError('HOST_UNSUPPORTED', 'host changes need a host client');

@@ -14,7 +14,9 @@ import type {
   ServiceId,
   Timeouts,
 } from '../model/types.js';
-import { type Change, type FieldChange, inPhaseOrder, type Plan, type RealServerChange, type ServiceChange, type TimeoutsChange } from './change.js';
+import {
+  type Change, type FieldChange, inPhaseOrder, type Plan, type RealServerChange, type ServiceChange, type TimeoutsChange,
+} from './change.js';
 
 type Flat = Record<string, unknown>;
 
@@ -115,7 +117,9 @@ function sameRealServerAttrs(a: RealServer, b: RealServer): boolean {
 }
 
 /** A service change: adds and edits go before the real server changes, deletes after them. */
-function serviceChange(action: Change['action'], service: string, fields: Record<string, FieldChange>, op: IpvsOp): ServiceChange {
+function serviceChange(
+  action: Change['action'], service: string, fields: Record<string, FieldChange>, op: IpvsOp,
+): ServiceChange {
   return { action, kind: 'service', phase: action === 'delete' ? 'service-deletes' : 'services', service, fields, op };
 }
 
@@ -195,7 +199,8 @@ export function diff(desired: DesiredState, live: LiveState): Plan {
 
   for (const [key, have] of liveByKey) {
     if (seen.has(key)) continue;
-    services.push(serviceChange('delete', key, onlyOld(serviceFields(have)), { op: 'delete-service', service: serviceIdOf(have) }));
+    const op: IpvsOp = { op: 'delete-service', service: serviceIdOf(have) };
+    services.push(serviceChange('delete', key, onlyOld(serviceFields(have)), op));
   }
 
   // Within the real server phase, a pool is filled before it is drained.
@@ -232,7 +237,8 @@ function realServerEdit(key: string, svc: ServiceId, have: RealServer, want: Rea
   if (sameRealServerAttrs(have, want)) return undefined;
   const fields = fieldDiff(realServerFields(have), realServerFields(want));
   if (isEmpty(fields)) return undefined;
-  return realServerChange('edit', key, realServerKey(want), fields, { op: 'edit-realserver', service: svc, realserver: bareRealServer(want) });
+  const op: IpvsOp = { op: 'edit-realserver', service: svc, realserver: bareRealServer(want) };
+  return realServerChange('edit', key, realServerKey(want), fields, op);
 }
 
 function diffRealServers(
@@ -261,7 +267,8 @@ function diffRealServers(
     const have = haveByKey.get(rk);
     if (!have) {
       const rs = bareRealServer(w);
-      adds.push(realServerChange('add', key, rk, onlyNew(realServerFields(rs)), { op: 'add-realserver', service: svc, realserver: rs }));
+      const op: IpvsOp = { op: 'add-realserver', service: svc, realserver: rs };
+      adds.push(realServerChange('add', key, rk, onlyNew(realServerFields(rs)), op));
       continue;
     }
     const edit = realServerEdit(key, svc, have, w);
@@ -270,6 +277,7 @@ function diffRealServers(
   for (const [rk, have] of haveByKey) {
     if (seen.has(rk)) continue;
     const id = { family: have.family, address: have.address, port: have.port };
-    deletes.push(realServerChange('delete', key, rk, onlyOld(realServerFields(have)), { op: 'delete-realserver', service: svc, realserver: id }));
+    const op: IpvsOp = { op: 'delete-realserver', service: svc, realserver: id };
+    deletes.push(realServerChange('delete', key, rk, onlyOld(realServerFields(have)), op));
   }
 }

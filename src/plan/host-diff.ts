@@ -34,7 +34,11 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
   if (host.tunnel) {
     const tun = links.get(TUNNEL_DEVICE);
     if (!tun?.up) {
-      const change: HostChange = { action: 'edit', kind: 'link', phase: 'host', target: TUNNEL_DEVICE, fields: { state: { old: tun ? 'down' : 'absent', new: 'up' } }, op: { op: 'link-up', name: TUNNEL_DEVICE } };
+      const change: HostChange = {
+        action: 'edit', kind: 'link', phase: 'host', target: TUNNEL_DEVICE,
+        fields: { state: { old: tun ? 'down' : 'absent', new: 'up' } },
+        op: { op: 'link-up', name: TUNNEL_DEVICE },
+      };
       if (!tun) change.problem = `${TUNNEL_DEVICE} does not exist: load the ipip module (modprobe ipip, or list it in /etc/modules-load.d/)`;
       before.push(change);
     }
@@ -47,14 +51,22 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
     want.add(key);
     // Present already, lvsd's or someone else's: nothing to do, and nothing taken over.
     if (have.has(key)) continue;
-    const change: HostChange = { action: 'add', kind: 'address', phase: 'host', target: key, fields: { address: { new: `${a.address}/${a.prefix}` }, interface: { new: a.interface } }, op: { op: 'add-address', address: a } };
+    const change: HostChange = {
+      action: 'add', kind: 'address', phase: 'host', target: key,
+      fields: { address: { new: `${a.address}/${a.prefix}` }, interface: { new: a.interface } },
+      op: { op: 'add-address', address: a },
+    };
     if (!links.has(a.interface)) change.problem = `interface ${a.interface} does not exist (this host has: ${linkNames || 'none'})`;
     before.push(change);
   }
   for (const [key, a] of have) {
     if (!a.owned || want.has(key)) continue;
     const { owned: _owned, ...address } = a;
-    after.push({ action: 'delete', kind: 'address', phase: 'address-deletes', target: key, fields: { address: { old: `${a.address}/${a.prefix}` }, interface: { old: a.interface } }, op: { op: 'delete-address', address } });
+    after.push({
+      action: 'delete', kind: 'address', phase: 'address-deletes', target: key,
+      fields: { address: { old: `${a.address}/${a.prefix}` }, interface: { old: a.interface } },
+      op: { op: 'delete-address', address },
+    });
   }
   return before.concat(after);
 }
