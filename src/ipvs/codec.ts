@@ -5,7 +5,9 @@
  */
 import { addressToBytes, bytesToAddress } from '../model/address.js';
 import { AF_INET, AF_INET6, GENL_HDRLEN } from '../netlink/constants.js';
-import { type Attrs, genlMessage, indexAttrs, LE, type MessageHeader, need, readU16, readU32, readU64, u32At } from '../netlink/wire.js';
+import {
+  type Attrs, genlMessage, indexAttrs, LE, type MessageHeader, need, readStrAt, readU16, readU32, readU64, u32At,
+} from '../netlink/wire.js';
 import { NetlinkWriter } from '../netlink/writer.js';
 import * as K from './constants.js';
 
@@ -357,13 +359,6 @@ function needAt(a: Int32Array, type: number, size: number, name: string): number
 function readAddr(b: Buffer, at: number, af: number): string {
   if (af !== AF_INET6) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
   return bytesToAddress(b.subarray(at, at + 16));
-}
-/** A NUL-terminated (or unterminated) string of at most `len` bytes at `at`. */
-function readStrAt(b: Buffer, at: number, len: number): string {
-  let e = at;
-  const end = at + len;
-  while (e < end && b[e] !== 0) e++;
-  return b.toString('utf8', at, e);
 }
 function opt<T>(a: Attrs, type: number, read: (b: Buffer) => T): T | undefined {
   const b = a.get(type);

@@ -193,6 +193,12 @@ export const readU32 = (b: Buffer, off = 0): number => (LE ? b.readUInt32LE(off)
 export const readU64 = (b: Buffer, off = 0): bigint => (LE ? b.readBigUInt64LE(off) : b.readBigUInt64BE(off));
 /** A NUL-terminated (or unterminated) string attribute. */
 export function readStr(b: Buffer): string {
-  const nul = b.indexOf(0);
-  return b.toString('utf8', 0, nul < 0 ? b.length : nul);
+  return readStrAt(b, 0, b.length);
+}
+/** A NUL-terminated (or unterminated) string of at most `len` bytes at `at`. */
+export function readStrAt(b: Buffer, at: number, len: number): string {
+  let e = at;
+  const end = at + len;
+  while (e < end && b[e] !== 0) e++;
+  return b.toString('utf8', at, e);
 }
