@@ -35,11 +35,11 @@ function asLvsdError(e: unknown): LvsdError {
  * Sends the plan's operations, one batched `execute` per phase in PHASES
  * order (host settings and new addresses; timeouts and service adds/edits;
  * real server adds, edits and deletes; service deletes; addresses whose
- * services are gone), each change in the phase it carries. The real server changes of a service whose add
- * failed are not sent and come back `skipped` (APPLY_SKIPPED, naming the
- * service); every other change is sent even when others failed. If a batch
- * cannot be sent at all, its changes fail with that error and the later
- * phases are skipped.
+ * services are gone), each change in the phase it carries. The real server
+ * changes of a service whose add failed are not sent and come back `skipped`
+ * (APPLY_SKIPPED, naming the service); every other change is sent even when
+ * others failed. If a batch cannot be sent at all, its changes fail with that
+ * error and the later phases are skipped.
  */
 export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClient): Promise<ApplyResult> {
   const results: (ChangeResult | undefined)[] = plan.map(() => undefined);
@@ -90,7 +90,7 @@ export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClien
   return { ok: applied === done.length, results: done, applied, failed: count('failed'), skipped: count('skipped') };
 }
 
-/** One phase's operations go to the IPVS client or to the host client: never mixed (change.ts: a phase has one kind). */
+/** One phase's operations go to the IPVS client or to the host client: never mixed (a phase has one kind: change.ts). */
 async function sendPhase(changes: Change[], client: IpvsClient, host: HostClient | undefined): Promise<OpResult[]> {
   if (!isHostChange(changes[0]!)) return client.execute(changes.map((c) => c.op as IpvsOp));
   if (!host) throw new LvsdError('HOST_UNSUPPORTED', 'host changes need a host client');

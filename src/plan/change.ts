@@ -49,6 +49,7 @@ export interface ServiceChange extends ChangeBase {
   service: string;
   realserver?: undefined;
   target?: undefined;
+  /** The kernel operation that carries out this change. */
   op: IpvsOp;
 }
 
@@ -61,6 +62,7 @@ export interface RealServerChange extends ChangeBase {
   /** realServerKey of the real server. */
   realserver: string;
   target?: undefined;
+  /** The kernel operation that carries out this change. */
   op: IpvsOp;
 }
 
@@ -72,6 +74,7 @@ export interface TimeoutsChange extends ChangeBase {
   service?: undefined;
   realserver?: undefined;
   target?: undefined;
+  /** The kernel operation that carries out this change. */
   op: IpvsOp;
 }
 
@@ -83,6 +86,7 @@ export interface HostChange extends ChangeBase {
   target: string;
   service?: undefined;
   realserver?: undefined;
+  /** The kernel operation that carries out this change. */
   op: HostOp;
 }
 

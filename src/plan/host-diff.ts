@@ -13,9 +13,8 @@ import type { HostChange } from './change.js';
  * setting this host lacks) carries a `problem`.
  */
 export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostChange[] {
-  const before: HostChange[] = [];
-  const after: HostChange[] = [];
-  if (!host) return before;
+  const changes: HostChange[] = [];
+  if (!host) return changes;
   const links = new Map(live.links.map((l) => [l.name, l]));
   const linkNames = live.links.map((l) => l.name).join(', ');
 
@@ -28,7 +27,7 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
       op: { op: 'set-sysctl', key: s.key, value: s.value },
     };
     if (have === undefined) change.problem = `this kernel has no setting ${displaySysctl(s.key)} (/proc/sys/${s.key})`;
-    before.push(change);
+    changes.push(change);
   }
 
   if (host.tunnel) {
@@ -40,7 +39,7 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
         op: { op: 'link-up', name: TUNNEL_DEVICE },
       };
       if (!tun) change.problem = `${TUNNEL_DEVICE} does not exist: load the ipip module (modprobe ipip, or list it in /etc/modules-load.d/)`;
-      before.push(change);
+      changes.push(change);
     }
   }
 
@@ -57,16 +56,17 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
       op: { op: 'add-address', address: a },
     };
     if (!links.has(a.interface)) change.problem = `interface ${a.interface} does not exist (this host has: ${linkNames || 'none'})`;
-    before.push(change);
+    changes.push(change);
   }
   for (const [key, a] of have) {
     if (!a.owned || want.has(key)) continue;
     const { owned: _owned, ...address } = a;
-    after.push({
+    // Last: phase address-deletes follows every other.
+    changes.push({
       action: 'delete', kind: 'address', phase: 'address-deletes', target: key,
       fields: { address: { old: `${a.address}/${a.prefix}` }, interface: { old: a.interface } },
       op: { op: 'delete-address', address },
     });
   }
-  return before.concat(after);
+  return changes;
 }
