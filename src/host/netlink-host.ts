@@ -28,7 +28,7 @@ export function openHost(procSys = '/proc/sys'): HostClient {
 }
 
 /** The errno name in the netlink package's `Request rejected: CODE` errors. */
-function errnoName(e: unknown): string | undefined {
+function rejectedCode(e: unknown): string | undefined {
   return /Request rejected: (\w+)/.exec(String((e as Error)?.message))?.[1];
 }
 
@@ -133,7 +133,7 @@ const addressText = (a: HostAddress): string => `${a.address}/${a.prefix} on ${a
 
 function hostError(op: HostOp, e: unknown): LvsdError {
   if (e instanceof LvsdError) return new LvsdError(e.code, `${describe(op)}: ${e.message}`, { cause: e });
-  const code = (e as NodeJS.ErrnoException).code ?? errnoName(e);
+  const code = (e as NodeJS.ErrnoException).code ?? rejectedCode(e);
   const what = describe(op);
   if (code === 'EPERM' || code === 'EACCES') return new LvsdError('HOST_PERMISSION', `${what}: ${PERMISSION_DENIED}`, { cause: e });
   if (code === 'ENOENT' && op.op === 'set-sysctl') return new LvsdError('HOST_UNSUPPORTED', `${what}: this kernel has no such setting`, { cause: e });
