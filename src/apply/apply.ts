@@ -1,11 +1,13 @@
 /**
- * Sends a plan to the kernel in three dependent phases and reports, change by
- * change, what happened. A failure stops only what depends on it.
+ * Sends a plan to the kernel in dependent phases (the phase each change
+ * carries, plan/change.ts) and reports, change by change, what happened. A
+ * failure stops only what depends on it.
  */
 import { LvsdError, isLvsdError } from '../errors.js';
-import type { HostClient, HostOp } from '../host/client.js';
-import type { IpvsClient, IpvsOp, OpResult } from '../ipvs/client.js';
-import type { Change, Plan } from '../plan/diff.js';
+import type { HostClient } from '../host/client.js';
+import type { IpvsClient } from '../ipvs/client.js';
+import type { HostOp, IpvsOp, OpResult } from '../model/ops.js';
+import { type Change, isHostChange, PHASES, phaseIndex, type Plan } from '../plan/change.js';
 
 /** What became of one change. `skipped`: never sent, because something it needs failed. */
 export type ChangeResult =
@@ -23,22 +25,6 @@ export interface ApplyResult {
   skipped: number;
 }
 
-const isHost = (c: Change): boolean => c.kind === 'address' || c.kind === 'sysctl' || c.kind === 'link';
-
-/**
- * Phase 0: host settings, the tunnel device and new addresses (ready before
- * traffic comes). Phase 1: timeouts, service adds and edits. Phase 2: real
- * server changes (they need their service). Phase 3: service deletes (after
- * their traffic has somewhere else to go). Phase 4: addresses whose services
- * are gone.
- */
-function phaseOf(c: Change): 0 | 1 | 2 | 3 | 4 {
-  if (isHost(c)) return c.kind === 'address' && c.action === 'delete' ? 4 : 0;
-  if (c.kind === 'realserver') return 2;
-  if (c.kind === 'service' && c.action === 'delete') return 3;
-  return 1;
-}
-
 function asLvsdError(e: unknown): LvsdError {
   if (isLvsdError(e)) return e;
   const message = e instanceof Error ? e.message : String(e);
@@ -46,18 +32,19 @@ function asLvsdError(e: unknown): LvsdError {
 }
 
 /**
- * Sends the plan's operations, one batched `client.execute` per phase:
- * timeouts and service adds/edits; then real server adds, edits and deletes;
- * then service deletes. The real server changes of a service whose add
- * failed are not sent and come back `skipped` (APPLY_SKIPPED, naming the
- * service); every other change is sent even when others failed. If a batch
- * cannot be sent at all, its changes fail with that error and the later
- * phases are skipped.
+ * Sends the plan's operations, one batched `execute` per phase in PHASES
+ * order (host settings and new addresses; timeouts and service adds/edits;
+ * real server adds, edits and deletes; service deletes; addresses whose
+ * services are gone), each change in the phase it carries. The real server
+ * changes of a service whose add failed are not sent and come back `skipped`
+ * (APPLY_SKIPPED, naming the service); every other change is sent even when
+ * others failed. If a batch cannot be sent at all, its changes fail with that
+ * error and the later phases are skipped.
  */
 export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClient): Promise<ApplyResult> {
   const results: (ChangeResult | undefined)[] = plan.map(() => undefined);
-  const phases: number[][] = [[], [], [], [], []];
-  plan.forEach((c, i) => phases[phaseOf(c)]!.push(i));
+  const phases: number[][] = PHASES.map(() => []);
+  plan.forEach((c, i) => phases[phaseIndex(c.phase)]!.push(i));
 
   const failedAdds = new Map<string, LvsdError>();
   let broken: LvsdError | undefined;
@@ -66,7 +53,7 @@ export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClien
     const send: number[] = [];
     for (const i of phase) {
       const c = plan[i]!;
-      const cause = broken ?? (c.kind === 'realserver' && c.service !== undefined ? failedAdds.get(c.service) : undefined);
+      const cause = broken ?? (c.kind === 'realserver' ? failedAdds.get(c.service) : undefined);
       if (cause) results[i] = { change: c, status: 'skipped', error: skipError(c, cause, broken !== undefined) };
       else if (c.problem) results[i] = { change: c, status: 'failed', error: new LvsdError('HOST_UNSUPPORTED', c.problem) };
       else send.push(i);
@@ -93,7 +80,7 @@ export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClien
         return;
       }
       results[i] = { change: c, status: 'failed', error: r.error };
-      if (c.kind === 'service' && c.action === 'add' && c.service !== undefined) failedAdds.set(c.service, r.error);
+      if (c.kind === 'service' && c.action === 'add') failedAdds.set(c.service, r.error);
     });
   }
 
@@ -103,9 +90,9 @@ export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClien
   return { ok: applied === done.length, results: done, applied, failed: count('failed'), skipped: count('skipped') };
 }
 
-/** One phase's operations go to the IPVS client or to the host client: never mixed (see phaseOf). */
+/** One phase's operations go to the IPVS client or to the host client: never mixed (a phase has one kind: change.ts). */
 async function sendPhase(changes: Change[], client: IpvsClient, host: HostClient | undefined): Promise<OpResult[]> {
-  if (!isHost(changes[0]!)) return client.execute(changes.map((c) => c.op as IpvsOp));
+  if (!isHostChange(changes[0]!)) return client.execute(changes.map((c) => c.op as IpvsOp));
   if (!host) throw new LvsdError('HOST_UNSUPPORTED', 'host changes need a host client');
   return host.execute(changes.map((c) => c.op as HostOp));
 }

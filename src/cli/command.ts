@@ -3,11 +3,12 @@
  * with its errors printed, and opening the kernel.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { loadConfig } from '../config/load.js';
-import type { Kernel } from '../apply/live.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
+import { type Kernel, readLive } from '../apply/live.js';
 import type { IpvsClient } from '../ipvs/client.js';
-import { managesIpvs } from '../plan/plan.js';
 import type { DesiredState } from '../model/types.js';
+import type { Plan } from '../plan/change.js';
+import { managesIpvs, planFor } from '../plan/plan.js';
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -19,20 +20,18 @@ export interface Command {
 
 export const CONFIG_OPTION = { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } as const;
 
-/** The default config location: a directory with lvsd.yaml and conf.d/. */
-export const DEFAULT_CONFIG = '/etc/lvsd';
-
 export function stringOpt(values: OptionValues, name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' ? v : undefined;
 }
 
 /**
- * Loads and validates the config. On errors prints every one of them
- * (`FILE:LINE:COLUMN: message`) to stderr and returns undefined.
+ * Loads and validates the config (-c, else DEFAULT_CONFIG_PATH). On errors
+ * prints every one of them (`FILE:LINE:COLUMN: message`) to stderr and
+ * returns undefined.
  */
 export async function loadOrReport(values: OptionValues): Promise<{ state: DesiredState; files: string[] } | undefined> {
-  const result = await loadConfig(stringOpt(values, 'config') ?? DEFAULT_CONFIG);
+  const result = await loadConfig(stringOpt(values, 'config') ?? DEFAULT_CONFIG_PATH);
   if (!result.ok) {
     for (const e of result.errors) process.stderr.write(`${e.toString()}\n`);
     process.stderr.write(`lvsd: ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; nothing was changed\n`);
@@ -72,4 +71,10 @@ export async function withKernel<T>(desired: DesiredState, fn: (kernel: Kernel) 
     kernel.ipvs?.close();
     kernel.host?.close();
   }
+}
+
+/** The plan that makes the kernel (what `desired` manages of it, read now) match `desired`. */
+export async function planLive(kernel: Kernel, desired: DesiredState): Promise<Plan> {
+  const live = await readLive(kernel, desired);
+  return planFor({ desired, live: live.ipvs, ...(live.host ? { host: live.host } : {}), now: Date.now() }).plan;
 }

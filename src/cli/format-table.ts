@@ -4,7 +4,7 @@
  */
 import type { DaemonStatus } from '../daemon/status-file.js';
 import { hostPort } from '../model/address.js';
-import { realServerKey, serviceKey } from '../model/keys.js';
+import { defaultNetmask, healthKey, realServerKey, serviceKey } from '../model/keys.js';
 import type { LiveService, LiveState, Stats } from '../model/types.js';
 
 const FORWARD_NAME = { dr: 'Route', nat: 'Masq', tunnel: 'Tunnel', local: 'Local' } as const;
@@ -32,8 +32,7 @@ function serviceHeader(s: LiveService): string {
   if (s.flags.length) parts.push(`(${s.flags.join(',')})`);
   if (s.persistence) {
     parts.push(`persistent ${s.persistence.timeout}`);
-    const full = s.family === 'ipv4' ? '255.255.255.255' : '128';
-    if (s.persistence.netmask !== full) parts.push(`mask ${s.persistence.netmask}`);
+    if (s.persistence.netmask !== defaultNetmask(s.family)) parts.push(`mask ${s.persistence.netmask}`);
   }
   if (s.pe) parts.push(`pe ${s.pe}`);
   if (s.onePacket) parts.push('ops');
@@ -66,7 +65,8 @@ function statsJson(s: Stats | undefined): Record<string, number> | undefined {
 /** The daemon's health and drains as comment lines under a table (yaml and ipvsadm formats). */
 export function formatDaemonStatus(s: DaemonStatus): string {
   const lines = [`# lvsd run (pid ${s.pid}), as of ${s.updated}:`];
-  for (const h of [...s.health].sort((a, b) => `${a.service} ${a.realserver}`.localeCompare(`${b.service} ${b.realserver}`))) {
+  const byKey = (h: DaemonStatus['health'][number]): string => healthKey(h.service, h.realserver);
+  for (const h of [...s.health].sort((a, b) => byKey(a).localeCompare(byKey(b)))) {
     lines.push(`#   ${h.service} -> ${h.realserver}: ${h.up ? 'up' : 'DOWN'} since ${h.since}${!h.up && h.lastError ? ` (${h.lastError})` : ''}`);
   }
   for (const [key, until] of Object.entries(s.draining)) lines.push(`#   draining: ${key.replace(' ', ' -> ')} (deleted by ${until} at the latest)`);

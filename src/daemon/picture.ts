@@ -22,7 +22,7 @@
  * Counters (stats, connection counts) are not kept: the diff does not use them.
  */
 import type { ErrorCode, LvsdError } from '../errors.js';
-import type { IpvsOp } from '../ipvs/client.js';
+import type { IpvsOp } from '../model/ops.js';
 import { bareRealServer, bareService as bareKernelService, realServerKey, serviceKey } from '../model/keys.js';
 import type { LiveRealServer, LiveService, LiveState, RealServer, Service, Timeouts } from '../model/types.js';
 

@@ -27,7 +27,7 @@ import type { DesiredState } from '../model/types.js';
 import type { Logger } from '../log.js';
 import { planToJson } from '../plan/format.js';
 import { planFor } from '../plan/plan.js';
-import type { IpvsOp } from '../ipvs/client.js';
+import type { IpvsOp } from '../model/ops.js';
 import type { Metrics } from './metrics.js';
 import { Picture } from './picture.js';
 

@@ -6,7 +6,7 @@
  */
 import { realServerKey, serviceKey } from '../model/keys.js';
 import type { CheckSpec, DesiredState } from '../model/types.js';
-import { healthKey } from '../plan/effective.js';
+import { healthKey } from '../model/keys.js';
 import { type CheckResult, type CheckTarget, runCheck } from './checkers.js';
 import { type HealthState, initialHealth, observe } from './state.js';
 

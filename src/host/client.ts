@@ -3,15 +3,8 @@
  * (rtnetlink) and sysctls (/proc/sys). The adapter is netlink-host.ts; tests
  * use an in-memory fake.
  */
-import type { OpResult } from '../ipvs/client.js';
-import type { HostAddress, HostLink, LiveHost } from '../model/host.js';
-
-/** One host change. */
-export type HostOp =
-  | { op: 'add-address'; address: HostAddress }
-  | { op: 'delete-address'; address: HostAddress }
-  | { op: 'set-sysctl'; key: string; value: string }
-  | { op: 'link-up'; name: string };
+import type { HostLink, LiveHost } from '../model/host.js';
+import type { HostOp, OpResult } from '../model/ops.js';
 
 export interface HostClient {
   links(): Promise<HostLink[]>;

@@ -7,9 +7,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRtNetlink, FlagsGet, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { LvsdError } from '../errors.js';
-import type { OpResult } from '../ipvs/client.js';
 import { displaySysctl, type HostAddress, type HostLink, type LiveHost } from '../model/host.js';
-import type { HostClient, HostOp } from './client.js';
+import type { HostOp, OpResult } from '../model/ops.js';
+import { PERMISSION_DENIED } from '../netlink/errno.js';
+import type { HostClient } from './client.js';
 import { decodeAddress, encodeAddress, encodeAddressDump, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from './rtnl-codec.js';
 
 /** lvsd's IFA_PROTO mark on the addresses it adds ('L'; the kernel's own are 0-3). Kernels before 5.18 ignore it; the label still marks IPv4. */
@@ -27,7 +28,7 @@ export function openHost(procSys = '/proc/sys'): HostClient {
 }
 
 /** The errno name in the netlink package's `Request rejected: CODE` errors. */
-function errnoName(e: unknown): string | undefined {
+function rejectedCode(e: unknown): string | undefined {
   return /Request rejected: (\w+)/.exec(String((e as Error)?.message))?.[1];
 }
 
@@ -132,9 +133,9 @@ const addressText = (a: HostAddress): string => `${a.address}/${a.prefix} on ${a
 
 function hostError(op: HostOp, e: unknown): LvsdError {
   if (e instanceof LvsdError) return new LvsdError(e.code, `${describe(op)}: ${e.message}`, { cause: e });
-  const code = (e as NodeJS.ErrnoException).code ?? errnoName(e);
+  const code = (e as NodeJS.ErrnoException).code ?? rejectedCode(e);
   const what = describe(op);
-  if (code === 'EPERM' || code === 'EACCES') return new LvsdError('HOST_PERMISSION', `${what}: permission denied: lvsd needs root or CAP_NET_ADMIN`, { cause: e });
+  if (code === 'EPERM' || code === 'EACCES') return new LvsdError('HOST_PERMISSION', `${what}: ${PERMISSION_DENIED}`, { cause: e });
   if (code === 'ENOENT' && op.op === 'set-sysctl') return new LvsdError('HOST_UNSUPPORTED', `${what}: this kernel has no such setting`, { cause: e });
   if (code === 'ENODEV') return new LvsdError('HOST_UNSUPPORTED', `${what}: no such interface`, { cause: e });
   return new LvsdError('HOST_KERNEL', `${what}: ${code ?? (e as Error).message}`, { cause: e, details: { errno: code } });

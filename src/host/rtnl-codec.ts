@@ -5,7 +5,8 @@
  * Based on <linux/if_addr.h> and <linux/rtnetlink.h> (Linux 6.1).
  */
 import { addressToBytes, bytesToAddress, type Family } from '../model/address.js';
-import { attr, hostU32, parseAttrs, readStr, readU32, str, u8 } from '../ipvs/wire.js';
+import { AF_INET, AF_INET6 } from '../netlink/constants.js';
+import { attr, hostU32, parseAttrs, readStr, readU32, str, u8 } from '../netlink/wire.js';
 
 export const RTM_NEWADDR = 20;
 export const RTM_DELADDR = 21;
@@ -15,8 +16,6 @@ export const IFA_LOCAL = 2;
 export const IFA_LABEL = 3;
 export const IFA_PROTO = 11; // Linux 5.18+
 export const IFA_F_NODAD = 0x02;
-export const AF_INET = 2;
-export const AF_INET6 = 10;
 
 export interface AddressMessage {
   family: Family;

@@ -1,26 +1,12 @@
 /**
  * The port through which everything above the IPVS layer reaches the kernel.
  * It speaks the model's nouns; the netlink adapter (netlink-client.ts) maps
- * them to the kernel's in one place (map.ts). Tests use an in-memory fake
+ * them to the kernel's in one place (map.ts). Its operations are the model's
+ * (src/model/ops.ts). Tests use an in-memory fake
  * that implements the same interface.
  */
-import type { LvsdError } from '../errors.js';
-import type { LiveService, LiveState, RealServer, RealServerId, Service, ServiceId, Timeouts } from '../model/types.js';
-
-/** One kernel write operation. */
-export type IpvsOp =
-  | { op: 'add-service'; service: Service }
-  | { op: 'edit-service'; service: Service }
-  | { op: 'delete-service'; service: ServiceId }
-  | { op: 'add-realserver'; service: ServiceId; realserver: RealServer }
-  | { op: 'edit-realserver'; service: ServiceId; realserver: RealServer }
-  | { op: 'delete-realserver'; service: ServiceId; realserver: RealServerId }
-  | { op: 'set-timeouts'; timeouts: Partial<Timeouts> }
-  /** Deletes every service. Tests only: lvsd itself never flushes. */
-  | { op: 'flush' };
-
-/** The outcome of one operation, in the order the operations were given. */
-export type OpResult = { ok: true } | { ok: false; error: LvsdError };
+import type { IpvsOp, OpResult } from '../model/ops.js';
+import type { LiveService, LiveState, ServiceId, Timeouts } from '../model/types.js';
 
 export interface IpvsInfo {
   /** e.g. "1.2.1" */

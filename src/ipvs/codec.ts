@@ -4,9 +4,12 @@
  * destination); map.ts turns them into the model's.
  */
 import { addressToBytes, bytesToAddress } from '../model/address.js';
+import { AF_INET, AF_INET6, GENL_HDRLEN } from '../netlink/constants.js';
+import {
+  type Attrs, genlMessage, indexAttrs, LE, type MessageHeader, need, readStrAt, readU16, readU32, readU64, u32At,
+} from '../netlink/wire.js';
+import { NetlinkWriter } from '../netlink/writer.js';
 import * as K from './constants.js';
-import { GENL_HDRLEN } from './constants.js';
-import { type Attrs, genlMessage, indexAttrs, LE, type MessageHeader, NetlinkWriter, readU16, readU32, readU64, str, u32, u32At } from './wire.js';
 
 /** IPVS counters; 64-bit where the kernel sends IPVS_*_ATTR_STATS64. */
 export interface IpvsStats {
@@ -129,7 +132,7 @@ export function writeService(w: NetlinkWriter, s: IpvsServiceId | IpvsService, f
     u32At(w.bytes, at + 4, 0xffffffff);
     w.u32(K.IPVS_SVC_ATTR_TIMEOUT, f.timeout);
     // The kernel reads NETMASK as __be32: an IPv4 mask in network order, an IPv6 prefix length in host order.
-    if (s.af === K.AF_INET) w.be32(K.IPVS_SVC_ATTR_NETMASK, f.netmask); else w.u32(K.IPVS_SVC_ATTR_NETMASK, f.netmask);
+    if (s.af === AF_INET) w.be32(K.IPVS_SVC_ATTR_NETMASK, f.netmask); else w.u32(K.IPVS_SVC_ATTR_NETMASK, f.netmask);
     if (f.peName) w.str(K.IPVS_SVC_ATTR_PE_NAME, f.peName);
   }
   w.endNested(n);
@@ -177,25 +180,14 @@ export function encodeDest(d: IpvsDestId | IpvsDest, full: boolean): Buffer {
 
 /** IPVS_CMD_SET_CONFIG attributes; a timeout of 0 or absent leaves the kernel's value. */
 export function encodeTimeouts(t: Partial<IpvsTimeouts>): Buffer[] {
-  const a: Buffer[] = [];
-  if (t.tcp) a.push(u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp));
-  if (t.tcpFin) a.push(u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcpFin));
-  if (t.udp) a.push(u32(K.IPVS_CMD_ATTR_TIMEOUT_UDP, t.udp));
-  return a;
+  scratch.reset();
+  writeTimeouts(scratch, t);
+  return [scratch.take()];
 }
 
 /** A whole IPVS request message. */
 export function ipvsMessage(h: MessageHeader, cmd: number, attrs: Uint8Array[]): Buffer {
   return genlMessage(h, cmd, K.IPVS_GENL_VERSION, attrs);
-}
-
-/** CTRL_CMD_GETFAMILY for a family name. */
-export function getFamilyMessage(h: Omit<MessageHeader, 'type'>, name: string): Buffer {
-  return genlMessage({ ...h, type: K.GENL_ID_CTRL }, K.CTRL_CMD_GETFAMILY, 1, [str(K.CTRL_ATTR_FAMILY_NAME, name)]);
-}
-
-export function decodeFamily(attrs: Attrs): { id: number; version: number } {
-  return { id: readU16(need(attrs, K.CTRL_ATTR_FAMILY_ID, 'CTRL_ATTR_FAMILY_ID')), version: readU32(need(attrs, K.CTRL_ATTR_VERSION, 'CTRL_ATTR_VERSION')) };
 }
 
 /*
@@ -245,14 +237,14 @@ function decodeServiceAt(buf: Buffer, start: number, end: number): IpvsService {
   const svc: IpvsService = {
     af,
     protocol: fwmark ? 0 : readU16(buf, needAt(a, K.IPVS_SVC_ATTR_PROTOCOL, 2, 'IPVS_SVC_ATTR_PROTOCOL')),
-    addr: fwmark ? '' : readAddr(buf, needAt(a, K.IPVS_SVC_ATTR_ADDR, af === K.AF_INET6 ? 16 : 4, 'IPVS_SVC_ATTR_ADDR'), af),
+    addr: fwmark ? '' : readAddr(buf, needAt(a, K.IPVS_SVC_ATTR_ADDR, af === AF_INET6 ? 16 : 4, 'IPVS_SVC_ATTR_ADDR'), af),
     port: fwmark ? 0 : buf.readUInt16BE(needAt(a, K.IPVS_SVC_ATTR_PORT, 2, 'IPVS_SVC_ATTR_PORT')),
     fwmark,
     schedName: readStrAt(buf, needAt(a, K.IPVS_SVC_ATTR_SCHED_NAME, 0, 'IPVS_SVC_ATTR_SCHED_NAME'), a[2 * K.IPVS_SVC_ATTR_SCHED_NAME + 1]!),
     // The kernel marks every listed service as hashed; it is not ours to compare.
     flags: readU32(buf, flagsAt) & ~K.IP_VS_SVC_F_HASHED,
     timeout: readU32(buf, needAt(a, K.IPVS_SVC_ATTR_TIMEOUT, 4, 'IPVS_SVC_ATTR_TIMEOUT')),
-    netmask: af === K.AF_INET ? buf.readUInt32BE(netmaskAt) : readU32(buf, netmaskAt),
+    netmask: af === AF_INET ? buf.readUInt32BE(netmaskAt) : readU32(buf, netmaskAt),
   };
   if (a[2 * K.IPVS_SVC_ATTR_PE_NAME + 1]! > 0) {
     const pe = readStrAt(buf, a[2 * K.IPVS_SVC_ATTR_PE_NAME]!, a[2 * K.IPVS_SVC_ATTR_PE_NAME + 1]!);
@@ -271,7 +263,7 @@ function decodeDestAt(buf: Buffer, start: number, end: number, svcAf: number): I
   const af = a[2 * K.IPVS_DEST_ATTR_ADDR_FAMILY + 1]! > 0 ? readU16(buf, needAt(a, K.IPVS_DEST_ATTR_ADDR_FAMILY, 2, 'IPVS_DEST_ATTR_ADDR_FAMILY')) : svcAf;
   const d: IpvsDest = {
     af,
-    addr: readAddr(buf, needAt(a, K.IPVS_DEST_ATTR_ADDR, af === K.AF_INET6 ? 16 : 4, 'IPVS_DEST_ATTR_ADDR'), af),
+    addr: readAddr(buf, needAt(a, K.IPVS_DEST_ATTR_ADDR, af === AF_INET6 ? 16 : 4, 'IPVS_DEST_ATTR_ADDR'), af),
     port: buf.readUInt16BE(needAt(a, K.IPVS_DEST_ATTR_PORT, 2, 'IPVS_DEST_ATTR_PORT')),
     fwdMethod: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_FWD_METHOD, 4, 'IPVS_DEST_ATTR_FWD_METHOD')) & K.IP_VS_CONN_F_FWD_MASK,
     weight: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_WEIGHT, 4, 'IPVS_DEST_ATTR_WEIGHT')) | 0,
@@ -365,20 +357,8 @@ function needAt(a: Int32Array, type: number, size: number, name: string): number
 }
 /** Address text of the 4 (IPv4) or 16 bytes at `at`. */
 function readAddr(b: Buffer, at: number, af: number): string {
-  if (af !== K.AF_INET6) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+  if (af !== AF_INET6) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
   return bytesToAddress(b.subarray(at, at + 16));
-}
-/** A NUL-terminated (or unterminated) string of at most `len` bytes at `at`. */
-function readStrAt(b: Buffer, at: number, len: number): string {
-  let e = at;
-  const end = at + len;
-  while (e < end && b[e] !== 0) e++;
-  return b.toString('utf8', at, e);
-}
-function need(a: Attrs, type: number, name: string): Buffer {
-  const b = a.get(type);
-  if (!b) throw new RangeError(`reply lacks ${name}`);
-  return b;
 }
 function opt<T>(a: Attrs, type: number, read: (b: Buffer) => T): T | undefined {
   const b = a.get(type);

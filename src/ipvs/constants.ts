@@ -1,30 +1,9 @@
 /**
- * Kernel constants for the IPVS generic netlink family.
+ * Kernel constants for the IPVS generic netlink family; the netlink framing
+ * and address families are in ../netlink/constants.ts.
  * Based on <linux/ip_vs.h> (include/uapi/linux/ip_vs.h, Linux 6.1) and
- * <linux/netlink.h>, <linux/genetlink.h>; values are ABI and never change.
+ * <netinet/in.h>; values are ABI and never change.
  */
-
-// <linux/netlink.h>
-export const NETLINK_GENERIC = 16;
-export const NLMSG_HDRLEN = 16;
-export const NLMSG_NOOP = 1;
-export const NLMSG_ERROR = 2;
-export const NLMSG_DONE = 3;
-export const NLM_F_REQUEST = 0x01;
-export const NLM_F_MULTI = 0x02;
-export const NLM_F_ACK = 0x04;
-export const NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
-export const NLA_HDRLEN = 4;
-export const NLA_F_NESTED = 0x8000;
-export const NLA_TYPE_MASK = 0x3fff;
-
-// <linux/genetlink.h>
-export const GENL_HDRLEN = 4;
-export const GENL_ID_CTRL = 16;
-export const CTRL_CMD_GETFAMILY = 3;
-export const CTRL_ATTR_FAMILY_ID = 1;
-export const CTRL_ATTR_FAMILY_NAME = 2;
-export const CTRL_ATTR_VERSION = 3;
 
 // <linux/ip_vs.h>
 export const IPVS_GENL_NAME = 'IPVS';
@@ -113,9 +92,7 @@ export const IPVS_STATS_ATTR_OUTBPS = 10;
 export const IPVS_INFO_ATTR_VERSION = 1;
 export const IPVS_INFO_ATTR_CONN_TAB_SIZE = 2;
 
-// <linux/socket.h>, <netinet/in.h>
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+// <netinet/in.h>
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_SCTP = 132;

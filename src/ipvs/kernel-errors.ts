@@ -2,13 +2,10 @@
  * The kernel's errno, for a given operation, to a typed lvsd error that names
  * the operation and the object. Pure; the adapter calls it once per failure.
  */
-import { constants } from 'node:os';
 import { LvsdError, type ErrorCode } from '../errors.js';
 import { realServerKey, serviceKey } from '../model/keys.js';
-import type { IpvsOp } from './client.js';
-
-const E = constants.errno;
-const ERRNO_NAME = new Map<number, string>(Object.entries(E).map(([k, v]) => [v, k]));
+import type { IpvsOp } from '../model/ops.js';
+import { ERRNO as E, errnoName, PERMISSION_DENIED } from '../netlink/errno.js';
 
 /** `add realserver tcp/192.0.2.1:80 -> 192.0.2.10:80` */
 export function describeOp(op: IpvsOp): string {
@@ -30,7 +27,7 @@ export function describeOp(op: IpvsOp): string {
 
 /** What an errno means for this operation, per net/netfilter/ipvs/ip_vs_ctl.c. */
 export function kernelError(errno: number, op: IpvsOp): LvsdError {
-  const name = ERRNO_NAME.get(errno) ?? `errno ${errno}`;
+  const name = errnoName(errno);
   const [code, reason] = explain(errno, op);
   return new LvsdError(code, `${describeOp(op)}: ${reason} (${name})`, { details: { errno, errnoName: name, op: op.op } });
 }
@@ -55,7 +52,7 @@ function explain(errno: number, op: IpvsOp): [ErrorCode, string] {
       return ['IPVS_INVALID', 'invalid request (address not unicast, loopback down, mixed address families without tunnel forwarding, or a bad attribute)'];
     case E.EPERM:
     case E.EACCES:
-      return ['IPVS_PERMISSION', 'permission denied: lvsd needs root or CAP_NET_ADMIN'];
+      return ['IPVS_PERMISSION', PERMISSION_DENIED];
     case E.EBUSY:
       return ['IPVS_BUSY', 'the kernel is busy'];
     case E.EAFNOSUPPORT:

@@ -5,14 +5,15 @@
  * timeout kept on a non-persistent service, unused tunnel fields) are dropped here.
  */
 import { maskToPrefix, prefixToMask } from '../model/address.js';
-import { schedFlagBits, schedFlagNames } from '../model/keys.js';
+import { defaultNetmask, schedFlagBits, schedFlagNames } from '../model/keys.js';
 import type {
   Family, Forward, LiveRealServer, LiveService, Protocol, RealServer, RealServerId, Service, ServiceId, Stats, TunnelChecksum, TunnelType,
 } from '../model/types.js';
+import { AF_INET, AF_INET6 } from '../netlink/constants.js';
 import type { IpvsDest, IpvsDestId, IpvsService, IpvsServiceId, IpvsStats } from './codec.js';
 import * as K from './constants.js';
 
-const AF: Record<Family, number> = { ipv4: K.AF_INET, ipv6: K.AF_INET6 };
+const AF: Record<Family, number> = { ipv4: AF_INET, ipv6: AF_INET6 };
 const PROTO: Record<Protocol, number> = { tcp: K.IPPROTO_TCP, udp: K.IPPROTO_UDP, sctp: K.IPPROTO_SCTP };
 const FWD: Record<Forward, number> = { nat: K.IP_VS_CONN_F_MASQ, local: K.IP_VS_CONN_F_LOCALNODE, tunnel: K.IP_VS_CONN_F_TUNNEL, dr: K.IP_VS_CONN_F_DROUTE };
 const TUN: Record<TunnelType, number> = { ipip: K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP, gue: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE, gre: K.IP_VS_CONN_F_TUNNEL_TYPE_GRE };
@@ -42,7 +43,7 @@ export function toKernelService(s: Service): IpvsService {
   let flags = schedFlagBits(s.flags) * K.IP_VS_SVC_F_SCHED1;
   if (s.persistence) flags |= K.IP_VS_SVC_F_PERSISTENT;
   if (s.onePacket) flags |= K.IP_VS_SVC_F_ONEPACKET;
-  const netmask = s.persistence?.netmask ?? (s.family === 'ipv4' ? '255.255.255.255' : '128');
+  const netmask = s.persistence?.netmask ?? defaultNetmask(s.family);
   const fw = s.fwmark !== undefined;
   const out: IpvsService = {
     af: AF[s.family],

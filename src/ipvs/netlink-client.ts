@@ -1,20 +1,25 @@
 /**
- * The adapter: the one module that imports `netlink`. It owns a generic
- * netlink socket, matches replies to requests by sequence number, and sends
- * write operations in bounded, batched windows. Encoding, decoding and the
- * model mapping are pure functions from codec.ts, wire.ts and map.ts.
+ * The adapter: with connection.ts (its generic netlink sockets, replies
+ * matched to requests by sequence number) the one place that imports
+ * `netlink`. It reads the table and sends write operations in bounded,
+ * batched windows. Encoding, decoding and the model mapping are pure
+ * functions from codec.ts, map.ts and ../netlink/.
  */
-import { RawNetlinkSocket } from 'netlink';
 import { LvsdError } from '../errors.js';
+import type { IpvsOp, OpResult } from '../model/ops.js';
 import type { LiveRealServer, LiveService, LiveState, ServiceId, Timeouts } from '../model/types.js';
-import type { IpvsClient, IpvsInfo, IpvsOp, OpResult } from './client.js';
+import * as NL from '../netlink/constants.js';
+import { isPermissionErrno, PERMISSION_DENIED } from '../netlink/errno.js';
+import { errorCodeAt, type MessageView, parseGenl } from '../netlink/wire.js';
+import { NetlinkWriter } from '../netlink/writer.js';
+import type { IpvsClient, IpvsInfo } from './client.js';
+import { Connection, type Handler, KernelErrno, SEQ_SPAN } from './connection.js';
 import {
-  decodeDestReply, decodeFamily, decodeInfo, decodeServiceReply, decodeTimeouts, encodeService, getFamilyMessage, type IpvsServiceId, writeDest, writeService, writeTimeouts,
+  decodeDestReply, decodeInfo, decodeServiceReply, decodeTimeouts, encodeService, type IpvsServiceId, writeDest, writeService, writeTimeouts,
 } from './codec.js';
 import * as K from './constants.js';
 import { describeOp, kernelError } from './kernel-errors.js';
 import { fromKernelDest, fromKernelService, toKernelDest, toKernelDestId, toKernelService, toKernelServiceId } from './map.js';
-import { checkMessages, errorCodeAt, forEachMessage, type MessageView, NetlinkWriter, parseGenl } from './wire.js';
 
 export interface NetlinkIpvsOptions {
   /**
@@ -48,29 +53,27 @@ export const DEFAULT_DUMP_SOCKETS = 16;
  * 32 KiB for the one service dump, which can be megabytes.
  */
 const MAIN_READ_BUFFER = 32768;
-/** The request watchdog runs this many times per timeout. */
-const WATCHDOG_TICKS = 4;
 const DUMP_READ_BUFFER = 8192;
 
-/** A reply (a view to read at once, not to keep), or the failure of the socket itself. */
-type Handler = (m: MessageView | LvsdError) => void;
-
-/** Sequence numbers run 1 .. 0x7fffffff and wrap to 1. */
-const SEQ_SPAN = 0x7fffffff;
 /** The answer of an operation that drew no error: shared, never changed. */
 const OK: OpResult = Object.freeze({ ok: true as const });
 const ignore = (): undefined => undefined;
 
+/** The IPVS command that carries out each operation. */
+const COMMAND: Record<IpvsOp['op'], number> = {
+  'add-service': K.IPVS_CMD_NEW_SERVICE,
+  'edit-service': K.IPVS_CMD_SET_SERVICE,
+  'delete-service': K.IPVS_CMD_DEL_SERVICE,
+  'add-realserver': K.IPVS_CMD_NEW_DEST,
+  'edit-realserver': K.IPVS_CMD_SET_DEST,
+  'delete-realserver': K.IPVS_CMD_DEL_DEST,
+  'set-timeouts': K.IPVS_CMD_SET_CONFIG,
+  flush: K.IPVS_CMD_FLUSH,
+};
+
 /** The top-level attributes of a reply that is read rarely (info, config, family). */
 const attrsOf = (m: MessageView) => parseGenl(m.buf.subarray(m.off, m.end)).attrs;
 const decodeService = (m: MessageView): LiveService => fromKernelService(decodeServiceReply(m.buf, m.off, m.end));
-
-/** The kernel answered a request with an errno. */
-class KernelErrno extends Error {
-  constructor(what: string, readonly errno: number) {
-    super(`${what}: errno ${errno}`);
-  }
-}
 
 /** Opens the IPVS family. Throws IPVS_UNAVAILABLE when the kernel has none. */
 export async function openIpvs(options: NetlinkIpvsOptions = {}): Promise<IpvsClient> {
@@ -81,157 +84,6 @@ export async function openIpvs(options: NetlinkIpvsOptions = {}): Promise<IpvsCl
   } catch (e) {
     conn.close();
     throw e;
-  }
-}
-
-/** A generic netlink socket with replies routed to their requests by sequence number. */
-class Connection {
-  private readonly sock: RawNetlinkSocket;
-  private readonly handlers = new Map<number, Handler>();
-  private seq = 1;
-  readonly pid: number;
-  /**
-   * Requests waiting for an answer, with the watchdog tick they began in.
-   * One interval timer for all of them rather than a timer per request:
-   * arming a timer reads the clock, which is a system call where there is
-   * no vDSO (User-Mode Linux), and a table read makes a request per service.
-   */
-  private readonly pending = new Map<number, { tick: number; expire: () => void }>();
-  private watchdog: NodeJS.Timeout | undefined;
-  private tick = 0;
-  /** The one view dispatch hands to handlers, message after message. */
-  private readonly view: MessageView = { buf: Buffer.alloc(0), off: 0, end: 0, type: 0, flags: 0, seq: 0, pid: 0 };
-  private readonly route = (m: MessageView): void => this.handlers.get(m.seq)?.(m);
-
-  constructor(readonly timeoutMs: number, readBuffer: number) {
-    try {
-      this.sock = new RawNetlinkSocket(K.NETLINK_GENERIC, { messagePeeking: false, msgBufferSize: readBuffer, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
-    } catch (e) {
-      throw new LvsdError('IPVS_IO', `cannot open a generic netlink socket: ${(e as Error).message}`, { cause: e });
-    }
-    this.pid = this.sock.address().port;
-    this.sock.unref();
-    this.sock.on('message', (buf) => this.dispatch(buf));
-    this.sock.on('truncatedMessage', () => this.failAll(new LvsdError('IPVS_PROTOCOL', 'a netlink reply was truncated')));
-    // Without this listener a receive error (ENOBUFS) would be thrown from the native layer.
-    this.sock.on('error', (err) => this.failAll(new LvsdError('IPVS_IO', `netlink socket error: ${err.message}`, { cause: err })));
-  }
-
-  nextSeq(): number {
-    const s = this.seq;
-    this.seq = this.seq >= 0x7fffffff ? 1 : this.seq + 1;
-    return s;
-  }
-
-  on(seq: number, h: Handler): void {
-    if (this.handlers.size === 0) this.sock.ref();
-    this.handlers.set(seq, h);
-  }
-
-  off(seq: number): void {
-    this.handlers.delete(seq);
-    if (this.handlers.size === 0) this.sock.unref();
-  }
-
-  send(buf: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.sock.send(buf, {}, (err) => (err ? reject(new LvsdError('IPVS_IO', `netlink send failed: ${err.message}`, { cause: err })) : resolve()));
-    });
-  }
-
-  /**
-   * Sends one request and collects its answer: a single reply, a multi-part
-   * dump until NLMSG_DONE, or an error. Each reply message is decoded as it
-   * arrives, so no datagram is kept once read.
-   */
-  request<T>(build: (seq: number) => Buffer, what: string, decode: (m: MessageView) => T): Promise<T[]> {
-    const seq = this.nextSeq();
-    return new Promise<T[]>((resolve, reject) => {
-      const parts: T[] = [];
-      this.watch(seq, () => finish(new LvsdError('IPVS_IO', `${what}: no answer from the kernel within ${this.timeoutMs} ms`)));
-      const finish = (err?: Error): void => {
-        this.pending.delete(seq);
-        this.off(seq);
-        if (err) reject(err); else resolve(parts);
-      };
-      this.on(seq, (m) => {
-        if (m instanceof LvsdError) {
-          finish(m);
-        } else if (m.type === K.NLMSG_ERROR) {
-          const errno = errorCodeAt(m.buf, m.off);
-          finish(errno ? new KernelErrno(what, errno) : undefined);
-        } else if (m.type === K.NLMSG_DONE) {
-          finish();
-        } else {
-          let v: T;
-          try {
-            v = decode(m);
-          } catch (e) {
-            finish(new LvsdError('IPVS_PROTOCOL', `${what}: malformed reply: ${(e as Error).message}`, { cause: e }));
-            return;
-          }
-          parts.push(v);
-          if (!(m.flags & K.NLM_F_MULTI)) finish();
-        }
-      });
-      let msg: Buffer;
-      try {
-        msg = build(seq);
-      } catch (e) {
-        finish(e as Error);
-        return;
-      }
-      this.send(msg).catch(finish);
-    });
-  }
-
-  /** A request fails after timeoutMs to 1.25 x timeoutMs without its answer. */
-  private watch(seq: number, expire: () => void): void {
-    this.pending.set(seq, { tick: this.tick, expire });
-    if (this.watchdog) return;
-    this.watchdog = setInterval(() => {
-      this.tick++;
-      if (this.pending.size === 0) {
-        clearInterval(this.watchdog);
-        this.watchdog = undefined;
-        return;
-      }
-      for (const p of [...this.pending.values()]) if (this.tick - p.tick > WATCHDOG_TICKS) p.expire();
-    }, this.timeoutMs / WATCHDOG_TICKS);
-    // The socket is referenced while requests wait; the watchdog alone keeps nothing alive.
-    this.watchdog.unref();
-  }
-
-  async resolveFamily(): Promise<number> {
-    try {
-      const [family] = await this.request((seq) => getFamilyMessage({ flags: K.NLM_F_REQUEST, seq, pid: this.pid }, K.IPVS_GENL_NAME), 'resolve IPVS family', (m) => decodeFamily(attrsOf(m)));
-      return family!.id;
-    } catch (e) {
-      if (e instanceof KernelErrno && e.errno === 2) {
-        throw new LvsdError('IPVS_UNAVAILABLE', 'IPVS is not available in this kernel (try: modprobe ip_vs)', { cause: e });
-      }
-      throw e;
-    }
-  }
-
-  private dispatch(buf: Buffer): void {
-    try {
-      checkMessages(buf);
-    } catch (e) {
-      this.failAll(new LvsdError('IPVS_PROTOCOL', `malformed netlink reply: ${(e as Error).message}`, { cause: e }));
-      return;
-    }
-    forEachMessage(buf, this.view, this.route);
-  }
-
-  private failAll(err: LvsdError): void {
-    for (const h of [...this.handlers.values()]) h(err);
-  }
-
-  close(): void {
-    clearInterval(this.watchdog);
-    this.watchdog = undefined;
-    this.sock.close();
   }
 }
 
@@ -258,12 +110,12 @@ class NetlinkIpvsClient implements IpvsClient {
   }
 
   private async get<T>(cmd: number, what: string, decode: (m: MessageView) => T, dump = false, conn = this.conn, service?: IpvsServiceId): Promise<T[]> {
-    const flags = K.NLM_F_REQUEST | (dump ? K.NLM_F_DUMP : 0);
+    const flags = NL.NLM_F_REQUEST | (dump ? NL.NLM_F_DUMP : 0);
     try {
       return await conn.request((seq) => this.message(cmd, flags, seq, conn.pid, service), what, decode);
     } catch (e) {
       if (!(e instanceof KernelErrno)) throw e;
-      if (e.errno === 1 || e.errno === 13) throw new LvsdError('IPVS_PERMISSION', `${what}: permission denied: lvsd needs root or CAP_NET_ADMIN`, { cause: e });
+      if (isPermissionErrno(e.errno)) throw new LvsdError('IPVS_PERMISSION', `${what}: ${PERMISSION_DENIED}`, { cause: e });
       throw new LvsdError('IPVS_KERNEL', `${what}: the kernel answered errno ${e.errno}`, { cause: e, details: { errno: e.errno } });
     }
   }
@@ -343,7 +195,7 @@ class NetlinkIpvsClient implements IpvsClient {
         for (let j = 0; j < ops.length; j++) {
           if (results[j]!.ok) results[j] = { ok: false, error: new LvsdError(m.code, `${describeOp(ops[j]!)}: ${m.message}`, { cause: m }) };
         }
-      } else if (m.type === K.NLMSG_ERROR && i < ops.length) {
+      } else if (m.type === NL.NLMSG_ERROR && i < ops.length) {
         const errno = errorCodeAt(m.buf, m.off);
         if (errno) results[i] = { ok: false, error: kernelError(errno, ops[i]!) };
       }
@@ -371,7 +223,7 @@ class NetlinkIpvsClient implements IpvsClient {
     // request() builds synchronously: GET_INFO joins the operations already written, and take() copies them all out.
     return conn
       .request((seq) => {
-        const m = w.beginMessage(this.family, K.NLM_F_REQUEST, seq, conn.pid, K.IPVS_CMD_GET_INFO, K.IPVS_GENL_VERSION);
+        const m = w.beginMessage(this.family, NL.NLM_F_REQUEST, seq, conn.pid, K.IPVS_CMD_GET_INFO, K.IPVS_GENL_VERSION);
         w.endMessage(m);
         return w.take();
       }, 'write batch', ignore)
@@ -381,7 +233,7 @@ class NetlinkIpvsClient implements IpvsClient {
       }, (e: unknown) => {
         release();
         // GET_INFO refused for lack of privilege: every operation of the window was refused the same way.
-        if (e instanceof KernelErrno && (e.errno === 1 || e.errno === 13)) return ops.map((op) => ({ ok: false as const, error: kernelError(e.errno, op) }));
+        if (e instanceof KernelErrno && isPermissionErrno(e.errno)) return ops.map((op) => ({ ok: false as const, error: kernelError(e.errno, op) }));
         throw e;
       });
   }
@@ -393,42 +245,28 @@ class NetlinkIpvsClient implements IpvsClient {
       if (!b) ids.set(service, (b = encodeService(toKernelServiceId(service), false)));
       return b;
     };
-    const msg = (cmd: number): number => w.beginMessage(this.family, K.NLM_F_REQUEST, seq, this.conn.pid, cmd, K.IPVS_GENL_VERSION);
-    let m: number;
+    const m = w.beginMessage(this.family, NL.NLM_F_REQUEST, seq, this.conn.pid, COMMAND[op.op], K.IPVS_GENL_VERSION);
     switch (op.op) {
       case 'add-service':
-        m = msg(K.IPVS_CMD_NEW_SERVICE);
-        writeService(w, toKernelService(op.service), true);
-        break;
       case 'edit-service':
-        m = msg(K.IPVS_CMD_SET_SERVICE);
         writeService(w, toKernelService(op.service), true);
         break;
       case 'delete-service':
-        m = msg(K.IPVS_CMD_DEL_SERVICE);
         writeService(w, toKernelServiceId(op.service), false);
         break;
       case 'add-realserver':
-        m = msg(K.IPVS_CMD_NEW_DEST);
-        w.raw(serviceId(op.service));
-        writeDest(w, toKernelDest(op.realserver), true);
-        break;
       case 'edit-realserver':
-        m = msg(K.IPVS_CMD_SET_DEST);
         w.raw(serviceId(op.service));
         writeDest(w, toKernelDest(op.realserver), true);
         break;
       case 'delete-realserver':
-        m = msg(K.IPVS_CMD_DEL_DEST);
         w.raw(serviceId(op.service));
         writeDest(w, toKernelDestId(op.realserver), false);
         break;
       case 'set-timeouts':
-        m = msg(K.IPVS_CMD_SET_CONFIG);
         writeTimeouts(w, op.timeouts);
         break;
       case 'flush':
-        m = msg(K.IPVS_CMD_FLUSH);
         break;
     }
     w.endMessage(m);

@@ -16,6 +16,11 @@ export function realServerKey(r: RealServerId): string {
   return hostPort(r.address, r.port);
 }
 
+/** `tcp/192.0.2.1:80 192.0.2.10:80`: one real server of one service, from their keys. */
+export function healthKey(service: string, realserver: string): string {
+  return `${service} ${realserver}`;
+}
+
 /** The netmask the kernel keeps for a service without one: /32 or /128. */
 export function defaultNetmask(family: Family): string {
   return family === 'ipv4' ? '255.255.255.255' : '128';

@@ -1,10 +1,10 @@
 /**
  * The plan: the smallest list of kernel operations that turns the live IPVS
  * table into the desired one, ordered so live traffic keeps flowing. Pure.
+ * Each change gets its phase here, where it is made (change.ts).
  */
-import type { HostOp } from '../host/client.js';
-import type { IpvsOp } from '../ipvs/client.js';
 import { bareRealServer, bareService, isIgnored, realServerKey, serviceIdOf, serviceKey } from '../model/keys.js';
+import type { IpvsOp } from '../model/ops.js';
 import type {
   DesiredState,
   LiveState,
@@ -14,35 +14,9 @@ import type {
   ServiceId,
   Timeouts,
 } from '../model/types.js';
-
-/** One field of a change: the live value and/or the desired value. */
-export interface FieldChange {
-  old?: unknown;
-  new?: unknown;
-}
-
-/** Exactly one kernel operation, described in the user's nouns. */
-export interface Change {
-  action: 'add' | 'edit' | 'delete';
-  kind: 'service' | 'realserver' | 'timeouts' | 'address' | 'sysctl' | 'link';
-  /** serviceKey of the service; absent for timeouts and host changes. */
-  service?: string;
-  /** realServerKey of the real server; only for kind `realserver`. */
-  realserver?: string;
-  /** What a host change concerns: `eth0 192.0.2.1/32`, `net.ipv4.ip_forward`, `tunl0`. */
-  target?: string;
-  /** Edits: the fields that differ. Adds: the new values. Deletes: the old values. */
-  fields: Record<string, FieldChange>;
-  /** Why this change cannot work on this host; apply reports it instead of sending it. */
-  problem?: string;
-  /** Why the change is made, when the file alone does not say (e.g. a drain). */
-  note?: string;
-  /** The kernel operation that carries out this change. */
-  op: IpvsOp | HostOp;
-}
-
-/** The changes, in the order they are to be sent. */
-export type Plan = Change[];
+import {
+  type Change, type FieldChange, inPhaseOrder, type Plan, type RealServerChange, type ServiceChange, type TimeoutsChange,
+} from './change.js';
 
 type Flat = Record<string, unknown>;
 
@@ -142,7 +116,21 @@ function sameRealServerAttrs(a: RealServer, b: RealServer): boolean {
   return a.tunnel.type === b.tunnel.type && a.tunnel.port === b.tunnel.port && a.tunnel.checksum === b.tunnel.checksum;
 }
 
-function timeoutsChange(desired: DesiredState, live: LiveState): Change | undefined {
+/** A service change: adds and edits go before the real server changes, deletes after them. */
+function serviceChange(
+  action: Change['action'], service: string, fields: Record<string, FieldChange>, op: IpvsOp,
+): ServiceChange {
+  return { action, kind: 'service', phase: action === 'delete' ? 'service-deletes' : 'services', service, fields, op };
+}
+
+/** A real server change: after its service is added, before a service is deleted. */
+function realServerChange(
+  action: Change['action'], service: string, realserver: string, fields: Record<string, FieldChange>, op: IpvsOp,
+): RealServerChange {
+  return { action, kind: 'realserver', phase: 'realservers', service, realserver, fields, op };
+}
+
+function timeoutsChange(desired: DesiredState, live: LiveState): TimeoutsChange | undefined {
   if (!desired.timeouts) return undefined;
   const set: Partial<Timeouts> = {};
   const fields: Record<string, FieldChange> = {};
@@ -154,14 +142,15 @@ function timeoutsChange(desired: DesiredState, live: LiveState): Change | undefi
     fields[name] = { old: live.timeouts[key], new: want };
   }
   if (Object.keys(set).length === 0) return undefined;
-  return { action: 'edit', kind: 'timeouts', fields, op: { op: 'set-timeouts', timeouts: set } };
+  // With the service adds: a new service's connections get the new timeouts.
+  return { action: 'edit', kind: 'timeouts', phase: 'services', fields, op: { op: 'set-timeouts', timeouts: set } };
 }
 
 /**
  * Compares the desired state with the live table and returns the operations
- * that make the live table match, in this order: timeouts; service adds and
- * edits; real server adds, then edits, then deletes (a pool is filled before
- * it is drained); service deletes. Objects are matched by their canonical
+ * that make the live table match, in phase order (change.ts): timeouts,
+ * service adds and edits; real server adds, then edits, then deletes (a pool
+ * is filled before it is drained); service deletes. Objects are matched by their canonical
  * keys, so a change of identity is a delete and an add; any other change is a
  * single in-place edit.
  *
@@ -185,7 +174,7 @@ export function diff(desired: DesiredState, live: LiveState): Plan {
     if (!isIgnored(s, desired.ignore)) liveByKey.set(serviceKey(s), s);
   }
 
-  const serviceOps: Change[] = [];
+  const services: Change[] = [];
   const rs: RealServerSinks = { adds: [], edits: [], deletes: [] };
   const seen = new Set<string>();
 
@@ -198,24 +187,24 @@ export function diff(desired: DesiredState, live: LiveState): Plan {
     const have = liveByKey.get(key);
     if (!have) {
       const svc = bareService(want);
-      serviceOps.push({ action: 'add', kind: 'service', service: key, fields: onlyNew(serviceFields(svc)), op: { op: 'add-service', service: svc } });
+      services.push(serviceChange('add', key, onlyNew(serviceFields(svc)), { op: 'add-service', service: svc }));
     } else if (!sameServiceAttrs(have, want)) {
       const fields = fieldDiff(serviceFields(have), serviceFields(want));
       if (!isEmpty(fields)) {
-        serviceOps.push({ action: 'edit', kind: 'service', service: key, fields, op: { op: 'edit-service', service: bareService(want) } });
+        services.push(serviceChange('edit', key, fields, { op: 'edit-service', service: bareService(want) }));
       }
     }
     diffRealServers(key, serviceIdOf(want), want.realservers, have?.realservers ?? [], rs);
   }
 
-  const serviceDeletes: Change[] = [];
   for (const [key, have] of liveByKey) {
     if (seen.has(key)) continue;
-    serviceDeletes.push({ action: 'delete', kind: 'service', service: key, fields: onlyOld(serviceFields(have)), op: { op: 'delete-service', service: serviceIdOf(have) } });
+    const op: IpvsOp = { op: 'delete-service', service: serviceIdOf(have) };
+    services.push(serviceChange('delete', key, onlyOld(serviceFields(have)), op));
   }
 
-  // concat, not push(...): a spread of 100,000 changes overflows the call stack.
-  return plan.concat(serviceOps, rs.adds, rs.edits, rs.deletes, serviceDeletes);
+  // Within the real server phase, a pool is filled before it is drained.
+  return inPhaseOrder(plan.concat(services, rs.adds, rs.edits, rs.deletes));
 }
 
 const sameId = (a: RealServer, b: RealServer): boolean => a.address === b.address && a.port === b.port && a.family === b.family;
@@ -243,6 +232,15 @@ interface RealServerSinks {
   deletes: Change[];
 }
 
+/** The edit that turns `have` into `want` (the same real server), or undefined when they agree. */
+function realServerEdit(key: string, svc: ServiceId, have: RealServer, want: RealServer): RealServerChange | undefined {
+  if (sameRealServerAttrs(have, want)) return undefined;
+  const fields = fieldDiff(realServerFields(have), realServerFields(want));
+  if (isEmpty(fields)) return undefined;
+  const op: IpvsOp = { op: 'edit-realserver', service: svc, realserver: bareRealServer(want) };
+  return realServerChange('edit', key, realServerKey(want), fields, op);
+}
+
 function diffRealServers(
   key: string,
   svc: ServiceId,
@@ -254,13 +252,8 @@ function diffRealServers(
   if (byPosition) {
     // The common case (same real servers, listed in the same or the kernel's reverse order): no keys, no maps.
     for (let i = 0; i < wanted.length; i++) {
-      const w = wanted[i]!;
-      const have = byPosition[i]!;
-      if (sameRealServerAttrs(have, w)) continue;
-      const fields = fieldDiff(realServerFields(have), realServerFields(w));
-      if (!isEmpty(fields)) {
-        edits.push({ action: 'edit', kind: 'realserver', service: key, realserver: realServerKey(w), fields, op: { op: 'edit-realserver', service: svc, realserver: bareRealServer(w) } });
-      }
+      const edit = realServerEdit(key, svc, byPosition[i]!, wanted[i]!);
+      if (edit) edits.push(edit);
     }
     return;
   }
@@ -274,17 +267,17 @@ function diffRealServers(
     const have = haveByKey.get(rk);
     if (!have) {
       const rs = bareRealServer(w);
-      adds.push({ action: 'add', kind: 'realserver', service: key, realserver: rk, fields: onlyNew(realServerFields(rs)), op: { op: 'add-realserver', service: svc, realserver: rs } });
+      const op: IpvsOp = { op: 'add-realserver', service: svc, realserver: rs };
+      adds.push(realServerChange('add', key, rk, onlyNew(realServerFields(rs)), op));
       continue;
     }
-    if (sameRealServerAttrs(have, w)) continue;
-    const fields = fieldDiff(realServerFields(have), realServerFields(w));
-    if (!isEmpty(fields)) {
-      edits.push({ action: 'edit', kind: 'realserver', service: key, realserver: rk, fields, op: { op: 'edit-realserver', service: svc, realserver: bareRealServer(w) } });
-    }
+    const edit = realServerEdit(key, svc, have, w);
+    if (edit) edits.push(edit);
   }
   for (const [rk, have] of haveByKey) {
     if (seen.has(rk)) continue;
-    deletes.push({ action: 'delete', kind: 'realserver', service: key, realserver: rk, fields: onlyOld(realServerFields(have)), op: { op: 'delete-realserver', service: svc, realserver: { family: have.family, address: have.address, port: have.port } } });
+    const id = { family: have.family, address: have.address, port: have.port };
+    const op: IpvsOp = { op: 'delete-realserver', service: svc, realserver: id };
+    deletes.push(realServerChange('delete', key, rk, onlyOld(realServerFields(have)), op));
   }
 }

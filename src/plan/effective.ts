@@ -4,13 +4,10 @@
  * draining (left the file but still have connections). Health is part of
  * the desired state, so drift correction and checks never fight. Pure.
  */
-import { isIgnored, realServerKey, serviceKey } from '../model/keys.js';
-import type { DesiredRealServer, DesiredService, DesiredState, LiveRealServer, LiveService, LiveState } from '../model/types.js';
-
-/** `tcp/192.0.2.1:80 192.0.2.10:80`: one real server of one service. */
-export function healthKey(service: string, realserver: string): string {
-  return `${service} ${realserver}`;
-}
+import { healthKey, isIgnored, realServerKey, serviceKey } from '../model/keys.js';
+import type {
+  DesiredRealServer, DesiredService, DesiredState, LiveRealServer, LiveService, LiveState, RealServer,
+} from '../model/types.js';
 
 export interface EffectiveInput {
   desired: DesiredState;
@@ -36,80 +33,97 @@ export interface EffectiveResult {
 
 const connections = (r: LiveRealServer): number => r.activeConnections + r.inactiveConnections;
 
+/** What effectiveDesired reports besides the state. */
+type Tracking = Omit<EffectiveResult, 'state'>;
+
+/**
+ * The desired state as health checks and drains shape it: checked real
+ * servers that are down are left out or quiesced, a sorry server comes in
+ * when none is up, and what left the file keeps its connections at weight 0
+ * until they end or its drain runs out.
+ */
 export function effectiveDesired(input: EffectiveInput): EffectiveResult {
-  const { desired, live, health, drains, now } = input;
-  const nextDrains = new Map<string, number>();
-  const draining = new Map<string, number>();
-  const sorry = new Set<string>();
-  if (desired.services === undefined) return { state: desired, drains: nextDrains, draining, sorry };
+  const { desired, live } = input;
+  const t: Tracking = { drains: new Map(), draining: new Map(), sorry: new Set() };
+  if (desired.services === undefined) return { state: desired, ...t };
 
   const liveByKey = new Map<string, LiveService>();
   for (const s of live.services) if (!isIgnored(s, desired.ignore)) liveByKey.set(serviceKey(s), s);
 
-  /** Keeps `r` at weight 0 while it has connections and its drain has not run out. */
-  const keepDraining = (key: string, r: LiveRealServer, drainSeconds: number): DesiredRealServer | undefined => {
-    if (drainSeconds <= 0 || connections(r) === 0) return undefined;
-    const since = drains.get(key) ?? now;
-    const until = since + drainSeconds * 1000;
-    if (now >= until) return undefined;
-    nextDrains.set(key, since);
-    draining.set(key, until);
-    const { activeConnections: _a, inactiveConnections: _i, persistentConnections: _p, stats: _s, ...rs } = r;
-    return { ...rs, weight: 0 };
-  };
+  const services = desired.services.map((svc) => serviceNow(svc, liveByKey, input, t));
+  for (const s of leavingServices(desired.services, liveByKey, input, t)) services.push(s);
+  return { state: { ...desired, services }, ...t };
+}
 
-  const services: DesiredService[] = [];
-  for (const svc of desired.services) {
-    // Nothing to decide for a service without checks (or with no verdicts), sorry server or drain: it is as the file says.
-    if (!svc.sorryServer && !((svc.drain ?? 0) > 0) && (!health || !svc.realservers.some((r) => r.check))) {
-      services.push(svc);
-      continue;
+/**
+ * True while the drain of `key` (started now, or when `input.drains` says)
+ * has not run out after `seconds`; it is then kept in `t`.
+ */
+function drainRuns(key: string, seconds: number, input: EffectiveInput, t: Tracking): boolean {
+  const since = input.drains.get(key) ?? input.now;
+  const until = since + seconds * 1000;
+  if (input.now >= until) return false;
+  t.drains.set(key, since);
+  t.draining.set(key, until);
+  return true;
+}
+
+/** A live real server as the kernel should keep it while it drains: weight 0, no counters. */
+function drained(live: LiveRealServer): RealServer {
+  const { activeConnections: _a, inactiveConnections: _i, persistentConnections: _p, stats: _s, ...r } = live;
+  return { ...r, weight: 0 };
+}
+
+/** A service of the file as its checks, sorry server and drain make it now. */
+function serviceNow(
+  svc: DesiredService, liveByKey: ReadonlyMap<string, LiveService>, input: EffectiveInput, t: Tracking,
+): DesiredService {
+  const { health } = input;
+  // Nothing to decide for a service without checks (or with no verdicts), sorry server or drain:
+  // it is as the file says.
+  if (!svc.sorryServer && !((svc.drain ?? 0) > 0) && (!health || !svc.realservers.some((r) => r.check))) return svc;
+  const key = serviceKey(svc);
+  const realservers: DesiredRealServer[] = [];
+  let anyUp = false;
+  for (const r of svc.realservers) {
+    const up = !r.check || !health ? true : (health.get(healthKey(key, realServerKey(r))) ?? r.check.initial === 'up');
+    if (up) {
+      anyUp = true;
+      realservers.push(r);
+    } else if (r.check?.onFailure === 'quiesce') {
+      realservers.push({ ...r, weight: 0 });
     }
-    const key = serviceKey(svc);
-    const realservers: DesiredRealServer[] = [];
-    let anyUp = false;
-    for (const r of svc.realservers) {
-      const up = !r.check || !health ? true : (health.get(healthKey(key, realServerKey(r))) ?? r.check.initial === 'up');
-      if (up) {
-        anyUp = true;
-        realservers.push(r);
-      } else if (r.check?.onFailure === 'quiesce') {
-        realservers.push({ ...r, weight: 0 });
-      }
-    }
-    const inFile = new Set(svc.realservers.map(realServerKey));
-    if (svc.sorryServer && !anyUp && !inFile.has(realServerKey(svc.sorryServer))) {
-      realservers.push(svc.sorryServer);
-      sorry.add(key);
-    }
-    const have = liveByKey.get(key);
-    const wanted = new Set(realservers.map(realServerKey));
-    for (const r of have?.realservers ?? []) {
-      const rk = realServerKey(r);
-      // Only what left the file drains; a server taken out by its check or a sorry server going is meant to go now.
-      if (wanted.has(rk) || inFile.has(rk) || (svc.sorryServer && rk === realServerKey(svc.sorryServer))) continue;
-      const kept = keepDraining(healthKey(key, rk), r, svc.drain ?? 0);
-      if (kept) realservers.push(kept);
-    }
-    services.push({ ...svc, realservers });
   }
+  const inFile = new Set(svc.realservers.map(realServerKey));
+  const sorryKey = svc.sorryServer ? realServerKey(svc.sorryServer) : undefined;
+  if (svc.sorryServer && !anyUp && !inFile.has(sorryKey!)) {
+    realservers.push(svc.sorryServer);
+    t.sorry.add(key);
+  }
+  const wanted = new Set(realservers.map(realServerKey));
+  const drain = svc.drain ?? 0;
+  for (const r of liveByKey.get(key)?.realservers ?? []) {
+    const rk = realServerKey(r);
+    // Only what left the file drains; a server taken out by its check or a sorry server going is meant to go now.
+    if (wanted.has(rk) || inFile.has(rk) || rk === sorryKey) continue;
+    if (drain > 0 && connections(r) > 0 && drainRuns(healthKey(key, rk), drain, input, t)) realservers.push(drained(r));
+  }
+  return { ...svc, realservers };
+}
 
-  // Services that left the file drain as a whole, with the defaults' drain.
-  const desiredKeys = new Set(desired.services.map(serviceKey));
+/** Live services that left the file and still have connections: they drain as a whole, with the defaults' drain. */
+function leavingServices(
+  inFile: readonly DesiredService[], liveByKey: ReadonlyMap<string, LiveService>, input: EffectiveInput, t: Tracking,
+): DesiredService[] {
+  const out: DesiredService[] = [];
+  if (input.defaultDrain <= 0) return out;
+  const desiredKeys = new Set(inFile.map(serviceKey));
   for (const [key, have] of liveByKey) {
-    if (desiredKeys.has(key) || input.defaultDrain <= 0) continue;
+    if (desiredKeys.has(key)) continue;
     const total = have.realservers.reduce((n, r) => n + connections(r), 0);
-    const since = drains.get(key) ?? now;
-    const until = since + input.defaultDrain * 1000;
-    if (total === 0 || now >= until) continue;
-    nextDrains.set(key, since);
-    draining.set(key, until);
+    if (total === 0 || !drainRuns(key, input.defaultDrain, input, t)) continue;
     const { stats: _s, realservers, ...svc } = have;
-    services.push({
-      ...svc,
-      name: key,
-      realservers: realservers.map(({ activeConnections: _a, inactiveConnections: _i, persistentConnections: _p, stats: _r, ...r }) => ({ ...r, weight: 0 })),
-    });
+    out.push({ ...svc, name: key, realservers: realservers.map(drained) });
   }
-  return { state: { ...desired, services }, drains: nextDrains, draining, sorry };
+  return out;
 }

@@ -1,7 +1,7 @@
 /**
  * A plan for people (text lines) and for tools (JSON). Pure.
  */
-import type { Change, FieldChange, Plan } from './diff.js';
+import { type Change, type FieldChange, isHostChange, type Plan } from './change.js';
 
 const SIGN: Record<Change['action'], string> = { add: '+', edit: '~', delete: '-' };
 
@@ -32,7 +32,7 @@ function isDefault(name: string, v: unknown): boolean {
 
 function subject(c: Change): string {
   if (c.kind === 'timeouts') return 'timeouts';
-  if (c.kind === 'address' || c.kind === 'sysctl' || c.kind === 'link') return `${c.kind} ${c.target ?? '?'}`;
+  if (isHostChange(c)) return `${c.kind} ${c.target}`;
   if (c.kind === 'realserver') return `realserver ${c.service ?? '?'} -> ${c.realserver ?? '?'}`;
   return `service ${c.service ?? '?'}`;
 }

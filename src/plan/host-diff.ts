@@ -3,39 +3,43 @@
  * tunnel device to bring up. Pure. Only addresses lvsd added are ever removed.
  */
 import { type DesiredHost, displaySysctl, hostAddressKey, type LiveHost, TUNNEL_DEVICE, wantedSysctls } from '../model/host.js';
-import type { Change } from './diff.js';
+import type { HostChange } from './change.js';
 
 /**
- * Changes that make the host match: `before` go ahead of the IPVS changes
- * (settings, the tunnel device, new addresses: ready before traffic comes),
- * `after` behind them (addresses whose services are gone). A change that
- * cannot work (an interface or setting this host lacks) carries a `problem`.
+ * Changes that make the host match, in phase order: settings, the tunnel
+ * device and new addresses go ahead of the IPVS changes (phase `host`: ready
+ * before traffic comes), addresses whose services are gone behind them
+ * (phase `address-deletes`). A change that cannot work (an interface or
+ * setting this host lacks) carries a `problem`.
  */
-export function diffHost(host: DesiredHost | undefined, live: LiveHost): { before: Change[]; after: Change[] } {
-  const before: Change[] = [];
-  const after: Change[] = [];
-  if (!host) return { before, after };
+export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostChange[] {
+  const changes: HostChange[] = [];
+  if (!host) return changes;
   const links = new Map(live.links.map((l) => [l.name, l]));
   const linkNames = live.links.map((l) => l.name).join(', ');
 
   for (const s of wantedSysctls(host, live.links)) {
     const have = live.sysctls.get(s.key);
     if (have === s.value) continue;
-    const change: Change = {
-      action: 'edit', kind: 'sysctl', target: displaySysctl(s.key),
+    const change: HostChange = {
+      action: 'edit', kind: 'sysctl', phase: 'host', target: displaySysctl(s.key),
       fields: { value: have === undefined ? { new: s.value } : { old: have, new: s.value } },
       op: { op: 'set-sysctl', key: s.key, value: s.value },
     };
     if (have === undefined) change.problem = `this kernel has no setting ${displaySysctl(s.key)} (/proc/sys/${s.key})`;
-    before.push(change);
+    changes.push(change);
   }
 
   if (host.tunnel) {
     const tun = links.get(TUNNEL_DEVICE);
     if (!tun?.up) {
-      const change: Change = { action: 'edit', kind: 'link', target: TUNNEL_DEVICE, fields: { state: { old: tun ? 'down' : 'absent', new: 'up' } }, op: { op: 'link-up', name: TUNNEL_DEVICE } };
+      const change: HostChange = {
+        action: 'edit', kind: 'link', phase: 'host', target: TUNNEL_DEVICE,
+        fields: { state: { old: tun ? 'down' : 'absent', new: 'up' } },
+        op: { op: 'link-up', name: TUNNEL_DEVICE },
+      };
       if (!tun) change.problem = `${TUNNEL_DEVICE} does not exist: load the ipip module (modprobe ipip, or list it in /etc/modules-load.d/)`;
-      before.push(change);
+      changes.push(change);
     }
   }
 
@@ -46,14 +50,23 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): { befor
     want.add(key);
     // Present already, lvsd's or someone else's: nothing to do, and nothing taken over.
     if (have.has(key)) continue;
-    const change: Change = { action: 'add', kind: 'address', target: key, fields: { address: { new: `${a.address}/${a.prefix}` }, interface: { new: a.interface } }, op: { op: 'add-address', address: a } };
+    const change: HostChange = {
+      action: 'add', kind: 'address', phase: 'host', target: key,
+      fields: { address: { new: `${a.address}/${a.prefix}` }, interface: { new: a.interface } },
+      op: { op: 'add-address', address: a },
+    };
     if (!links.has(a.interface)) change.problem = `interface ${a.interface} does not exist (this host has: ${linkNames || 'none'})`;
-    before.push(change);
+    changes.push(change);
   }
   for (const [key, a] of have) {
     if (!a.owned || want.has(key)) continue;
     const { owned: _owned, ...address } = a;
-    after.push({ action: 'delete', kind: 'address', target: key, fields: { address: { old: `${a.address}/${a.prefix}` }, interface: { old: a.interface } }, op: { op: 'delete-address', address } });
+    // Last: phase address-deletes follows every other.
+    changes.push({
+      action: 'delete', kind: 'address', phase: 'address-deletes', target: key,
+      fields: { address: { old: `${a.address}/${a.prefix}` }, interface: { old: a.interface } },
+      op: { op: 'delete-address', address },
+    });
   }
-  return { before, after };
+  return changes;
 }

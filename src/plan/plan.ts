@@ -3,15 +3,17 @@
  * changes, then the addresses whose services went. Pure.
  */
 import type { LiveHost } from '../model/host.js';
+import { healthKey } from '../model/keys.js';
 import type { DesiredState, LiveState } from '../model/types.js';
-import { diff, type Plan } from './diff.js';
-import { effectiveDesired, healthKey } from './effective.js';
+import { inPhaseOrder, type Plan } from './change.js';
+import { diff } from './diff.js';
+import { effectiveDesired } from './effective.js';
 import { diffHost } from './host-diff.js';
 
 /** `host` is the live host, read when the config has a director or realserver section. */
 export function planAll(desired: DesiredState, live: LiveState, host?: LiveHost): Plan {
-  const h = host ? diffHost(desired.host, host) : { before: [], after: [] };
-  return h.before.concat(diff(desired, live), h.after);
+  const ipvs = diff(desired, live);
+  return host ? inPhaseOrder([...diffHost(desired.host, host), ...ipvs]) : ipvs;
 }
 
 /** True when the config manages anything in IPVS (services or timeouts). */

@@ -6,9 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { RawNetlinkSocket } from 'netlink';
-import * as K from '../../dist/ipvs/constants.js';
-import { encodeService, getFamilyMessage, ipvsMessage } from '../../dist/ipvs/codec.js';
-import { parseGenl, parseMessages, readU16 } from '../../dist/ipvs/wire.js';
+import * as IPVS from '../../dist/ipvs/constants.js';
+import { encodeService, ipvsMessage } from '../../dist/ipvs/codec.js';
+import * as NL from '../../dist/netlink/constants.js';
+import { getFamilyMessage } from '../../dist/netlink/genl-family.js';
+import { parseGenl, parseMessages, readU16 } from '../../dist/netlink/wire.js';
+
+const K = { ...NL, ...IPVS };
 
 const ipvsadm = (...a) => execFileSync('ipvsadm', a);
 ipvsadm('-C');

@@ -6,7 +6,8 @@
  * sent, so tests can assert on operations.
  */
 import { LvsdError } from '../../src/errors.js';
-import type { IpvsClient, IpvsInfo, IpvsOp, OpResult } from '../../src/ipvs/client.js';
+import type { IpvsClient, IpvsInfo } from '../../src/ipvs/client.js';
+import type { IpvsOp, OpResult } from '../../src/model/ops.js';
 import { bareRealServer, bareService, realServerKey, serviceKey } from '../../src/model/keys.js';
 import type {
   LiveRealServer,

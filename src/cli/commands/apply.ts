@@ -1,9 +1,8 @@
 /** `lvsd apply`: validate, plan, apply, and say what was done. */
 import { applyPlan, type ApplyResult } from '../../apply/apply.js';
-import { readLive, UNMANAGED_CLIENT } from '../../apply/live.js';
+import { UNMANAGED_CLIENT } from '../../apply/live.js';
 import { formatChange, planToJson } from '../../plan/format.js';
-import { planFor } from '../../plan/plan.js';
-import { type Command, CONFIG_OPTION, loadOrReport, withKernel } from '../command.js';
+import { type Command, CONFIG_OPTION, loadOrReport, planLive, withKernel } from '../command.js';
 
 export const applyCommand: Command = {
   options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
@@ -11,9 +10,7 @@ export const applyCommand: Command = {
     const loaded = await loadOrReport(values);
     if (!loaded) return 1;
     const result = await withKernel(loaded.state, async (kernel) => {
-      const live = await readLive(kernel, loaded.state);
-      const { plan } = planFor({ desired: loaded.state, live: live.ipvs, ...(live.host ? { host: live.host } : {}), now: Date.now() });
-      return applyPlan(plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
+      return applyPlan(await planLive(kernel, loaded.state), kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
     });
     if (values['json']) process.stdout.write(JSON.stringify(applyJson(result), null, 2) + '\n');
     else printText(result);

@@ -1,8 +1,6 @@
 /** `lvsd plan`: what apply would change, terraform-style exit codes. */
-import { readLive } from '../../apply/live.js';
 import { formatPlan, planToJson } from '../../plan/format.js';
-import { planFor } from '../../plan/plan.js';
-import { type Command, CONFIG_OPTION, loadOrReport, withKernel } from '../command.js';
+import { type Command, CONFIG_OPTION, loadOrReport, planLive, withKernel } from '../command.js';
 
 /** Exit codes of `lvsd plan` (terraform plan -detailed-exitcode). */
 export const PLAN_NO_CHANGES = 0;
@@ -13,10 +11,7 @@ export const planCommand: Command = {
   async run(values) {
     const loaded = await loadOrReport(values);
     if (!loaded) return 1;
-    const plan = await withKernel(loaded.state, async (kernel) => {
-      const live = await readLive(kernel, loaded.state);
-      return planFor({ desired: loaded.state, live: live.ipvs, ...(live.host ? { host: live.host } : {}), now: Date.now() }).plan;
-    });
+    const plan = await withKernel(loaded.state, (kernel) => planLive(kernel, loaded.state));
     if (values['json']) process.stdout.write(JSON.stringify(planToJson(plan), null, 2) + '\n');
     else process.stdout.write(formatPlan(plan).join('\n') + '\n');
     return plan.length ? PLAN_CHANGES : PLAN_NO_CHANGES;

@@ -4,7 +4,8 @@ import { runDaemon } from '../../daemon/daemon.js';
 import { parseListen } from '../../daemon/status-server.js';
 import { LvsdError } from '../../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log.js';
-import { type Command, CONFIG_OPTION, DEFAULT_CONFIG, stringOpt } from '../command.js';
+import { DEFAULT_CONFIG_PATH as DEFAULT_CONFIG } from '../../config/load.js';
+import { type Command, CONFIG_OPTION, stringOpt } from '../command.js';
 
 export const runCommand: Command = {
   options: {

@@ -4,7 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import type { IpvsClient, IpvsOp } from '../../../src/ipvs/client.js';
+import type { IpvsClient } from '../../../src/ipvs/client.js';
+import type { IpvsOp } from '../../../src/model/ops.js';
 import { openIpvs } from '../../../src/ipvs/netlink-client.js';
 import type { RealServer, Service, ServiceEntry } from '../../../src/model/types.js';
 import { GUEST_MODPROBE, flushIpvs, ipvsListing, requireKernel, sortedLines } from '../helpers.js';

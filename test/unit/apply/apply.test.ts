@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { applyPlan } from '../../../src/apply/apply.js';
 import { LvsdError } from '../../../src/errors.js';
-import type { IpvsOp, OpResult } from '../../../src/ipvs/client.js';
+import type { IpvsOp, OpResult } from '../../../src/model/ops.js';
 import type { DesiredService, DesiredState, RealServer, RealServerAttrs } from '../../../src/model/types.js';
 import { diff } from '../../../src/plan/diff.js';
 import { FakeIpvs } from '../fake-ipvs.js';

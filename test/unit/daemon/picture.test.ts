@@ -11,7 +11,7 @@ import { Metrics } from '../../../src/daemon/metrics.js';
 import { Picture, type OpOutcome } from '../../../src/daemon/picture.js';
 import { Reconciler } from '../../../src/daemon/reconciler.js';
 import { LvsdError } from '../../../src/errors.js';
-import type { IpvsOp } from '../../../src/ipvs/client.js';
+import type { IpvsOp } from '../../../src/model/ops.js';
 import { createLogger } from '../../../src/log.js';
 import type { DesiredService, LiveRealServer, LiveService, LiveState, Service } from '../../../src/model/types.js';
 import { diff } from '../../../src/plan/diff.js';

@@ -3,9 +3,10 @@ import { describe, expect, test } from 'vitest';
 import {
   decodeDest, decodeDestReply, decodeInfo, decodeService, decodeServiceReply, decodeStats, decodeTimeouts, encodeDest, encodeService, encodeTimeouts, ipvsMessage, type IpvsDest, type IpvsService,
 } from '../../../src/ipvs/codec.js';
-import * as K from '../../../src/ipvs/constants.js';
+import * as IPVS from '../../../src/ipvs/constants.js';
 import { fromKernelDest, fromKernelService, toKernelDest, toKernelService } from '../../../src/ipvs/map.js';
-import { nested, parseAttrs, parseGenl, parseMessages, u32 } from '../../../src/ipvs/wire.js';
+import * as NL from '../../../src/netlink/constants.js';
+import { nested, parseAttrs, parseGenl, parseMessages, u32 } from '../../../src/netlink/wire.js';
 import type { RealServer, Service } from '../../../src/model/types.js';
 
 // Replies captured from the UML test kernel (Linux 6.1) for a table made by ipvsadm:
@@ -13,6 +14,7 @@ import type { RealServer, Service } from '../../../src/model/types.js';
 const fixtures = JSON.parse(readFileSync(new URL('../../fixtures/kernel-replies.json', import.meta.url), 'utf8')) as {
   info: string; config: string; services: string[]; dests: Record<string, string[]>; ipvsadmSave: string;
 };
+const K = { ...NL, ...IPVS };
 const attrsOf = (hex: string) => parseGenl(Buffer.from(hex, 'hex')).attrs;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 /** Bytes written as hex groups with comments, for readable golden values. */

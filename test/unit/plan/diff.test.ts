@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { diff, type Plan } from '../../../src/plan/diff.js';
+import type { Plan } from '../../../src/plan/change.js';
+import { diff } from '../../../src/plan/diff.js';
 import type {
   DesiredService,
   DesiredState,
@@ -332,7 +333,7 @@ describe('timeouts', () => {
       expect(plan).toEqual([]);
       return;
     }
-    expect(plan).toEqual([{ action: 'edit', kind: 'timeouts', fields, op: { op: 'set-timeouts', timeouts: sent } }]);
+    expect(plan).toEqual([{ action: 'edit', kind: 'timeouts', phase: 'services', fields, op: { op: 'set-timeouts', timeouts: sent } }]);
   });
 });
 

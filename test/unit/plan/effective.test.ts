@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { loadConfigTexts } from '../../../src/config/load.js';
 import type { DesiredState, LiveRealServer, LiveState } from '../../../src/model/types.js';
 import { diff } from '../../../src/plan/diff.js';
-import { effectiveDesired, healthKey } from '../../../src/plan/effective.js';
+import { healthKey } from '../../../src/model/keys.js';
+import { effectiveDesired } from '../../../src/plan/effective.js';
 
 const SVC = 'tcp/192.0.2.1:80';
 function desired(extra = '', rss = '[192.0.2.10, 192.0.2.11]', top = ''): DesiredState {

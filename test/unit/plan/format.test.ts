@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { diff, type Change } from '../../../src/plan/diff.js';
+import type { Change } from '../../../src/plan/change.js';
+import { diff } from '../../../src/plan/diff.js';
 import { formatChange, formatPlan, planSummary, planToJson } from '../../../src/plan/format.js';
 import type { DesiredService, LiveState, RealServer, RealServerAttrs } from '../../../src/model/types.js';
 
@@ -73,7 +74,7 @@ describe('text', () => {
 
   test('IPv6 and fwmark keys read as they are', () => {
     const c: Change = {
-      action: 'delete', kind: 'realserver', service: 'fwmark/7/ipv6', realserver: '[2001:db8::1]:0', fields: {},
+      action: 'delete', kind: 'realserver', phase: 'realservers', service: 'fwmark/7/ipv6', realserver: '[2001:db8::1]:0', fields: {},
       op: { op: 'delete-realserver', service: { family: 'ipv6', fwmark: 7 }, realserver: { family: 'ipv6', address: '2001:db8::1', port: 0 } },
     };
     expect(formatChange(c)).toBe('- realserver fwmark/7/ipv6 -> [2001:db8::1]:0');
@@ -112,7 +113,7 @@ describe('JSON', () => {
   });
 
   test('round-trips through JSON.stringify, bigints become text', () => {
-    const c: Change = { action: 'edit', kind: 'timeouts', fields: { odd: { old: 1n, new: [2n] } }, op: { op: 'set-timeouts', timeouts: {} } };
+    const c: Change = { action: 'edit', kind: 'timeouts', phase: 'services', fields: { odd: { old: 1n, new: [2n] } }, op: { op: 'set-timeouts', timeouts: {} } };
     const json = planToJson([...plan, c]);
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
     expect(json.changes.at(-1)!.fields['odd']).toEqual({ old: '1', new: ['2'] });

@@ -8,7 +8,7 @@ const links = [{ name: 'lo', index: 1, up: true }, { name: 'eth0', index: 2, up:
 const live = (over: Partial<LiveHost> = {}): LiveHost => ({ links, addresses: [], sysctls: new Map(), ...over });
 const desired = (over: Partial<DesiredHost> = {}): DesiredHost => ({ addresses: [], sysctls: [], arpStrict: false, tunnel: false, ...over });
 const vip = { interface: 'eth0', address: '198.51.100.200', prefix: 32, family: 'ipv4' as const };
-const lines = (r: ReturnType<typeof diffHost>) => [...r.before, ...r.after].map((c) => `${c.action} ${c.kind} ${c.target}${c.problem ? ' !' : ''}`);
+const lines = (r: ReturnType<typeof diffHost>) => r.map((c) => `${c.action} ${c.kind} ${c.target}${c.problem ? ' !' : ''}`);
 
 describe('host diff', () => {
   test('no host section: nothing', () => {
@@ -40,7 +40,7 @@ describe('host diff', () => {
 
   test('interface names with dots keep a slash key, shown with slashes', () => {
     const r = diffHost(desired({ arpStrict: true }), live({ links: [{ name: 'eth0.100', index: 5, up: true }], sysctls: new Map() }));
-    expect(r.before.map((c) => c.target)).toContain('net/ipv4/conf/eth0.100/arp_ignore');
+    expect(r.map((c) => c.target)).toContain('net/ipv4/conf/eth0.100/arp_ignore');
   });
 });
 

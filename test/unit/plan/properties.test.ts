@@ -17,7 +17,8 @@ import type {
   Timeouts,
   TunnelSettings,
 } from '../../../src/model/types.js';
-import { diff, type Plan } from '../../../src/plan/diff.js';
+import { phaseIndex, type Plan } from '../../../src/plan/change.js';
+import { diff } from '../../../src/plan/diff.js';
 import { FakeIpvs } from '../fake-ipvs.js';
 
 // Small pools, so that desired and live overlap, collide and differ by one field.
@@ -275,6 +276,21 @@ describe('plan properties', () => {
       fc.property(desiredArb, liveTimeoutsArb, (desired, timeouts) => {
         const live = toLive(desired.services ?? [], { ...timeouts, ...desired.timeouts });
         expect(diff(desired, live)).toEqual([]);
+      }),
+    );
+  });
+
+  test('the plan is in phase order, each change in the phase its kind and action call for', () => {
+    const expected = { service: { add: 'services', edit: 'services', delete: 'service-deletes' } } as const;
+    fc.assert(
+      fc.property(pairArb, ([desired, live]) => {
+        const plan = diff(desired, live);
+        const order = plan.map((c) => phaseIndex(c.phase));
+        expect(order).toEqual([...order].sort((a, b) => a - b));
+        for (const c of plan) {
+          if (c.kind === 'service') expect(c.phase).toBe(expected.service[c.action]);
+          else expect(c.phase).toBe(c.kind === 'realserver' ? 'realservers' : 'services');
+        }
       }),
     );
   });

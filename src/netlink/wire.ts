@@ -1,7 +1,9 @@
 /**
- * Netlink and generic netlink framing: messages, attributes, error replies.
- * Pure functions over bytes; integers are in host byte order unless a name
- * says `be` (network order), as netlink itself is.
+ * Netlink and generic netlink framing: messages, attributes, error replies,
+ * for every family lvsd speaks (IPVS, rtnetlink addresses). Pure functions
+ * over bytes; integers are in host byte order unless a name says `be`
+ * (network order), as netlink itself is. writer.ts writes the same bytes
+ * into one growing buffer.
  */
 import { endianness } from 'node:os';
 import { GENL_HDRLEN, NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_ERROR, NLMSG_HDRLEN } from './constants.js';
@@ -9,7 +11,8 @@ import { GENL_HDRLEN, NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_ERROR, NLMS
 /** Host byte order: netlink headers and most attributes are in it. */
 export const LE = endianness() === 'LE';
 
-const align4 = (n: number): number => (n + 3) & ~3;
+/** A length rounded up to netlink's 4-byte alignment. */
+export const align4 = (n: number): number => (n + 3) & ~3;
 
 /** One netlink attribute: its header, the payload and padding to 4 bytes. */
 export function attr(type: number, payload: Uint8Array): Buffer {
@@ -68,25 +71,6 @@ export interface RawMessage extends MessageHeader {
   payload: Buffer;
 }
 
-/** Splits a datagram into its netlink messages. Throws on a truncated one. */
-export function parseMessages(buf: Buffer): RawMessage[] {
-  const out: RawMessage[] = [];
-  let off = 0;
-  while (off + NLMSG_HDRLEN <= buf.length) {
-    const len = readU32(buf, off);
-    if (len < NLMSG_HDRLEN || off + len > buf.length) throw new RangeError(`truncated netlink message at offset ${off}`);
-    out.push({
-      type: readU16(buf, off + 4),
-      flags: readU16(buf, off + 6),
-      seq: readU32(buf, off + 8),
-      pid: readU32(buf, off + 12),
-      payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
-    });
-    off += align4(len);
-  }
-  return out;
-}
-
 /**
  * One netlink message of a datagram, by offset: `off` is where its payload
  * (after the nlmsghdr) begins, `end` where the message ends. forEachMessage
@@ -130,6 +114,16 @@ export function checkMessages(buf: Buffer): void {
   }
 }
 
+/** Splits a datagram into its netlink messages. Throws on a truncated one. */
+export function parseMessages(buf: Buffer): RawMessage[] {
+  const out: RawMessage[] = [];
+  const view: MessageView = { buf, off: 0, end: 0, type: 0, flags: 0, seq: 0, pid: 0 };
+  forEachMessage(buf, view, (m) => {
+    out.push({ type: m.type, flags: m.flags, seq: m.seq, pid: m.pid, payload: m.buf.subarray(m.off, m.end) });
+  });
+  return out;
+}
+
 /** The errno of the NLMSG_ERROR message whose payload begins at `off`: 0 for an acknowledgement. */
 export function errorCodeAt(buf: Buffer, off: number): number {
   const err = LE ? buf.readInt32LE(off) : buf.readInt32BE(off);
@@ -139,12 +133,18 @@ export function errorCodeAt(buf: Buffer, off: number): number {
 /** The errno of an NLMSG_ERROR message: 0 for an acknowledgement, positive for an error. */
 export function errorCode(m: RawMessage): number {
   if (m.type !== NLMSG_ERROR) throw new TypeError('not an NLMSG_ERROR message');
-  const err = LE ? m.payload.readInt32LE(0) : m.payload.readInt32BE(0);
-  return err === 0 ? 0 : -err;
+  return errorCodeAt(m.payload, 0);
 }
 
 /** Attributes by type (nested flag removed); a repeated type keeps the last. */
 export type Attrs = Map<number, Buffer>;
+
+/** An attribute a reply must carry; throws naming it when absent. */
+export function need(a: Attrs, type: number, name: string): Buffer {
+  const b = a.get(type);
+  if (!b) throw new RangeError(`reply lacks ${name}`);
+  return b;
+}
 
 export function parseAttrs(buf: Buffer): Attrs {
   const out: Attrs = new Map();
@@ -183,131 +183,6 @@ export function indexAttrs(buf: Buffer, start: number, end: number, table: Int32
   }
 }
 
-/**
- * Writes netlink messages into one growing buffer: no Buffer per attribute,
- * no concatenation. begin/end pairs fill in the lengths of messages and
- * nested attributes once their contents are written; take() copies out what
- * was written (the copy may go to the kernel asynchronously while the writer
- * goes on) and starts over. Padding is zeroed, so the bytes are those attr()
- * and genlMessage() build.
- */
-export class NetlinkWriter {
-  private buf: Buffer;
-  pos = 0;
-
-  constructor(size = 65536) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-
-  /** Room for n more bytes; returns the buffer to write them in (it may move). */
-  reserve(n: number): Buffer {
-    if (this.pos + n > this.buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-      this.buf.copy(next, 0, 0, this.pos);
-      this.buf = next;
-    }
-    return this.buf;
-  }
-
-  /** An nlmsghdr and genlmsghdr; returns the message's start for endMessage. */
-  beginMessage(type: number, flags: number, seq: number, pid: number, cmd: number, version: number): number {
-    const b = this.reserve(NLMSG_HDRLEN + GENL_HDRLEN);
-    const start = this.pos;
-    u16At(b, start + 4, type);
-    u16At(b, start + 6, flags);
-    u32At(b, start + 8, seq);
-    u32At(b, start + 12, pid);
-    b[start + 16] = cmd;
-    b[start + 17] = version;
-    b[start + 18] = 0;
-    b[start + 19] = 0;
-    this.pos = start + NLMSG_HDRLEN + GENL_HDRLEN;
-    return start;
-  }
-
-  endMessage(start: number): void {
-    u32At(this.buf, start, this.pos - start);
-  }
-
-  /** A nested attribute's header; returns its start for endNested. */
-  beginNested(type: number): number {
-    const start = this.pos;
-    u16At(this.reserve(NLA_HDRLEN), start + 2, type | NLA_F_NESTED);
-    this.pos = start + NLA_HDRLEN;
-    return start;
-  }
-
-  endNested(start: number): void {
-    u16At(this.buf, start, this.pos - start);
-  }
-
-  /**
-   * An attribute of `size` payload bytes, zeroed with its padding; returns
-   * the payload's offset in the (now current) buffer for the caller to fill.
-   */
-  attr(type: number, size: number): number {
-    const total = align4(NLA_HDRLEN + size);
-    const b = this.reserve(total);
-    const start = this.pos;
-    b.fill(0, start + NLA_HDRLEN, start + total);
-    u16At(b, start, NLA_HDRLEN + size);
-    u16At(b, start + 2, type);
-    this.pos = start + total;
-    return start + NLA_HDRLEN;
-  }
-
-  /** The buffer attr() and reserve() write into (valid until the next reserve). */
-  get bytes(): Buffer {
-    return this.buf;
-  }
-
-  u8(type: number, v: number): void {
-    const at = this.attr(type, 1);
-    this.buf[at] = v;
-  }
-  // Each writes after attr(), which may have moved the buffer.
-  u16(type: number, v: number): void {
-    const at = this.attr(type, 2);
-    u16At(this.buf, at, v);
-  }
-  u32(type: number, v: number): void {
-    const at = this.attr(type, 4);
-    u32At(this.buf, at, v);
-  }
-  be16(type: number, v: number): void {
-    const at = this.attr(type, 2);
-    this.buf.writeUInt16BE(v, at);
-  }
-  be32(type: number, v: number): void {
-    const at = this.attr(type, 4);
-    this.buf.writeUInt32BE(v >>> 0, at);
-  }
-  /** A NUL-terminated string, as the kernel's NLA_NUL_STRING policy expects. */
-  str(type: number, v: string): void {
-    const size = Buffer.byteLength(v, 'utf8') + 1;
-    const at = this.attr(type, size);
-    this.buf.write(v, at, 'utf8');
-  }
-  /** Raw bytes already encoded (a cached attribute). */
-  raw(bytes: Uint8Array): void {
-    this.reserve(bytes.length).set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  /** Drops what was written since the last take() (say, a message left half written by a throw). */
-  reset(): void {
-    this.pos = 0;
-  }
-
-  /** A copy of what was written since the last take(); the writer starts over. */
-  take(): Buffer {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
-    this.pos = 0;
-    return out;
-  }
-}
-
 /** The generic netlink header and attributes of a message's payload. */
 export function parseGenl(payload: Buffer): { cmd: number; version: number; attrs: Attrs } {
   return { cmd: payload[0]!, version: payload[1]!, attrs: parseAttrs(payload.subarray(GENL_HDRLEN)) };
@@ -318,6 +193,12 @@ export const readU32 = (b: Buffer, off = 0): number => (LE ? b.readUInt32LE(off)
 export const readU64 = (b: Buffer, off = 0): bigint => (LE ? b.readBigUInt64LE(off) : b.readBigUInt64BE(off));
 /** A NUL-terminated (or unterminated) string attribute. */
 export function readStr(b: Buffer): string {
-  const nul = b.indexOf(0);
-  return b.toString('utf8', 0, nul < 0 ? b.length : nul);
+  return readStrAt(b, 0, b.length);
+}
+/** A NUL-terminated (or unterminated) string of at most `len` bytes at `at`. */
+export function readStrAt(b: Buffer, at: number, len: number): string {
+  let e = at;
+  const end = at + len;
+  while (e < end && b[e] !== 0) e++;
+  return b.toString('utf8', at, e);
 }
