@@ -100,8 +100,22 @@ export interface ResolvedConfig<F extends DataFile = DataFile> {
   hasServices: boolean;
 }
 
-/** Resolves the services, real servers and ignore rules of a file set once. */
+/**
+ * Resolves the services, real servers and ignore rules of a file set once.
+ * The result is kept for the same list of files: load.ts validates, then
+ * normalizes the same parse results, and nothing changes parsed data.
+ */
 export function resolveConfig<F extends DataFile>(files: readonly F[]): ResolvedConfig<F> {
+  const known = resolved.get(files);
+  if (known) return known as ResolvedConfig<F>;
+  const config = resolveFresh(files);
+  resolved.set(files, config);
+  return config;
+}
+
+const resolved = new WeakMap<readonly DataFile[], ResolvedConfig<DataFile>>();
+
+function resolveFresh<F extends DataFile>(files: readonly F[]): ResolvedConfig<F> {
   const records = files.filter((f): f is RecordFile<F> => isRecord(f.data));
   const defaults = readDefaults(records);
   const config: ResolvedConfig<F> = { files, records, defaults, services: [], ignore: [], hasServices: false };
@@ -178,27 +192,31 @@ function resolveVip(s: ResolvedService<DataFile>): void {
 }
 
 function resolveRealServer(rs: unknown, index: number, inherited: number | undefined, defaults: Defaults): ResolvedRealServer | undefined {
-  const base = { index, forward: defaults.forward, ownForward: false };
+  // One object shape for every real server, all fields set at once: a config may list 100,000.
   if (typeof rs === 'string') {
     const shorthand = parseAddressPort(rs);
-    if (!shorthand.ok) return { ...base, text: rs, shorthand };
-    const { address, family, port } = shorthand;
-    return { ...base, text: rs, shorthand, address, family, port, effectivePort: port ?? inherited };
+    const { address, family, port } = shorthand.ok ? shorthand : { address: undefined, family: undefined, port: undefined };
+    const effectivePort = shorthand.ok ? (port ?? inherited) : undefined;
+    return { index, rec: undefined, text: rs, shorthand, address, family, port, effectivePort, forward: defaults.forward, ownForward: false };
   }
   if (!isRecord(rs)) return undefined;
-  const out: ResolvedRealServer = { ...base, rec: rs, port: intOf(rs['port']) };
   const forward = rs['forward'];
-  if (forward === 'dr' || forward === 'nat' || forward === 'tunnel') {
-    out.forward = forward;
-    out.ownForward = true;
-  }
+  const ownForward = forward === 'dr' || forward === 'nat' || forward === 'tunnel';
   const a = rs['address'];
-  if (typeof a === 'string') {
-    out.family = familyOf(a);
-    if (out.family) out.address = canonicalAddress(a);
-  }
-  out.effectivePort = out.port ?? inherited;
-  return out;
+  const family = typeof a === 'string' ? familyOf(a) : undefined;
+  const port = intOf(rs['port']);
+  return {
+    index,
+    rec: rs,
+    text: undefined,
+    shorthand: undefined,
+    address: family ? canonicalAddress(a as string) : undefined,
+    family,
+    port,
+    effectivePort: port ?? inherited,
+    forward: ownForward ? forward : defaults.forward,
+    ownForward,
+  };
 }
 
 function resolveIgnore<F extends DataFile>(src: RecordFile<F>, index: number, rule: unknown): ResolvedIgnore<F>[] {

@@ -124,14 +124,16 @@ export type UnusableClass = 'unspecified' | 'loopback' | 'multicast' | 'broadcas
 
 /** The class that makes `address` unusable for IPVS (see UnusableClass), or undefined. Throws on non-addresses. */
 export function unusableClass(address: string): UnusableClass | undefined {
-  const b = addressToBytes(address);
-  if (b.length === 4) {
-    if (b[0] === 0) return 'unspecified';
-    if (b[0] === 127) return 'loopback';
-    if (b[0]! >= 224 && b[0]! <= 239) return 'multicast';
-    if (b.every((x) => x === 255)) return 'broadcast';
+  if (isIPv4(address)) {
+    // The first octet decides, but for the broadcast address; no bytes needed (100,000 real servers).
+    const first = Number(address.slice(0, address.indexOf('.')));
+    if (first === 0) return 'unspecified';
+    if (first === 127) return 'loopback';
+    if (first >= 224 && first <= 239) return 'multicast';
+    if (address === '255.255.255.255') return 'broadcast';
     return undefined;
   }
+  const b = addressToBytes(address);
   const zeroTo = (n: number) => b.subarray(0, n).every((x) => x === 0);
   if (zeroTo(16)) return 'unspecified';
   if (zeroTo(15) && b[15] === 1) return 'loopback';
