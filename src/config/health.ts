@@ -8,7 +8,17 @@ import { parseDuration } from './duration.js';
 import { intOf, isRecord } from './values.js';
 
 /** What a check leaves out. */
-export const CHECK_DEFAULTS = { interval: 5, timeout: 2, rise: 2, fall: 3, initial: 'up', onFailure: 'quiesce', path: '/', expect: [200], send: 'ping' } as const;
+export const CHECK_DEFAULTS = {
+  interval: 5,
+  timeout: 2,
+  rise: 2,
+  fall: 3,
+  initial: 'up',
+  onFailure: 'quiesce',
+  path: '/',
+  expect: [200],
+  send: 'ping',
+} as const;
 
 /** The service's check merged with the real server's overrides (nested blocks merge key by key). */
 export function mergedCheck(serviceCheck: unknown, rsCheck: unknown): Record<string, unknown> | undefined {
@@ -36,7 +46,9 @@ export function resolveCheck(serviceCheck: unknown, rsCheck: unknown, rsPort: nu
     type,
     interval: parseDuration(c['interval']) ?? CHECK_DEFAULTS.interval,
     // A short interval shortens the default timeout with it.
-    timeout: parseDuration(c['timeout']) ?? Math.min(CHECK_DEFAULTS.timeout, parseDuration(c['interval']) ?? CHECK_DEFAULTS.interval),
+    timeout:
+      parseDuration(c['timeout']) ??
+      Math.min(CHECK_DEFAULTS.timeout, parseDuration(c['interval']) ?? CHECK_DEFAULTS.interval),
     rise: intOf(c['rise']) ?? CHECK_DEFAULTS.rise,
     fall: intOf(c['fall']) ?? CHECK_DEFAULTS.fall,
     port: intOf(c['port']) ?? rsPort,
@@ -53,7 +65,11 @@ export function resolveCheck(serviceCheck: unknown, rsCheck: unknown, rsPort: nu
     };
   }
   const udp = isRecord(c['udp']) ? c['udp'] : {};
-  if (type === 'udp') spec.udp = { send: typeof udp['send'] === 'string' ? udp['send'] : CHECK_DEFAULTS.send, ...(typeof udp['expect'] === 'string' ? { expect: udp['expect'] } : {}) };
+  if (type === 'udp')
+    spec.udp = {
+      send: typeof udp['send'] === 'string' ? udp['send'] : CHECK_DEFAULTS.send,
+      ...(typeof udp['expect'] === 'string' ? { expect: udp['expect'] } : {}),
+    };
   const exec = isRecord(c['exec']) ? c['exec'] : {};
   if (type === 'exec') spec.exec = { command: (exec['command'] as string[] | undefined) ?? [] };
   return spec;

@@ -26,7 +26,10 @@ export function sysctlPath(name: string): { ok: true; path: string } | { ok: fal
   const slashed = name.includes('/');
   const parts = (slashed ? name.replace(/^proc\/sys\//, '') : name).split(slashed ? '/' : '.');
   if (!parts.every((p) => (slashed ? PATH_PART : DOTTED_PART).test(p))) {
-    return { ok: false, reason: 'has an empty, "." or ".." part, or a character other than letters, digits, _ - and .' };
+    return {
+      ok: false,
+      reason: 'has an empty, "." or ".." part, or a character other than letters, digits, _ - and .',
+    };
   }
   if (parts[0] !== 'net' || parts.length < 3) {
     return { ok: false, reason: 'is no network setting: lvsd sets net.* sysctls only (use sysctl.d for the others)' };
@@ -47,12 +50,20 @@ function sysctlValue(v: unknown): string {
 }
 
 /** The desired host state of validated files, or undefined when none has a host section. */
-export function normalizeHost(files: readonly { data: unknown }[], services: readonly DesiredService[] | undefined): DesiredHost | undefined {
+export function normalizeHost(
+  files: readonly { data: unknown }[],
+  services: readonly DesiredService[] | undefined,
+): DesiredHost | undefined {
   let host: DesiredHost | undefined;
   const ensure = (): DesiredHost => (host ??= { addresses: [], sysctls: [], arpStrict: false, tunnel: false });
   const addresses = new Map<string, HostAddress>();
   const add = (iface: string, address: string) => {
-    const a: HostAddress = { interface: iface, address, prefix: hostPrefix(address), family: address.includes(':') ? 'ipv6' : 'ipv4' };
+    const a: HostAddress = {
+      interface: iface,
+      address,
+      prefix: hostPrefix(address),
+      family: address.includes(':') ? 'ipv6' : 'ipv4',
+    };
     addresses.set(`${iface} ${address}`, a);
   };
   const sysctls = new Map<string, string>();

@@ -38,15 +38,20 @@ export function importConfig(table: PrintableState, opts: ImportOptions): string
     return `${e.code}: ${e.message}${shown}`;
   });
   const n = problems.length;
-  throw new LvsdError('IMPORT_INVALID',
+  throw new LvsdError(
+    'IMPORT_INVALID',
     `the table makes a config that lvsd validate rejects (${n} error${n === 1 ? '' : 's'}), so none was printed:\n  ${problems.join('\n  ')}`,
-    { details: { errors: loaded.errors } });
+    { details: { errors: loaded.errors } },
+  );
 }
 
 function emptyError(source: ImportSource): LvsdError {
-  const why = source.kind === 'live'
-    ? 'the live IPVS table has no services'
-    : `${source.name} holds no ipvsadm table (no -A line): did \`ipvsadm -Sn\` fail?`;
-  return new LvsdError('IMPORT_EMPTY',
-    `${why}; a config made from it would delete every service (pass --allow-empty to print \`services: []\` anyway)`);
+  const why =
+    source.kind === 'live'
+      ? 'the live IPVS table has no services'
+      : `${source.name} holds no ipvsadm table (no -A line): did \`ipvsadm -Sn\` fail?`;
+  return new LvsdError(
+    'IMPORT_EMPTY',
+    `${why}; a config made from it would delete every service (pass --allow-empty to print \`services: []\` anyway)`,
+  );
 }

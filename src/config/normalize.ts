@@ -35,7 +35,9 @@ import type { Defaults } from './values.js';
 export function normalize(files: readonly DataFile[]): DesiredState {
   const config = resolveConfig(files);
   const { defaults } = config;
-  const state: DesiredState = { ignore: config.ignore.map((r): IgnoreRule => r.rule ?? unvalidated(`ignore rule ${r.text}`)) };
+  const state: DesiredState = {
+    ignore: config.ignore.map((r): IgnoreRule => r.rule ?? unvalidated(`ignore rule ${r.text}`)),
+  };
   for (const { data } of config.records) {
     const t = data['timeouts'];
     if (!isRecord(t)) continue;
@@ -80,7 +82,10 @@ function service(s: ResolvedService, defaults: Defaults): DesiredService {
   if (sorry) {
     if (!sorry.parsed.ok) unvalidated(`sorry server ${sorry.text}`);
     const { address, family } = sorry.parsed;
-    out.sorryServer = realServer({ index: -1, address, family, effectivePort: sorry.effectivePort, forward: defaults.forward, ownForward: false }, defaults);
+    out.sorryServer = realServer(
+      { index: -1, address, family, effectivePort: sorry.effectivePort, forward: defaults.forward, ownForward: false },
+      defaults,
+    );
   }
   const drain = Object.hasOwn(svc, 'drain') ? seconds(svc['drain']) : defaults.drain;
   if (drain > 0) out.drain = drain;

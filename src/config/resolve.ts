@@ -128,7 +128,8 @@ function resolveFresh<F extends DataFile>(files: readonly F[]): ResolvedConfig<F
       });
     }
     const ignore = src.data['ignore'];
-    if (Array.isArray(ignore)) ignore.forEach((rule: unknown, index) => config.ignore.push(...resolveIgnore(src, index, rule)));
+    if (Array.isArray(ignore))
+      ignore.forEach((rule: unknown, index) => config.ignore.push(...resolveIgnore(src, index, rule)));
   }
   return config;
 }
@@ -191,13 +192,31 @@ function resolveVip(s: ResolvedService<DataFile>): void {
   }
 }
 
-function resolveRealServer(rs: unknown, index: number, inherited: number | undefined, defaults: Defaults): ResolvedRealServer | undefined {
+function resolveRealServer(
+  rs: unknown,
+  index: number,
+  inherited: number | undefined,
+  defaults: Defaults,
+): ResolvedRealServer | undefined {
   // One object shape for every real server, all fields set at once: a config may list 100,000.
   if (typeof rs === 'string') {
     const shorthand = parseAddressPort(rs);
-    const { address, family, port } = shorthand.ok ? shorthand : { address: undefined, family: undefined, port: undefined };
+    const { address, family, port } = shorthand.ok
+      ? shorthand
+      : { address: undefined, family: undefined, port: undefined };
     const effectivePort = shorthand.ok ? (port ?? inherited) : undefined;
-    return { index, rec: undefined, text: rs, shorthand, address, family, port, effectivePort, forward: defaults.forward, ownForward: false };
+    return {
+      index,
+      rec: undefined,
+      text: rs,
+      shorthand,
+      address,
+      family,
+      port,
+      effectivePort,
+      forward: defaults.forward,
+      ownForward: false,
+    };
   }
   if (!isRecord(rs)) return undefined;
   const forward = rs['forward'];

@@ -12,7 +12,11 @@ import { type Command, stringOpt, withIpvs } from '../command.js';
 import { sortServices } from '../format-table.js';
 
 export const importCommand: Command = {
-  options: { 'from-ipvsadm': { type: 'string' }, 'allow-empty': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    'from-ipvsadm': { type: 'string' },
+    'allow-empty': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
   async run(values) {
     const from = stringOpt(values, 'from-ipvsadm');
     const allowEmpty = values['allow-empty'] === true;

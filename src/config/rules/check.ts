@@ -34,16 +34,27 @@ function writtenChecks(s: Service): { path: Path; block: Block; type: unknown; l
 export function checkBlocksFit(s: Service, report: Report): void {
   const serviceInterval = isRecord(s.raw['check']) ? parseDuration(s.raw['check']['interval']) : undefined;
   for (const { path, block, type, label } of writtenChecks(s)) {
-    for (const [name, types] of [['http', ['http', 'https']], ['udp', ['udp']], ['exec', ['exec']]] as const) {
-      if (block[name] === undefined || typeof type !== 'string' || (types as readonly string[]).includes(type)) continue;
-      report.add('CONFIG_CHECK', servicePlace(s, [...path, name], 'key'),
-        `${label}: '${name}' settings are for ${types.join(' and ')} checks; this check is ${type}`);
+    for (const [name, types] of [
+      ['http', ['http', 'https']],
+      ['udp', ['udp']],
+      ['exec', ['exec']],
+    ] as const) {
+      if (block[name] === undefined || typeof type !== 'string' || (types as readonly string[]).includes(type))
+        continue;
+      report.add(
+        'CONFIG_CHECK',
+        servicePlace(s, [...path, name], 'key'),
+        `${label}: '${name}' settings are for ${types.join(' and ')} checks; this check is ${type}`,
+      );
     }
     const timeout = parseDuration(block['timeout']);
     const interval = parseDuration(block['interval']) ?? serviceInterval ?? CHECK_DEFAULTS.interval;
     if (timeout === undefined || timeout <= interval) continue;
-    report.add('CONFIG_CHECK', servicePlace(s, [...path, 'timeout']),
-      `${label}: timeout (${timeout}s) is longer than the interval (${interval}s); a check must end before the next starts`);
+    report.add(
+      'CONFIG_CHECK',
+      servicePlace(s, [...path, 'timeout']),
+      `${label}: timeout (${timeout}s) is longer than the interval (${interval}s); a check must end before the next starts`,
+    );
   }
 }
 
@@ -58,14 +69,20 @@ export function checkTextIsSendable(s: Service, report: Report): void {
     const http = isRecord(block['http']) ? block['http'] : undefined;
     const at = (...p: Path): Place => servicePlace(s, [...path, ...p]);
     if (typeof http?.['path'] === 'string' && !PATH_RE.test(http['path'])) {
-      report.add('CONFIG_CHECK', at('http', 'path'),
+      report.add(
+        'CONFIG_CHECK',
+        at('http', 'path'),
         `${label}: http.path ${show(http['path'])} must start with / and hold printable ASCII only, no spaces ` +
-          '(percent-encode the rest, e.g. %20 for a space)');
+          '(percent-encode the rest, e.g. %20 for a space)',
+      );
     }
     const host = http?.['host'];
     if (typeof host === 'string' && !validHost(host)) {
-      report.add('CONFIG_CHECK', at('http', 'host'),
-        `${label}: http.host ${show(host)} is not a host name or address (with an optional :port) for the Host header`);
+      report.add(
+        'CONFIG_CHECK',
+        at('http', 'host'),
+        `${label}: http.host ${show(host)} is not a host name or address (with an optional :port) for the Host header`,
+      );
     }
     const exec = isRecord(block['exec']) ? block['exec'] : undefined;
     const command = exec?.['command'];
@@ -75,7 +92,11 @@ export function checkTextIsSendable(s: Service, report: Report): void {
     }
     command.forEach((arg: unknown, i) => {
       if (typeof arg === 'string' && arg.includes('\0')) {
-        report.add('CONFIG_CHECK', at('exec', 'command', i), `${label}: exec.command arguments cannot hold a NUL character`);
+        report.add(
+          'CONFIG_CHECK',
+          at('exec', 'command', i),
+          `${label}: exec.command arguments cannot hold a NUL character`,
+        );
       }
     });
   }
@@ -110,10 +131,18 @@ export function mergedChecksComplete(s: Service, report: Report): void {
     const path: Path = override ? ['realservers', rs.index, 'check'] : ['check'];
     const type = c['type'];
     if (type === 'exec' && !(isRecord(c['exec']) && Array.isArray(c['exec']['command']))) {
-      add(servicePlace(s, [...path, 'type']),
-        'an exec check needs exec.command, e.g. exec: { command: [/usr/local/bin/check, "{address}", "{port}"] }');
+      add(
+        servicePlace(s, [...path, 'type']),
+        'an exec check needs exec.command, e.g. exec: { command: [/usr/local/bin/check, "{address}", "{port}"] }',
+      );
     }
-    if (rs.effectivePort === 0 && c['port'] === undefined && typeof type === 'string' && type !== 'none' && type !== 'exec') {
+    if (
+      rs.effectivePort === 0 &&
+      c['port'] === undefined &&
+      typeof type === 'string' &&
+      type !== 'none' &&
+      type !== 'exec'
+    ) {
       add(servicePlace(s, path, 'key'), 'this real server has port 0 (a fwmark service): give its check a port');
     }
   }

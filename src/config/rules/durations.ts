@@ -28,12 +28,24 @@ export function topLevelDurationsInRange(config: Config, report: Report): void {
     if (isRecord(t)) {
       for (const { key } of TIMEOUT_KEYS) {
         if (!Object.hasOwn(t, key)) continue;
-        checkRange(report, { src, path: ['timeouts', key], at: 'value' }, t[key], DURATION_RANGES.ipvsTimeout, `timeouts.${key}`);
+        checkRange(
+          report,
+          { src, path: ['timeouts', key], at: 'value' },
+          t[key],
+          DURATION_RANGES.ipvsTimeout,
+          `timeouts.${key}`,
+        );
       }
     }
     const d = src.data['defaults'];
     if (isRecord(d) && Object.hasOwn(d, 'drain')) {
-      checkRange(report, { src, path: ['defaults', 'drain'], at: 'value' }, d['drain'], DURATION_RANGES.drain, 'defaults.drain');
+      checkRange(
+        report,
+        { src, path: ['defaults', 'drain'], at: 'value' },
+        d['drain'],
+        DURATION_RANGES.drain,
+        'defaults.drain',
+      );
     }
   }
 }
@@ -56,7 +68,10 @@ export function serviceDurationsInRange(s: Service, report: Report): void {
 
 function checkTimes(report: Report, s: Service, path: (string | number)[], check: unknown): void {
   if (!isRecord(check)) return;
-  for (const [key, range] of [['interval', DURATION_RANGES.checkInterval], ['timeout', DURATION_RANGES.checkTimeout]] as const) {
+  for (const [key, range] of [
+    ['interval', DURATION_RANGES.checkInterval],
+    ['timeout', DURATION_RANGES.checkTimeout],
+  ] as const) {
     if (Object.hasOwn(check, key)) checkRange(report, servicePlace(s, [...path, key]), check[key], range);
   }
 }

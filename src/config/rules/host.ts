@@ -16,8 +16,11 @@ export function bindVipsNeedServices(config: Config, report: Report): void {
   for (const src of config.records) {
     const director = src.data['director'];
     if (!isRecord(director) || typeof director['bind_vips'] !== 'string') continue;
-    report.add('CONFIG_HOST', { src, path: ['director', 'bind_vips'], at: 'key' },
-      "director.bind_vips binds the VIPs of the services, but the config has no 'services'");
+    report.add(
+      'CONFIG_HOST',
+      { src, path: ['director', 'bind_vips'], at: 'key' },
+      "director.bind_vips binds the VIPs of the services, but the config has no 'services'",
+    );
   }
 }
 
@@ -31,19 +34,30 @@ export function realserverVips(config: Config, report: Report): void {
     rs['vips'].forEach((v: unknown, i: number) => {
       const place = { src, path: ['realserver', 'vips', i], at: 'value' as const };
       if (typeof v !== 'string' || !familyOf(v)) {
-        report.add('CONFIG_ADDRESS', place,
-          `realserver.vips: ${JSON.stringify(v)} is not an IP address (write an IPv4 or IPv6 address, e.g. 192.168.1.200)`);
+        report.add(
+          'CONFIG_ADDRESS',
+          place,
+          `realserver.vips: ${JSON.stringify(v)} is not an IP address (write an IPv4 or IPv6 address, e.g. 192.168.1.200)`,
+        );
         return;
       }
       const canon = canonicalAddress(v);
       const unusable = unusableMessage(canon);
       if (unusable) report.add('CONFIG_ADDRESS', place, `realserver.vips: ${canon} ${unusable}`);
-      if (seen.has(canon)) report.add('CONFIG_HOST', place, `realserver.vips: ${v} is listed twice (first as item ${seen.get(canon)! + 1})`);
+      if (seen.has(canon))
+        report.add(
+          'CONFIG_HOST',
+          place,
+          `realserver.vips: ${v} is listed twice (first as item ${seen.get(canon)! + 1})`,
+        );
       seen.set(canon, i);
       if (serviceVips && !serviceVips.has(canon)) {
         const known = [...serviceVips].join(', ') || 'none';
-        report.add('CONFIG_HOST', place,
-          `realserver.vips: ${v} is not the VIP of any service in this config (its VIPs: ${known}); leave 'services' out of a real server's file`);
+        report.add(
+          'CONFIG_HOST',
+          place,
+          `realserver.vips: ${v} is not the VIP of any service in this config (its VIPs: ${known}); leave 'services' out of a real server's file`,
+        );
       }
     });
   }
@@ -59,7 +73,11 @@ export function sysctlKeysAreNetwork(config: Config, report: Report): void {
       for (const key of Object.keys(sysctl)) {
         const p = sysctlPath(key);
         if (p.ok) continue;
-        report.add('CONFIG_HOST', { src, path: [section, 'sysctl', key], at: 'key' }, `${section}.sysctl: ${key} ${p.reason}`);
+        report.add(
+          'CONFIG_HOST',
+          { src, path: [section, 'sysctl', key], at: 'key' },
+          `${section}.sysctl: ${key} ${p.reason}`,
+        );
       }
     }
   }

@@ -12,8 +12,11 @@ import { servicePlace } from './context.js';
 export function ignoreVipIsPrefix(config: Config, report: Report): void {
   for (const r of config.ignore) {
     if (r.field !== 'vip' || r.rule) continue;
-    report.add('CONFIG_ADDRESS', { src: r.src, path: ['ignore', r.index, 'vip'], at: 'value' },
-      `ignore vip ${show(r.text)} is neither an address nor a prefix like 10.96.0.0/12 or 2001:db8::/32`);
+    report.add(
+      'CONFIG_ADDRESS',
+      { src: r.src, path: ['ignore', r.index, 'vip'], at: 'value' },
+      `ignore vip ${show(r.text)} is neither an address nor a prefix like 10.96.0.0/12 or 2001:db8::/32`,
+    );
   }
 }
 
@@ -32,7 +35,10 @@ export function ignoreHidesNoService(config: Config, report: Report): void {
     if (!s.id) continue;
     const i = match(s.id);
     if (i < 0) continue;
-    report.add('CONFIG_CONFLICT', servicePlace(s, [s.form === 'fwmark' ? 'fwmark' : 'vip']),
-      `service ${s.key!} is matched by the ignore rule at ${report.here(places[i]!)}: lvsd would never touch it; remove the service or narrow the rule`);
+    report.add(
+      'CONFIG_CONFLICT',
+      servicePlace(s, [s.form === 'fwmark' ? 'fwmark' : 'vip']),
+      `service ${s.key!} is matched by the ignore rule at ${report.here(places[i]!)}: lvsd would never touch it; remove the service or narrow the rule`,
+    );
   }
 }

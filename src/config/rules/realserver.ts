@@ -14,8 +14,11 @@ import { unusableMessage } from './usable.js';
 export function realServerAddress(rs: RealServer, s: Service, report: Report): void {
   const place = () => realServerPlace(s, rs, 'address');
   if (rs.shorthand && !rs.shorthand.ok) {
-    report.add('CONFIG_ADDRESS', place(),
-      `bad real server ${show(rs.text)}: ${rs.shorthand.reason}; write ${SHORTHAND_HELP}, or a mapping`);
+    report.add(
+      'CONFIG_ADDRESS',
+      place(),
+      `bad real server ${show(rs.text)}: ${rs.shorthand.reason}; write ${SHORTHAND_HELP}, or a mapping`,
+    );
     return;
   }
   const a = rs.rec?.['address'];
@@ -31,18 +34,24 @@ export function realServerAddress(rs: RealServer, s: Service, report: Report): v
 /** CONFIG_FAMILY_MISMATCH: only tunnel forwarding mixes address families. */
 export function realServerFamily(rs: RealServer, s: Service, report: Report): void {
   if (!rs.family || !s.family || rs.family === s.family || rs.forward === 'tunnel') return;
-  report.add('CONFIG_FAMILY_MISMATCH', realServerPlace(s, rs, 'address'),
+  report.add(
+    'CONFIG_FAMILY_MISMATCH',
+    realServerPlace(s, rs, 'address'),
     `real server ${rs.address!} is ${familyName(rs.family)} but the service is ${familyName(s.family)}: ` +
-      `only forward: tunnel can mix address families (forward is ${rs.forward}${fromDefaults(rs.ownForward)})`);
+      `only forward: tunnel can mix address families (forward is ${rs.forward}${fromDefaults(rs.ownForward)})`,
+  );
 }
 
 /** CONFIG_PORT: dr and tunnel send packets on with their port, so the real server's port is the service's. */
 export function realServerPortFitsForward(rs: RealServer, s: Service, report: Report): void {
   if (s.form !== 'vip' || s.port === undefined || rs.port === undefined || rs.port === s.port) return;
   if (rs.forward !== 'dr' && rs.forward !== 'tunnel') return;
-  report.add('CONFIG_PORT', realServerPlace(s, rs, 'port'),
+  report.add(
+    'CONFIG_PORT',
+    realServerPlace(s, rs, 'port'),
     `real server port ${rs.port} differs from the service port ${s.port}, but forward ${rs.forward}${fromDefaults(rs.ownForward)} ` +
-      'sends packets on with their port unchanged (only nat rewrites ports): leave the port out, or use forward: nat');
+      'sends packets on with their port unchanged (only nat rewrites ports): leave the port out, or use forward: nat',
+  );
 }
 
 /** CONFIG_THRESHOLDS: lower_threshold <= upper_threshold, as the kernel needs. */
@@ -53,8 +62,11 @@ export function thresholdsOrdered(rs: RealServer, s: Service, report: Report): v
   const lower = hasKey(rec, 'lower_threshold') ? intOf(rec['lower_threshold']) : 0;
   if (upper === undefined || lower === undefined || lower <= upper) return;
   const unset = hasKey(rec, 'upper_threshold') ? '' : ' (not set)';
-  report.add('CONFIG_THRESHOLDS', realServerPlace(s, rs, 'lower_threshold', 'key'),
-    `lower_threshold ${lower} is above upper_threshold ${upper}${unset}: the kernel needs lower_threshold <= upper_threshold`);
+  report.add(
+    'CONFIG_THRESHOLDS',
+    realServerPlace(s, rs, 'lower_threshold', 'key'),
+    `lower_threshold ${lower} is above upper_threshold ${upper}${unset}: the kernel needs lower_threshold <= upper_threshold`,
+  );
 }
 
 /** CONFIG_TUNNEL: tunnel settings need forward tunnel; gue needs a port, which only gue takes; checksums per type. */
@@ -62,22 +74,37 @@ export function tunnelSettings(rs: RealServer, s: Service, report: Report): void
   if (!rs.rec || !hasKey(rs.rec, 'tunnel')) return;
   const place = (field: string[], at: 'key' | 'value' = 'value') => realServerPlace(s, rs, ['tunnel', ...field], at);
   if (rs.forward !== 'tunnel') {
-    report.add('CONFIG_TUNNEL', place([], 'key'),
-      `tunnel settings need forward: tunnel (this real server's forward is ${rs.forward}${fromDefaults(rs.ownForward)})`);
+    report.add(
+      'CONFIG_TUNNEL',
+      place([], 'key'),
+      `tunnel settings need forward: tunnel (this real server's forward is ${rs.forward}${fromDefaults(rs.ownForward)})`,
+    );
     return;
   }
   const t = rs.rec['tunnel'];
   if (!isRecord(t)) return;
   const type = hasKey(t, 'type') ? t['type'] : 'ipip';
   if (type === 'gue' && !hasKey(t, 'port')) {
-    report.add('CONFIG_TUNNEL', place([], 'key'), 'a gue tunnel needs a port: the UDP port the real server decapsulates on (e.g. 6080)');
+    report.add(
+      'CONFIG_TUNNEL',
+      place([], 'key'),
+      'a gue tunnel needs a port: the UDP port the real server decapsulates on (e.g. 6080)',
+    );
   }
   if (type !== 'gue' && hasKey(t, 'port')) {
-    report.add('CONFIG_TUNNEL', place(['port'], 'key'), `a tunnel port is for gue only; this tunnel is ${String(type)}`);
+    report.add(
+      'CONFIG_TUNNEL',
+      place(['port'], 'key'),
+      `a tunnel port is for gue only; this tunnel is ${String(type)}`,
+    );
   }
   const checksum = t['checksum'];
   if (checksum === 'remcsum' && type !== 'gue') {
-    report.add('CONFIG_TUNNEL', place(['checksum']), `checksum remcsum is for gue tunnels only; this tunnel is ${String(type)}`);
+    report.add(
+      'CONFIG_TUNNEL',
+      place(['checksum']),
+      `checksum remcsum is for gue tunnels only; this tunnel is ${String(type)}`,
+    );
   } else if (checksum === 'csum' && type === 'ipip') {
     report.add('CONFIG_TUNNEL', place(['checksum']), 'ipip tunnels have no checksum; csum is for gue and gre');
   }
@@ -94,7 +121,10 @@ export function realServersUnique(s: Service, report: Report): void {
       seen.set(key, rs);
       continue;
     }
-    report.add('CONFIG_DUPLICATE_REALSERVER', realServerPlace(s, rs, 'address'),
-      `real server ${key} is already listed in this service at ${report.here(realServerPlace(s, first, 'address'))}`);
+    report.add(
+      'CONFIG_DUPLICATE_REALSERVER',
+      realServerPlace(s, rs, 'address'),
+      `real server ${key} is already listed in this service at ${report.here(realServerPlace(s, first, 'address'))}`,
+    );
   }
 }

@@ -21,8 +21,11 @@ export function sectionInOneFile(config: Config, report: Report): void {
         continue;
       }
       const merged = MERGED_SECTIONS.join(' and ');
-      report.add('CONFIG_DUPLICATE_SECTION', place,
-        `'${key}' is already set in ${report.here(first)}: only ${merged} may be spread over several files`);
+      report.add(
+        'CONFIG_DUPLICATE_SECTION',
+        place,
+        `'${key}' is already set in ${report.here(first)}: only ${merged} may be spread over several files`,
+      );
     }
   }
 }
@@ -32,6 +35,9 @@ export function configDeclaresSomething(config: Config, report: Report): void {
   const { files, records } = config;
   if (files.length === 0 || records.length !== files.length) return;
   if (!records.every((f) => Object.keys(f.data).every((k) => k === 'version'))) return;
-  report.add('CONFIG_EMPTY', { src: records[0]!, path: [], at: 'value' },
-    'the config declares nothing but its version: list the services lvsd should keep (`services: []` for none), or timeouts');
+  report.add(
+    'CONFIG_EMPTY',
+    { src: records[0]!, path: [], at: 'value' },
+    'the config declares nothing but its version: list the services lvsd should keep (`services: []` for none), or timeouts',
+  );
 }

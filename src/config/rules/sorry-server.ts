@@ -23,9 +23,12 @@ export function sorryServerAddress(s: Service, report: Report, config: Config): 
   const unusable = unusableMessage(address);
   if (unusable) report.add('CONFIG_ADDRESS', place, `sorry_server ${address} ${unusable}`);
   if (s.family && family !== s.family && config.defaults.forward !== 'tunnel') {
-    report.add('CONFIG_FAMILY_MISMATCH', place,
+    report.add(
+      'CONFIG_FAMILY_MISMATCH',
+      place,
       `sorry_server ${address} is ${familyName(family)} but the service is ${familyName(s.family)}: ` +
-        `only forward: tunnel can mix address families (the sorry server takes the default forward, ${config.defaults.forward})`);
+        `only forward: tunnel can mix address families (the sorry server takes the default forward, ${config.defaults.forward})`,
+    );
   }
 }
 
@@ -34,10 +37,16 @@ export function sorryServerIsNoRealServer(s: Service, report: Report): void {
   const sorry = s.sorry;
   if (!sorry?.parsed.ok || sorry.effectivePort === undefined) return;
   const key = realServerKey({ family: sorry.parsed.family, address: sorry.parsed.address, port: sorry.effectivePort });
-  const same = s.realservers.some((rs) =>
-    rs.address !== undefined && rs.effectivePort !== undefined &&
-    realServerKey({ family: rs.family!, address: rs.address, port: rs.effectivePort }) === key);
+  const same = s.realservers.some(
+    (rs) =>
+      rs.address !== undefined &&
+      rs.effectivePort !== undefined &&
+      realServerKey({ family: rs.family!, address: rs.address, port: rs.effectivePort }) === key,
+  );
   if (!same) return;
-  report.add('CONFIG_CHECK', servicePlace(s, ['sorry_server']),
-    `sorry_server ${sorry.text} is also one of the service's real servers; it must be a server of its own`);
+  report.add(
+    'CONFIG_CHECK',
+    servicePlace(s, ['sorry_server']),
+    `sorry_server ${sorry.text} is also one of the service's real servers; it must be a server of its own`,
+  );
 }

@@ -25,11 +25,14 @@ function importError(text: string, opts: ImportOptions = fromText): LvsdError {
 }
 
 describe('an empty table', () => {
-  test.each([[''], ['\n'], ['# ipvsadm-save output, but no rules\n']])('%j is IMPORT_EMPTY, not `services: []`', (text) => {
-    const e = importError(text);
-    expect(e.code).toBe('IMPORT_EMPTY');
-    expect(e.message).toContain('standard input holds no ipvsadm table');
-  });
+  test.each([[''], ['\n'], ['# ipvsadm-save output, but no rules\n']])(
+    '%j is IMPORT_EMPTY, not `services: []`',
+    (text) => {
+      const e = importError(text);
+      expect(e.code).toBe('IMPORT_EMPTY');
+      expect(e.message).toContain('standard input holds no ipvsadm table');
+    },
+  );
 
   test('an empty live table names the flag that prints it anyway', () => {
     const e = importError('', { source: { kind: 'live' } });
@@ -45,17 +48,40 @@ describe('an empty table', () => {
 
 describe('tables that make a config validate rejects', () => {
   test.each([
-    ['thresholds lower > upper', ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g -w 1 -x 5 -y 10'], 'CONFIG_THRESHOLDS'],
-    ['a dr real server on another port', ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 192.0.2.10:8080 -g -w 1'], 'CONFIG_PORT'],
+    [
+      'thresholds lower > upper',
+      ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g -w 1 -x 5 -y 10'],
+      'CONFIG_THRESHOLDS',
+    ],
+    [
+      'a dr real server on another port',
+      ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 192.0.2.10:8080 -g -w 1'],
+      'CONFIG_PORT',
+    ],
     ['one-packet scheduling on TCP', ['-A -t 192.0.2.1:80 -s rr -o'], 'CONFIG_ONE_PACKET'],
     ['a port flag with scheduler rr', ['-A -t 192.0.2.1:80 -s rr -b sh-port'], 'CONFIG_SCHEDULER_FLAG'],
     ['a persistence timeout over 31 days', ['-A -t 192.0.2.1:80 -s rr -p 99999999'], 'CONFIG_DURATION'],
     ['port 0 without persistence', ['-A -t 192.0.2.1:0 -s rr'], 'CONFIG_RANGE'],
-    ['an IPv6 real server under dr', ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r [2001:db8::10]:80 -g -w 1'], 'CONFIG_FAMILY_MISMATCH'],
-    ['a gue tunnel without a port', ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -i -w 1 --tun-type gue'], 'CONFIG_TUNNEL'],
-    ['a real server listed twice', ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 192.0.2.10 -g', '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g'],
-      'CONFIG_DUPLICATE_REALSERVER'],
-    ['a loopback real server', ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 127.0.0.1:80 -m -w 1'], 'CONFIG_ADDRESS'],
+    [
+      'an IPv6 real server under dr',
+      ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r [2001:db8::10]:80 -g -w 1'],
+      'CONFIG_FAMILY_MISMATCH',
+    ],
+    [
+      'a gue tunnel without a port',
+      ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -i -w 1 --tun-type gue'],
+      'CONFIG_TUNNEL',
+    ],
+    [
+      'a real server listed twice',
+      ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 192.0.2.10 -g', '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g'],
+      'CONFIG_DUPLICATE_REALSERVER',
+    ],
+    [
+      'a loopback real server',
+      ['-A -t 192.0.2.1:80 -s rr', '-a -t 192.0.2.1:80 -r 127.0.0.1:80 -m -w 1'],
+      'CONFIG_ADDRESS',
+    ],
   ])('%s: IMPORT_INVALID with the validation error', (_what, table, code) => {
     const e = importError(lines(...table));
     expect(e.code).toBe('IMPORT_INVALID');
@@ -65,12 +91,17 @@ describe('tables that make a config validate rejects', () => {
 });
 
 test('a good table prints a config that loads', () => {
-  const text = importConfig(parseIpvsadmSave(lines(
-    '-A -t 192.0.2.1:80 -s rr -p 300',
-    '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g -w 1',
-    '-A -f 7 -6 -s sh -b sh-port',
-    '-a -f 7 -6 -r [2001:db8::10]:0 -g -w 2',
-  )), fromText);
+  const text = importConfig(
+    parseIpvsadmSave(
+      lines(
+        '-A -t 192.0.2.1:80 -s rr -p 300',
+        '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g -w 1',
+        '-A -f 7 -6 -s sh -b sh-port',
+        '-a -f 7 -6 -r [2001:db8::10]:0 -g -w 2',
+      ),
+    ),
+    fromText,
+  );
   const loaded = loadConfigTexts([{ file: 'imported.yaml', text }]);
   expect(loaded.ok).toBe(true);
 });

@@ -38,8 +38,16 @@ describe('sysctl keys stay under /proc/sys/net', () => {
   );
 
   test('dotted names, and slashes where a part holds a dot (a VLAN interface), are paths under net/', () => {
-    const s = stateOf(lines('version: 1', 'director:', '  sysctl:',
-      '    net.ipv4.vs.conntrack: 1', '    net/ipv4/conf/eth0.100/rp_filter: 0', '    proc/sys/net/core/somaxconn: 4096'));
+    const s = stateOf(
+      lines(
+        'version: 1',
+        'director:',
+        '  sysctl:',
+        '    net.ipv4.vs.conntrack: 1',
+        '    net/ipv4/conf/eth0.100/rp_filter: 0',
+        '    proc/sys/net/core/somaxconn: 4096',
+      ),
+    );
     expect(s.host!.sysctls).toEqual([
       { key: 'net/ipv4/vs/conntrack', value: '1' },
       { key: 'net/ipv4/conf/eth0.100/rp_filter', value: '0' },
@@ -61,7 +69,11 @@ describe('durations beyond what the kernel or the timers take', () => {
 
   test.each([
     ['an interval over a day (25d fired a check every 1 ms)', '{ type: tcp, interval: 25d }', '25d'],
-    ['an interval too large for a safe integer (was replaced by 5s)', '{ type: tcp, interval: 99999999999999999999s }', '9999'],
+    [
+      'an interval too large for a safe integer (was replaced by 5s)',
+      '{ type: tcp, interval: 99999999999999999999s }',
+      '9999',
+    ],
     ['timeout 0 (meant "no timeout": a hung check froze the health)', '{ type: tcp, timeout: 0 }', '0 }'],
     ['interval 0', '{ type: tcp, interval: 0, timeout: 0s }', '0,'],
   ])('check: %s is CONFIG_CHECK', (_what, check, needle) => {
@@ -93,7 +105,9 @@ describe('check text that Node would refuse at run time', () => {
   test.each([['example.com'], ['example.com:8080'], ['192.0.2.1'], ['[2001:db8::1]:443'], ['www-1.example.com']])(
     'host %s is fine',
     (host) => {
-      expect(errorsOf(service(`    check: { type: https, http: { host: "${host}", path: "/health?x=%20" } }`))).toEqual([]);
+      expect(errorsOf(service(`    check: { type: https, http: { host: "${host}", path: "/health?x=%20" } }`))).toEqual(
+        [],
+      );
     },
   );
 
@@ -104,8 +118,13 @@ describe('check text that Node would refuse at run time', () => {
   });
 
   test('a real server override is checked too', () => {
-    const text = withServices('  - vip: 192.0.2.1', '    port: 80', '    check: { type: http }',
-      '    realservers:', '      - { address: 192.0.2.10, check: { http: { path: "/a b" } } }');
+    const text = withServices(
+      '  - vip: 192.0.2.1',
+      '    port: 80',
+      '    check: { type: http }',
+      '    realservers:',
+      '      - { address: 192.0.2.10, check: { http: { path: "/a b" } } }',
+    );
     expect(expectError(text, 'CONFIG_CHECK', '"/a b"').message).toMatch(/^real server check: http.path/);
   });
 });
@@ -129,10 +148,16 @@ describe('addresses IPVS can never serve', () => {
   });
 
   test('a real server, as a mapping and as a shorthand', () => {
-    expectError(withServices('  - vip: 192.0.2.1', '    port: 80', '    realservers: [{ address: 127.0.0.1 }]'),
-      'CONFIG_ADDRESS', '127.0.0.1');
-    expectError(withServices('  - vip: 2001:db8::1', '    port: 80', '    realservers: ["[ff02::1]:80"]'),
-      'CONFIG_ADDRESS', '"[ff02');
+    expectError(
+      withServices('  - vip: 192.0.2.1', '    port: 80', '    realservers: [{ address: 127.0.0.1 }]'),
+      'CONFIG_ADDRESS',
+      '127.0.0.1',
+    );
+    expectError(
+      withServices('  - vip: 2001:db8::1', '    port: 80', '    realservers: ["[ff02::1]:80"]'),
+      'CONFIG_ADDRESS',
+      '"[ff02',
+    );
   });
 
   test('a sorry server and a real server host VIP', () => {
@@ -143,22 +168,37 @@ describe('addresses IPVS can never serve', () => {
 
   test('IPv4 link-local and private addresses are fine; ignore rules may name any prefix', () => {
     expect(errorsOf(withServices('  - vip: 169.254.10.1', '    port: 80', '    realservers: [10.0.0.1]'))).toEqual([]);
-    expect(errorsOf(lines('version: 1', 'ignore: [{ vip: 0.0.0.0/0 }, { vip: "::1" }, { vip: 127.0.0.0/8 }]', 'services: []'))).toEqual([]);
+    expect(
+      errorsOf(
+        lines('version: 1', 'ignore: [{ vip: 0.0.0.0/0 }, { vip: "::1" }, { vip: 127.0.0.0/8 }]', 'services: []'),
+      ),
+    ).toEqual([]);
   });
 });
 
 describe('sorry servers compared as the kernel sees them', () => {
   test('a sorry server that is a real server in another spelling', () => {
-    const text = withServices('  - vip: 2001:db8::1', '    port: 80', '    realservers: [{ address: 2001:DB8:0::10 }]',
-      '    sorry_server: "[2001:db8::10]:80"');
+    const text = withServices(
+      '  - vip: 2001:db8::1',
+      '    port: 80',
+      '    realservers: [{ address: 2001:DB8:0::10 }]',
+      '    sorry_server: "[2001:db8::10]:80"',
+    );
     expectError(text, 'CONFIG_CHECK', '"[2001:db8::10]');
   });
 
   test('an IPv6 sorry server on an IPv4 service, unless the default forward is tunnel', () => {
     const text = service('    sorry_server: "2001:db8::99"');
     expect(expectError(text, 'CONFIG_FAMILY_MISMATCH', '"2001').message).toContain('only forward: tunnel');
-    const tunnel = lines('version: 1', 'defaults: { forward: tunnel }', 'services:', '  - vip: 192.0.2.1', '    port: 80',
-      '    realservers: [192.0.2.10]', '    sorry_server: "2001:db8::99"');
+    const tunnel = lines(
+      'version: 1',
+      'defaults: { forward: tunnel }',
+      'services:',
+      '  - vip: 192.0.2.1',
+      '    port: 80',
+      '    realservers: [192.0.2.10]',
+      '    sorry_server: "2001:db8::99"',
+    );
     expect(errorsOf(tunnel)).toEqual([]);
   });
 });

@@ -10,10 +10,14 @@ describe('sysctlFile', () => {
     expect(sysctlFile('/proc/sys', key)).toBe(file);
   });
 
-  test.each([['net/../../../tmp/x'], ['../../etc/shadow'], ['kernel/core_pattern'], ['net'], ['/etc/passwd'], ['net/../kernel/x']])(
-    '%s is refused with HOST_SYSCTL_PATH',
-    (key) => {
-      expect(() => sysctlFile('/proc/sys', key)).toThrow(expect.objectContaining({ code: 'HOST_SYSCTL_PATH' }));
-    },
-  );
+  test.each([
+    ['net/../../../tmp/x'],
+    ['../../etc/shadow'],
+    ['kernel/core_pattern'],
+    ['net'],
+    ['/etc/passwd'],
+    ['net/../kernel/x'],
+  ])('%s is refused with HOST_SYSCTL_PATH', (key) => {
+    expect(() => sysctlFile('/proc/sys', key)).toThrow(expect.objectContaining({ code: 'HOST_SYSCTL_PATH' }));
+  });
 });

@@ -17,11 +17,14 @@ function firstMatch(s: ServiceId, rules: readonly IgnoreRule[]): number {
   return rules.findIndex((r) =>
     'fwmark' in r
       ? s.fwmark === r.fwmark
-      : s.fwmark === undefined && s.family === r.vip.family && inPrefix(s.address, r.vip.network, r.vip.length));
+      : s.fwmark === undefined && s.family === r.vip.family && inPrefix(s.address, r.vip.network, r.vip.length),
+  );
 }
 
 const v4 = fc.tuple(fc.constantFrom(10, 192), fc.nat(3), fc.nat(255), fc.nat(255)).map((b) => b.join('.'));
-const v6 = fc.tuple(fc.constantFrom('2001:db8', 'fd00'), fc.nat(3), fc.nat(0xffff)).map(([a, b, c]) => `${a}:${b}::${c.toString(16)}`);
+const v6 = fc
+  .tuple(fc.constantFrom('2001:db8', 'fd00'), fc.nat(3), fc.nat(0xffff))
+  .map(([a, b, c]) => `${a}:${b}::${c.toString(16)}`);
 const rule: fc.Arbitrary<IgnoreRule> = fc.oneof(
   fc.tuple(v4, fc.integer({ min: 0, max: 32 })).map(([a, l]) => ({ vip: parsePrefix(`${a}/${l}`)! })),
   fc.tuple(v6, fc.integer({ min: 0, max: 128 })).map(([a, l]) => ({ vip: parsePrefix(`${a}/${l}`)! })),
@@ -30,18 +33,23 @@ const rule: fc.Arbitrary<IgnoreRule> = fc.oneof(
 const service: fc.Arbitrary<ServiceId> = fc.oneof(
   v4.map((address) => ({ family: 'ipv4' as const, protocol: 'tcp' as const, address, port: 80 })),
   v6.map((address) => ({ family: 'ipv6' as const, protocol: 'udp' as const, address, port: 53 })),
-  fc.tuple(fc.constantFrom('ipv4' as const, 'ipv6' as const), fc.integer({ min: 1, max: 8 })).map(([family, fwmark]) => ({ family, fwmark })),
+  fc
+    .tuple(fc.constantFrom('ipv4' as const, 'ipv6' as const), fc.integer({ min: 1, max: 8 }))
+    .map(([family, fwmark]) => ({ family, fwmark })),
 );
 
 describe('ignoreMatcher', () => {
   test('finds the first matching rule, as testing each rule in turn does', () => {
-    fc.assert(fc.property(fc.array(rule, { maxLength: 12 }), fc.array(service, { maxLength: 12 }), (rules, services) => {
-      const match = ignoreMatcher(rules);
-      for (const s of services) {
-        expect(match(s)).toBe(firstMatch(s, rules));
-        expect(isIgnored(s, rules)).toBe(firstMatch(s, rules) >= 0);
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(rule, { maxLength: 12 }), fc.array(service, { maxLength: 12 }), (rules, services) => {
+        const match = ignoreMatcher(rules);
+        for (const s of services) {
+          expect(match(s)).toBe(firstMatch(s, rules));
+          expect(isIgnored(s, rules)).toBe(firstMatch(s, rules) >= 0);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('isIgnored sees rules added to a list after a first question', () => {
@@ -58,9 +66,18 @@ describe('2,000 ignore prefixes and 20,000 services', () => {
   const list = prefixes.map((p) => ({ vip: parsePrefix(p)! }));
 
   test('validate checks every service against every rule, and names the first rule that hides one', () => {
-    const services = Array.from({ length: 20000 }, (_, i) => `  - { vip: 172.${16 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}, port: 80 }`);
-    const text = lines('version: 1', 'ignore:', ...prefixes.map((p) => `  - vip: ${p}`), 'services:', ...services,
-      '  - { vip: 10.7.3.9, port: 80 }');
+    const services = Array.from(
+      { length: 20000 },
+      (_, i) => `  - { vip: 172.${16 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}, port: 80 }`,
+    );
+    const text = lines(
+      'version: 1',
+      'ignore:',
+      ...prefixes.map((p) => `  - vip: ${p}`),
+      'services:',
+      ...services,
+      '  - { vip: 10.7.3.9, port: 80 }',
+    );
     const errors = errorsOf(text);
     expect(errors).toMatchObject([{ code: 'CONFIG_CONFLICT', pos: { line: 2 + 2000 + 1 + 20000 + 1 } }]);
     const first = firstMatch({ family: 'ipv4', protocol: 'tcp', address: '10.7.3.9', port: 80 }, list);
