@@ -24,6 +24,9 @@ const PATH_PART = /^(?!\.+$)[A-Za-z0-9_.-]+$/;
  */
 export function sysctlPath(name: string): { ok: true; path: string } | { ok: false; reason: string } {
   const slashed = name.includes('/');
+  if (slashed && /^[^/]*\./.test(name.replace(/^proc\/sys\//, ''))) {
+    return { ok: false, reason: 'mixes dots and slashes: write it with dots only, or (when a part holds a dot) with slashes only' };
+  }
   const parts = (slashed ? name.replace(/^proc\/sys\//, '') : name).split(slashed ? '/' : '.');
   if (!parts.every((p) => (slashed ? PATH_PART : DOTTED_PART).test(p))) {
     return {

@@ -29,6 +29,11 @@ describe('sysctl keys stay under /proc/sys/net', () => {
     expect(e.message).toContain('"." or ".." part');
   });
 
+  test('a name that mixes dots and slashes (sysctl(8) writes eth0.100 as eth0/100 in a dotted name) says so', () => {
+    const text = lines('version: 1', 'director:', '  sysctl:', '    net.ipv4.conf.eth0/100.rp_filter: 0');
+    expect(expectError(text, 'CONFIG_HOST', 'net.').message).toContain('mixes dots and slashes');
+  });
+
   test.each([['kernel.core_pattern'], ['vm/overcommit_memory'], ['net.ipv4'], ['fs.suid_dumpable']])(
     '%s is no network setting',
     (key) => {
