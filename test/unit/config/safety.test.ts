@@ -207,3 +207,57 @@ describe('sorry servers compared as the kernel sees them', () => {
     expect(errorsOf(tunnel)).toEqual([]);
   });
 });
+
+describe('no config makes the loader throw', () => {
+  // A valid config with one value replaced, in every place by every value: load returns errors or a
+  // state, never an exception (which `lvsd validate` printed as "internal error" and `lvsd run` died on).
+  const base = () => ({
+    version: 1,
+    timeouts: { tcp: '1h', tcp_fin: 120, udp: 300 },
+    defaults: { scheduler: 'wlc', forward: 'dr', weight: 1, drain: 0 },
+    ignore: [{ vip: '10.96.0.0/12' }, { fwmark: 9 }],
+    director: { ip_forward: true, sysctl: { 'net.ipv4.vs.conntrack': 1 } },
+    services: [
+      {
+        vip: '192.0.2.1', port: 80, protocol: 'tcp', scheduler: 'sh', flags: ['sh-port'], drain: '30s', sorry_server: '192.0.2.99',
+        persistence: { timeout: 300, netmask: 24 },
+        check: { type: 'http', interval: 5, timeout: 2, http: { path: '/', host: 'example.com' } },
+        realservers: ['192.0.2.10', { address: '192.0.2.11', port: 80, weight: 1, check: { timeout: 1 } }],
+      },
+      { fwmark: 7, family: 'ipv4', check: { type: 'exec', exec: { command: ['/bin/true'] } }, realservers: ['192.0.2.20'] },
+    ],
+  });
+  const paths = [
+    'timeouts.tcp', 'timeouts.udp', 'defaults.drain', 'defaults.weight', 'defaults.forward', 'ignore.0.vip', 'ignore.1.fwmark',
+    'director.sysctl.net.ipv4.vs.conntrack', 'services.0.vip', 'services.0.port', 'services.0.protocol', 'services.0.drain',
+    'services.0.sorry_server', 'services.0.persistence.timeout', 'services.0.persistence.netmask', 'services.0.check.interval',
+    'services.0.check.timeout', 'services.0.check.http.path', 'services.0.check.http.host', 'services.0.realservers.0',
+    'services.0.realservers.1.address', 'services.0.realservers.1.port', 'services.0.realservers.1.weight',
+    'services.0.realservers.1.check.timeout', 'services.1.fwmark', 'services.1.family', 'services.1.check.exec.command.0',
+  ];
+  const values = [
+    0, -5, 1, 65536, 1e20, 2 ** 53, 3.5, '', 'x', '99999999999999999999s', '25d', true, null, [], {},
+    '0.0.0.0', '2001:DB8::1', '::1', '[2001:db8::1]:80', '192.0.2.10:8080', '/a b', 'net/../x',
+  ];
+  /** Sets `path` (dots; the sysctl key is the rest after "sysctl.") in `data`. */
+  function set(data: Record<string, unknown>, path: string, v: unknown): void {
+    const [head, key] = path.includes('sysctl.') ? [path.slice(0, path.indexOf('sysctl.') + 6), path.slice(path.indexOf('sysctl.') + 7)] : [path, ''];
+    const parts = head.split('.');
+    if (key) parts.push(key);
+    let node = data as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) node = node[p] as Record<string, unknown>;
+    node[parts.at(-1)!] = v;
+  }
+
+  test('the base config loads', () => {
+    expect(errorsOf(JSON.stringify(base()))).toEqual([]);
+  });
+
+  test.each(paths)('%s, set to each value', (path) => {
+    for (const v of values) {
+      const data = base();
+      set(data, path, v);
+      expect(() => errorsOf(JSON.stringify(data)), `${path}: ${JSON.stringify(v)}`).not.toThrow();
+    }
+  });
+});
