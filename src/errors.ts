@@ -29,6 +29,8 @@ export const ErrorCodes = {
   CONFIG_HOST: 'bad director or realserver settings',
   CONFIG_PORT: 'a real server port that dr or tunnel forwarding cannot use',
   IMPORT_PARSE: 'could not parse ipvsadm output',
+  IMPORT_EMPTY: 'nothing to import: no table, or a table without services',
+  IMPORT_INVALID: 'the imported table makes a config that validate rejects',
   // ipvs: talking to the kernel
   IPVS_UNAVAILABLE: 'IPVS is not available in this kernel',
   IPVS_PERMISSION: 'not permitted (needs root or CAP_NET_ADMIN)',
@@ -45,6 +47,7 @@ export const ErrorCodes = {
   HOST_UNSUPPORTED: 'this host lacks what the change needs',
   HOST_PERMISSION: 'not permitted to change the host (needs root or CAP_NET_ADMIN)',
   HOST_KERNEL: 'the kernel rejected a host change',
+  HOST_SYSCTL_PATH: 'a sysctl key that leads outside /proc/sys/net',
   // cli
   CLI_USAGE: 'bad command line',
 } as const;

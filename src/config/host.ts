@@ -1,20 +1,50 @@
 /**
- * The `director` and `realserver` sections: their checks beyond the schema,
- * and their normalization into the desired host state. Pure.
+ * The `director` and `realserver` sections into the desired host state, and
+ * sysctl names into paths. Their rules are in rules/host.ts. Pure.
  */
-import { LvsdError } from '../errors.js';
-import { canonicalAddress, familyOf } from '../model/address.js';
+import { canonicalAddress } from '../model/address.js';
 import { type DesiredHost, type HostAddress, type Sysctl, TUNNEL_DEVICE } from '../model/host.js';
 import type { DesiredService } from '../model/types.js';
-import type { ParsedFile } from './parse.js';
-import { sourcePos } from './positions.js';
 import { isRecord } from './values.js';
 
 const hostPrefix = (address: string): number => (address.includes(':') ? 128 : 32);
 
-/** A sysctl name as written (net.ipv4.ip_forward, or with slashes) to its path under /proc/sys. */
+/** A sysctl name part: dotted names split on dots, so their parts hold none. */
+const DOTTED_PART = /^[A-Za-z0-9_-]+$/;
+/** A path part: may hold dots (interface eth0.100), never be only dots ("." and ".." leave the directory). */
+const PATH_PART = /^(?!\.+$)[A-Za-z0-9_.-]+$/;
+
+/**
+ * A sysctl name as written to its path under /proc/sys, or why it is none
+ * that lvsd sets. Written with dots (net.ipv4.ip_forward, as sysctl(8)) or,
+ * when a part holds a dot (an interface like eth0.100), with slashes
+ * (net/ipv4/conf/eth0.100/rp_filter). lvsd manages network settings only:
+ * the path starts with net/ and has at least three parts, none empty, "."
+ * or "..", so it cannot leave /proc/sys/net.
+ */
+export function sysctlPath(name: string): { ok: true; path: string } | { ok: false; reason: string } {
+  const slashed = name.includes('/');
+  if (slashed && /^[^/]*\./.test(name.replace(/^proc\/sys\//, ''))) {
+    return { ok: false, reason: 'mixes dots and slashes: write it with dots only, or (when a part holds a dot) with slashes only' };
+  }
+  const parts = (slashed ? name.replace(/^proc\/sys\//, '') : name).split(slashed ? '/' : '.');
+  if (!parts.every((p) => (slashed ? PATH_PART : DOTTED_PART).test(p))) {
+    return {
+      ok: false,
+      reason: 'has an empty, "." or ".." part, or a character other than letters, digits, _ - and .',
+    };
+  }
+  if (parts[0] !== 'net' || parts.length < 3) {
+    return { ok: false, reason: 'is no network setting: lvsd sets net.* sysctls only (use sysctl.d for the others)' };
+  }
+  return { ok: true, path: parts.join('/') };
+}
+
+/** The path under /proc/sys of a validated sysctl name. */
 export function sysctlKey(name: string): string {
-  return name.includes('/') ? name.replace(/^\/?(proc\/sys\/)?/, '') : name.split('.').join('/');
+  const p = sysctlPath(name);
+  if (!p.ok) throw new TypeError(`normalize: unvalidated sysctl ${name}`);
+  return p.path;
 }
 
 function sysctlValue(v: unknown): string {
@@ -22,50 +52,21 @@ function sysctlValue(v: unknown): string {
   return String(v).trim().split(/\s+/).join(' ');
 }
 
-/**
- * Checks of the host sections that need more than the schema: VIP syntax and
- * duplicates, bind_vips without services, a real server's VIPs that are no
- * service's VIP in a file that also has services.
- */
-export function validateHost(files: readonly ParsedFile[], serviceVips: ReadonlySet<string> | undefined): LvsdError[] {
-  const errors: LvsdError[] = [];
-  for (const src of files) {
-    const data = src.data;
-    if (!isRecord(data)) continue;
-    const director = data['director'];
-    if (isRecord(director) && typeof director['bind_vips'] === 'string' && serviceVips === undefined) {
-      errors.push(new LvsdError('CONFIG_HOST', "director.bind_vips binds the VIPs of the services, but the config has no 'services'", { pos: sourcePos(src, ['director', 'bind_vips'], 'key') }));
-    }
-    const rs = data['realserver'];
-    if (!isRecord(rs) || !Array.isArray(rs['vips'])) continue;
-    const seen = new Map<string, number>();
-    rs['vips'].forEach((v: unknown, i: number) => {
-      const pos = sourcePos(src, ['realserver', 'vips', i]);
-      if (typeof v !== 'string' || !familyOf(v)) {
-        errors.push(new LvsdError('CONFIG_ADDRESS', `realserver.vips: ${JSON.stringify(v)} is not an IP address (write an IPv4 or IPv6 address, e.g. 192.168.1.200)`, { pos }));
-        return;
-      }
-      const canon = canonicalAddress(v);
-      if (seen.has(canon)) {
-        errors.push(new LvsdError('CONFIG_HOST', `realserver.vips: ${v} is listed twice (first as item ${seen.get(canon)! + 1})`, { pos }));
-      }
-      seen.set(canon, i);
-      if (serviceVips && !serviceVips.has(canon)) {
-        const known = [...serviceVips].join(', ') || 'none';
-        errors.push(new LvsdError('CONFIG_HOST', `realserver.vips: ${v} is not the VIP of any service in this config (its VIPs: ${known}); leave 'services' out of a real server's file`, { pos }));
-      }
-    });
-  }
-  return errors;
-}
-
 /** The desired host state of validated files, or undefined when none has a host section. */
-export function normalizeHost(files: readonly { data: unknown }[], services: readonly DesiredService[] | undefined): DesiredHost | undefined {
+export function normalizeHost(
+  files: readonly { data: unknown }[],
+  services: readonly DesiredService[] | undefined,
+): DesiredHost | undefined {
   let host: DesiredHost | undefined;
   const ensure = (): DesiredHost => (host ??= { addresses: [], sysctls: [], arpStrict: false, tunnel: false });
   const addresses = new Map<string, HostAddress>();
   const add = (iface: string, address: string) => {
-    const a: HostAddress = { interface: iface, address, prefix: hostPrefix(address), family: address.includes(':') ? 'ipv6' : 'ipv4' };
+    const a: HostAddress = {
+      interface: iface,
+      address,
+      prefix: hostPrefix(address),
+      family: address.includes(':') ? 'ipv6' : 'ipv4',
+    };
     addresses.set(`${iface} ${address}`, a);
   };
   const sysctls = new Map<string, string>();

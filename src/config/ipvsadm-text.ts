@@ -14,7 +14,7 @@
  * is an IMPORT_PARSE error naming its line and column. Pure.
  */
 import { LvsdError } from '../errors.js';
-import { canonicalAddress, familyOf } from '../model/address.js';
+import { parseAddressPort } from '../model/address.js';
 import { defaultNetmask, schedFlagNames, serviceKey } from '../model/keys.js';
 import type { Family, Forward, Protocol, RealServer, ServiceEntry, ServiceId, TunnelChecksum, TunnelType } from '../model/types.js';
 import { DEFAULT_PERSISTENCE, parseNetmask } from './values.js';
@@ -230,15 +230,14 @@ function realServer(svc: ServiceEntry, opts: Options, fail: Fail): RealServer {
 
 /** `192.0.2.1`, `192.0.2.1:80`, `[2001:db8::1]:80`: numeric only (ipvsadm -n). */
 function hostPort(t: Token, fail: Fail): { family: Family; address: string; port?: number } {
-  let host = t.text;
-  let port: string | undefined;
-  const v6 = /^\[([^\]]+)\](?::(.*))?$/.exec(t.text);
-  if (v6) [, host, port] = v6 as unknown as [string, string, string | undefined];
-  else if (t.text.split(':').length === 2) [host, port] = t.text.split(':') as [string, string];
-  const family = familyOf(host!);
-  if (!family || (v6 && family !== 'ipv6')) fail(`"${t.text}" is not a numeric address (use ipvsadm -Sn, with -n)`, t);
-  if (port === undefined) return { family: family!, address: canonicalAddress(host!) };
-  return { family: family!, address: canonicalAddress(host!), port: integer({ text: port, column: t.column }, 0, 65535, 'a numeric port (use ipvsadm -Sn)', fail) };
+  const hp = parseAddressPort(t.text);
+  if (hp.ok) return hp;
+  const colon = t.text.lastIndexOf(':');
+  // The address read, the port did not: name the port.
+  if (colon > 0 && parseAddressPort(t.text.slice(0, colon)).ok) {
+    integer({ text: t.text.slice(colon + 1), column: t.column }, 0, 65535, 'a numeric port (use ipvsadm -Sn)', fail);
+  }
+  return fail(`"${t.text}" is not a numeric address (use ipvsadm -Sn, with -n)`, t);
 }
 
 function integer(t: Token, min: number, max: number, what: string, fail: Fail): number {

@@ -8,6 +8,7 @@
  */
 import type { Document, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { defaultNetmask, serviceKey } from '../model/keys.js';
+import { TIMEOUT_KEYS } from '../model/timeouts.js';
 import type { IgnoreRule, RealServer, ServiceEntry, Timeouts } from '../model/types.js';
 import { formatDuration } from './duration.js';
 import { yaml } from './yaml-module.js';
@@ -35,9 +36,10 @@ export function printConfig(state: PrintableState, opts: PrintOptions = {}): str
   // A timeout of 0 cannot be configured (ipvsadm --set reads 0 as "leave it"): left out.
   const t = state.timeouts ?? {};
   const timeouts: Record<string, string> = {};
-  if (t.tcp) timeouts['tcp'] = formatDuration(t.tcp);
-  if (t.tcpFin) timeouts['tcp_fin'] = formatDuration(t.tcpFin);
-  if (t.udp) timeouts['udp'] = formatDuration(t.udp);
+  for (const { field, key } of TIMEOUT_KEYS) {
+    const seconds = t[field];
+    if (seconds) timeouts[key] = formatDuration(seconds);
+  }
   if (Object.keys(timeouts).length > 0) root['timeouts'] = timeouts;
   if (state.ignore && state.ignore.length > 0) {
     root['ignore'] = state.ignore.map((r) => ('fwmark' in r ? { fwmark: r.fwmark } : { vip: `${r.vip.network}/${r.vip.length}` }));

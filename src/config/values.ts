@@ -1,17 +1,12 @@
 /**
- * Reading single config values that need more than the schema: real server
- * shorthands, persistence netmasks, ignore prefixes. Shared by validate.ts
- * (which reports what is wrong) and normalize.ts (which trusts validated
- * input). Pure.
+ * Reading single config values that need more than the schema: persistence
+ * netmasks, ignore prefixes, the defaults section. Shared by the rules (which
+ * report what is wrong) and normalize.ts (which trusts validated input). Pure.
  */
 import { parseDuration } from './duration.js';
-import { addressToBytes, bytesToAddress, canonicalAddress, familyOf, maskToPrefix, prefixToMask } from '../model/address.js';
+import { addressToBytes, bytesToAddress, familyOf, maskToPrefix, prefixToMask } from '../model/address.js';
 import type { Family } from '../model/types.js';
 
-/** Longest connection timeout the kernel takes: INT_MAX jiffies at HZ=1000. */
-export const MAX_TIMEOUT = 2147483;
-/** Longest persistence timeout ipvsadm takes (31 days). */
-export const MAX_PERSISTENCE = 31 * 86400;
 /** Default persistence timeout (ipvsadm -p without a value). */
 export const DEFAULT_PERSISTENCE = 300;
 
@@ -30,37 +25,8 @@ export function intOf(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
 }
 
-export type Shorthand =
-  | { ok: true; address: string; family: Family; port?: number }
-  | { ok: false; reason: string };
-
 /** What a real server shorthand may look like, for messages. */
 export const SHORTHAND_HELP = '"ADDRESS", "ADDRESS:PORT" or "[IPV6]:PORT"';
-
-/**
- * A real server shorthand: "192.0.2.10", "192.0.2.10:8080", "2001:db8::10",
- * "[2001:db8::10]" or "[2001:db8::10]:8080". The address comes back canonical.
- */
-export function parseShorthand(text: string): Shorthand {
-  let host = text;
-  let portText: string | undefined;
-  const bracket = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
-  if (bracket) {
-    host = bracket[1]!;
-    portText = bracket[2];
-    if (familyOf(host) !== 'ipv6') return { ok: false, reason: `"${host}" in brackets is not an IPv6 address` };
-  } else if (text.split(':').length === 2) {
-    [host, portText] = text.split(':') as [string, string];
-  }
-  const family = familyOf(host);
-  if (!family) return { ok: false, reason: `"${host}" is not an IP address` };
-  const address = canonicalAddress(host);
-  if (portText === undefined) return { ok: true, address, family };
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
-    return { ok: false, reason: `port "${portText}" is not a number from 0 to 65535` };
-  }
-  return { ok: true, address, family, port: Number(portText) };
-}
 
 /**
  * A persistence netmask in its canonical text: IPv4 a dotted mask (from a

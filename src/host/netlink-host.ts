@@ -5,6 +5,7 @@
  * lvsd recognises its own after a restart and never removes anyone else's.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import { createRtNetlink, FlagsGet, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { LvsdError } from '../errors.js';
 import { displaySysctl, type HostAddress, type HostLink, type LiveHost } from '../model/host.js';
@@ -25,6 +26,21 @@ export function openHost(procSys = '/proc/sys'): HostClient {
     throw new LvsdError('HOST_KERNEL', `cannot open an rtnetlink socket: ${(e as Error).message}`, { cause: e });
   }
   return new NetlinkHost(sock, procSys);
+}
+
+/**
+ * The file of a sysctl key under `procSys`, refusing (HOST_SYSCTL_PATH) any
+ * key whose path leaves procSys/net. The config already refuses such keys;
+ * this keeps a root process from reading or writing any other file whatever
+ * the caller passes.
+ */
+export function sysctlFile(procSys: string, key: string): string {
+  const root = resolve(procSys, 'net');
+  const file = resolve(procSys, key);
+  if (!file.startsWith(root + sep)) {
+    throw new LvsdError('HOST_SYSCTL_PATH', `sysctl ${JSON.stringify(key)} leads outside ${root}: lvsd sets network settings only`);
+  }
+  return file;
 }
 
 /** The errno name in the netlink package's `Request rejected: CODE` errors. */
@@ -62,7 +78,7 @@ class NetlinkHost implements HostClient {
     const out = new Map<string, string | undefined>();
     await Promise.all(keys.map(async (key) => {
       try {
-        out.set(key, (await readFile(`${this.procSys}/${key}`, 'utf8')).trim().split(/\s+/).join(' '));
+        out.set(key, (await readFile(sysctlFile(this.procSys, key), 'utf8')).trim().split(/\s+/).join(' '));
       } catch {
         out.set(key, undefined);
       }
@@ -80,7 +96,7 @@ class NetlinkHost implements HostClient {
   private async one(op: HostOp): Promise<void> {
     switch (op.op) {
       case 'set-sysctl':
-        await writeFile(`${this.procSys}/${op.key}`, op.value + '\n');
+        await writeFile(sysctlFile(this.procSys, op.key), op.value + '\n');
         return;
       case 'link-up': {
         const link = (await this.links()).find((l) => l.name === op.name);

@@ -108,3 +108,69 @@ export function prefixToMask(length: number): string {
 export function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
+
+/**
+ * Why an address can never be a VIP or a real server, or undefined when it can:
+ * - `unspecified`: 0.0.0.0/8 and ::, "no address", never a destination on the wire;
+ * - `loopback`: 127.0.0.0/8 and ::1, never leave the host, so no client or director reaches them;
+ * - `multicast`: 224.0.0.0/4 and ff00::/8, IPVS schedules unicast connections only;
+ * - `broadcast`: 255.255.255.255, the limited broadcast, never routed;
+ * - `ipv4-mapped`: ::ffff:0:0/96, an IPv4 address in IPv6 dress that never appears in an
+ *   IPv6 packet on the wire (RFC 4038): write the IPv4 address;
+ * - `link-local`: fe80::/10, needs a zone (an interface) that IPVS cannot be given.
+ * IPv4 link-local (169.254.0.0/16) is left alone: it routes on its link without a zone.
+ */
+export type UnusableClass = 'unspecified' | 'loopback' | 'multicast' | 'broadcast' | 'ipv4-mapped' | 'link-local';
+
+/** The class that makes `address` unusable for IPVS (see UnusableClass), or undefined. Throws on non-addresses. */
+export function unusableClass(address: string): UnusableClass | undefined {
+  if (isIPv4(address)) {
+    // The first octet decides, but for the broadcast address; no bytes needed (100,000 real servers).
+    const first = Number(address.slice(0, address.indexOf('.')));
+    if (first === 0) return 'unspecified';
+    if (first === 127) return 'loopback';
+    if (first >= 224 && first <= 239) return 'multicast';
+    if (address === '255.255.255.255') return 'broadcast';
+    return undefined;
+  }
+  const b = addressToBytes(address);
+  const zeroTo = (n: number) => b.subarray(0, n).every((x) => x === 0);
+  if (zeroTo(16)) return 'unspecified';
+  if (zeroTo(15) && b[15] === 1) return 'loopback';
+  if (b[0] === 0xff) return 'multicast';
+  if (zeroTo(10) && b[10] === 0xff && b[11] === 0xff) return 'ipv4-mapped';
+  if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return 'link-local';
+  return undefined;
+}
+
+/** An address with an optional port, as parseAddressPort reads it; `address` is canonical. */
+export type AddressPort =
+  | { ok: true; address: string; family: Family; port?: number }
+  | { ok: false; reason: string };
+
+/**
+ * `ADDRESS[:PORT]`, the one reading of it everywhere (config shorthands,
+ * sorry servers, ipvsadm text): "192.0.2.10", "192.0.2.10:8080",
+ * "2001:db8::10", "[2001:db8::10]" or "[2001:db8::10]:8080"; port 0..65535.
+ * A bare IPv6 address takes no port (its colons would be ambiguous).
+ */
+export function parseAddressPort(text: string): AddressPort {
+  let host = text;
+  let portText: string | undefined;
+  const bracket = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+  if (bracket) {
+    host = bracket[1]!;
+    portText = bracket[2];
+    if (familyOf(host) !== 'ipv6') return { ok: false, reason: `"${host}" in brackets is not an IPv6 address` };
+  } else if (text.split(':').length === 2) {
+    [host, portText] = text.split(':') as [string, string];
+  }
+  const family = familyOf(host);
+  if (!family) return { ok: false, reason: `"${host}" is not an IP address` };
+  const address = canonicalAddress(host);
+  if (portText === undefined) return { ok: true, address, family };
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    return { ok: false, reason: `port "${portText}" is not a number from 0 to 65535` };
+  }
+  return { ok: true, address, family, port: Number(portText) };
+}

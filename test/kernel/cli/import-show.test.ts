@@ -77,6 +77,26 @@ describe('lvsd import', () => {
   });
 });
 
+describe('lvsd import refuses to print a config that deletes every service', () => {
+  test('an empty live table exits 1 (IMPORT_EMPTY), unless --allow-empty', async () => {
+    await flushIpvs();
+    const r = await lvsd(['import']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('the live IPVS table has no services');
+    const allowed = await lvsd(['import', '--allow-empty']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain('services: []');
+  });
+
+  test('an empty ipvsadm -Sn pipe exits 1', async () => {
+    const r = await lvsd(['import', '--from-ipvsadm', '-'], '');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('standard input holds no ipvsadm table');
+  });
+});
+
 describe('lvsd show', () => {
   test('--format yaml is a valid config equal to the table', async () => {
     const r = await lvsd(['show']);
