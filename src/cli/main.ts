@@ -20,8 +20,11 @@ Commands:
   apply    [-c PATH] [--json]        make the live table match the config
   show     [--format yaml|json|ipvsadm]
                                      print the live table
-  import   [--from-ipvsadm FILE|-]   print a config for the live table, or for
-                                     the text of 'ipvsadm -Sn'
+  import   [--from-ipvsadm FILE|-] [--allow-empty]
+                                     print a config for the live table, or for
+                                     the text of 'ipvsadm -Sn'; exit 1 when there is
+                                     no table (unless --allow-empty) or the config
+                                     would not pass validate
   run      [-c PATH] [--resync-interval DURATION] [--listen ADDR:PORT]
            [--log-level LEVEL] [--log-format json|text]
                                      keep the table equal to the config (the daemon;

@@ -2,12 +2,11 @@
  * The `director` and `realserver` sections into the desired host state, and
  * sysctl names into paths. Their rules are in rules/host.ts. Pure.
  */
-import { canonicalAddress } from '../model/address.js';
+import { canonicalAddress, familyOf, hostPrefixLength } from '../model/address.js';
 import { type DesiredHost, type HostAddress, type Sysctl, TUNNEL_DEVICE } from '../model/host.js';
 import type { DesiredService } from '../model/types.js';
 import { isRecord } from './values.js';
 
-const hostPrefix = (address: string): number => (address.includes(':') ? 128 : 32);
 
 /** A sysctl name part: dotted names split on dots, so their parts hold none. */
 const DOTTED_PART = /^[A-Za-z0-9_-]+$/;
@@ -61,12 +60,8 @@ export function normalizeHost(
   const ensure = (): DesiredHost => (host ??= { addresses: [], sysctls: [], arpStrict: false, tunnel: false });
   const addresses = new Map<string, HostAddress>();
   const add = (iface: string, address: string) => {
-    const a: HostAddress = {
-      interface: iface,
-      address,
-      prefix: hostPrefix(address),
-      family: address.includes(':') ? 'ipv6' : 'ipv4',
-    };
+    const family = familyOf(address) ?? 'ipv4';
+    const a: HostAddress = { interface: iface, address, prefix: hostPrefixLength(family), family };
     addresses.set(`${iface} ${address}`, a);
   };
   const sysctls = new Map<string, string>();

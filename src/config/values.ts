@@ -4,7 +4,7 @@
  * report what is wrong) and normalize.ts (which trusts validated input). Pure.
  */
 import { parseDuration } from './duration.js';
-import { addressToBytes, bytesToAddress, familyOf, maskToPrefix, prefixToMask } from '../model/address.js';
+import { addressToBytes, bytesToAddress, familyOf, hostPrefixLength, maskToPrefix, prefixToMask } from '../model/address.js';
 import type { Family } from '../model/types.js';
 
 /** Default persistence timeout (ipvsadm -p without a value). */
@@ -67,7 +67,7 @@ export function parsePrefix(text: string): Prefix | undefined {
   const host = slash < 0 ? text : text.slice(0, slash);
   const family = familyOf(host);
   if (!family) return undefined;
-  const max = family === 'ipv4' ? 32 : 128;
+  const max: number = hostPrefixLength(family);
   let length = max;
   if (slash >= 0) {
     const lengthText = text.slice(slash + 1);

@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { createRtNetlink, FlagsGet, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { LvsdError } from '../errors.js';
+import { hostPrefixLength } from '../model/address.js';
 import { displaySysctl, type HostAddress, type HostLink, type LiveHost } from '../model/host.js';
 import type { HostOp, OpResult } from '../model/ops.js';
 import { PERMISSION_DENIED } from '../netlink/errno.js';
@@ -67,7 +68,7 @@ class NetlinkHost implements HostClient {
     for (const m of msgs) {
       const a = m.type === RTM_NEWADDR ? decodeAddress(m.data) : undefined;
       // Only host routes: lvsd binds /32 and /128, and only those can be its own.
-      if (!a || a.prefix !== (a.family === 'ipv4' ? 32 : 128)) continue;
+      if (!a || a.prefix !== hostPrefixLength(a.family)) continue;
       const owned = a.proto === LVSD_ADDRESS_PROTO || (a.label?.endsWith(LABEL_SUFFIX) ?? false);
       out.push({ interface: this.linkNames.get(a.index) ?? `if${a.index}`, address: a.address, prefix: a.prefix, family: a.family, owned });
     }

@@ -6,6 +6,11 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 export type Family = 'ipv4' | 'ipv6';
 
+/** Length of a host route (the prefix lvsd binds VIPs with): 32 for IPv4, 128 for IPv6. */
+export function hostPrefixLength(family: Family): 32 | 128 {
+  return family === 'ipv4' ? 32 : 128;
+}
+
 /** The family of an address, or undefined when the text is not an IP address. */
 export function familyOf(text: string): Family | undefined {
   if (isIPv4(text)) return 'ipv4';

@@ -5,6 +5,7 @@
  */
 import { bareRealServer, bareService, isIgnored, realServerKey, serviceIdOf, serviceKey } from '../model/keys.js';
 import type { IpvsOp } from '../model/ops.js';
+import { TIMEOUT_KEYS } from '../model/timeouts.js';
 import type {
   DesiredState,
   LiveState,
@@ -21,11 +22,6 @@ import {
 type Flat = Record<string, unknown>;
 
 /** Timeout keys as the config file spells them. */
-const TIMEOUT_FIELDS: ReadonlyArray<[keyof Timeouts, string]> = [
-  ['tcp', 'tcp'],
-  ['tcpFin', 'tcp_fin'],
-  ['udp', 'udp'],
-];
 
 /**
  * The attributes of a service the kernel edits in place, flattened under the
@@ -134,7 +130,7 @@ function timeoutsChange(desired: DesiredState, live: LiveState): TimeoutsChange 
   if (!desired.timeouts) return undefined;
   const set: Partial<Timeouts> = {};
   const fields: Record<string, FieldChange> = {};
-  for (const [key, name] of TIMEOUT_FIELDS) {
+  for (const { field: key, key: name } of TIMEOUT_KEYS) {
     const want = desired.timeouts[key];
     // 0 tells the kernel "keep the current value", so it can never be reached: not managed.
     if (want === undefined || want === 0 || want === live.timeouts[key]) continue;
