@@ -80,7 +80,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     await startEndpoint(parts);
     const first = await reconciler.trigger('start');
     if (first.result === 'invalid_config' || first.result === 'error') {
-      log.fatal({ event: 'start_failed', reason: first.reason }, 'not started: the first reconcile did not complete; the table is as it was');
+      const why = 'not started: the first reconcile did not complete; the table is as it was';
+      log.fatal({ event: 'start_failed', reason: first.reason }, why);
       await teardown.run(log, opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
       return 1;
     }
@@ -107,17 +108,22 @@ function assemble(opts: DaemonOptions): Parts {
   let reconciler: Reconciler | undefined;
   if (opts.processGuard) {
     // Added first, so removed last: it watches over the whole stop.
-    teardown.add('process guard', installProcessGuard({ log, metrics, onException: () => void reconciler?.trigger('resync') }));
+    const onException = () => void reconciler?.trigger('resync');
+    teardown.add('process guard', installProcessGuard({ log, metrics, onException }));
   }
   const notifier = notifierFromEnv(opts.env ?? process.env, (err) => log.warn({ event: 'notify_error' }, err.message));
   // Opened when the config first needs them: a real server's file needs no IPVS.
-  const kernel = lazyKernel({ ipvs: opts.openClient ?? (() => openIpvs()), host: opts.openHostClient ?? (async () => openHost()) });
+  const kernel = lazyKernel({
+    ipvs: opts.openClient ?? (() => openIpvs()),
+    host: opts.openHostClient ?? (async () => openHost()),
+  });
   teardown.add('kernel sockets', () => kernel.close());
   const health = new HealthMonitor({
     onChange: (c) => {
       metrics.backendUp.set({ service: c.service, realserver: c.realserver }, c.up ? 1 : 0);
       metrics.healthChanges.inc({ service: c.service, realserver: c.realserver, state: c.up ? 'up' : 'down' });
-      log.warn({ event: 'health', service: c.service, realserver: c.realserver, up: c.up, ...(c.error ? { error: c.error } : {}) }, `real server ${c.up ? 'up' : 'down'}`);
+      const fields = { service: c.service, realserver: c.realserver, up: c.up, ...(c.error ? { error: c.error } : {}) };
+      log.warn({ event: 'health', ...fields }, `real server ${c.up ? 'up' : 'down'}`);
       publish();
       // A change of health is a reason to reconcile, like a file change.
       void reconciler?.trigger('health');
@@ -137,7 +143,7 @@ function assemble(opts: DaemonOptions): Parts {
 
 function newReconciler(
   opts: DaemonOptions,
-  p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier'> & { setDraining: (d: ReadonlyMap<string, number>) => void },
+  p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier'> & { setDraining: (d: Draining) => void },
 ): Reconciler {
   const parseCache: ParseCache = new Map();
   return new Reconciler({
@@ -149,7 +155,9 @@ function newReconciler(
     health: () => p.health.snapshot(),
     onConfig: (desired) => {
       p.health.update(desired);
-      for (const s of p.health.states()) p.metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
+      for (const s of p.health.states()) {
+        p.metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
+      }
     },
     onDraining: p.setDraining,
     onSummary: (s) => void p.notifier.notify({ STATUS: statusLine(s) }),
@@ -158,7 +166,9 @@ function newReconciler(
 }
 
 /** Health and drains for `lvsd show`: written after each change of either, never on the hot path. */
-function statusPublisher(opts: DaemonOptions, health: HealthMonitor): { publish: () => void; setDraining: (d: ReadonlyMap<string, number>) => void } {
+type Draining = ReadonlyMap<string, number>;
+
+function statusPublisher(opts: DaemonOptions, health: HealthMonitor): { publish: () => void; setDraining: (d: Draining) => void } {
   const file = opts.statusFile ?? DEFAULT_STATUS_FILE;
   let draining: ReadonlyMap<string, number> = new Map();
   let warned = false;
@@ -168,10 +178,13 @@ function statusPublisher(opts: DaemonOptions, health: HealthMonitor): { publish:
     writeStatus(file, {
       pid: process.pid,
       updated: iso(Date.now()),
-      health: health.states().map((h) => ({ service: h.service, realserver: h.realserver, up: h.up, since: iso(h.since), ...(h.lastError ? { lastError: h.lastError } : {}) })),
+      health: health.states().map((h) => ({
+        service: h.service, realserver: h.realserver, up: h.up, since: iso(h.since), ...(h.lastError ? { lastError: h.lastError } : {}),
+      })),
       draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
     }).catch((e: Error) => {
-      if (!warned) opts.log.warn({ event: 'status_file_error', path: file }, `cannot write ${file} (lvsd show will not see health): ${e.message}`);
+      const why = `cannot write ${file} (lvsd show will not see health): ${e.message}`;
+      if (!warned) opts.log.warn({ event: 'status_file_error', path: file }, why);
       warned = true;
     });
   };
@@ -215,7 +228,8 @@ async function startEndpoint(parts: Parts): Promise<void> {
     server.close();
     server.closeAllConnections();
   });
-  log.info({ event: 'listening', address: `${opts.listen.host}:${opts.listen.port}` }, 'status endpoint up: /healthz /metrics');
+  const address = `${opts.listen.host}:${opts.listen.port}`;
+  log.info({ event: 'listening', address }, 'status endpoint up: /healthz /metrics');
 }
 
 /** A reload (file change, SIGHUP) told to systemd as RELOADING, then READY. Never rejects. */
@@ -251,7 +265,9 @@ function startTimers(parts: Parts): void {
   const { opts, notifier, reconciler, teardown } = parts;
   const timers: NodeJS.Timeout[] = [];
   teardown.add('timers', () => timers.forEach(clearInterval));
-  if (opts.resyncMs > 0) timers.push(every(opts.resyncMs, () => reconciler.trigger('resync'), logged(parts, 'resync_error')));
+  if (opts.resyncMs > 0) {
+    timers.push(every(opts.resyncMs, () => reconciler.trigger('resync'), logged(parts, 'resync_error')));
+  }
   const watchdog = watchdogIntervalMs(opts.env ?? process.env);
   if (watchdog !== undefined && notifier.enabled) {
     timers.push(every(watchdog, () => notifier.notify({ WATCHDOG: '1' }), logged(parts, 'watchdog_error')));
@@ -276,7 +292,8 @@ function waitForStop(parts: Parts): Promise<number> {
       await within(notifier.notify({ STOPPING: '1' }), Math.min(budget, 2000));
       const inTime = await teardown.run(log, budget);
       signals.off('SIGHUP', onHup).off('SIGTERM', onTerm).off('SIGINT', onInt);
-      log.info({ event: 'stopped', in_time: inTime }, inTime ? 'lvsd stopped' : 'lvsd stopped without waiting for the operation in flight');
+      const how = inTime ? 'lvsd stopped' : 'lvsd stopped without waiting for the operation in flight';
+      log.info({ event: 'stopped', in_time: inTime }, how);
       resolve(0);
     };
     const onTerm = () => void stop('SIGTERM');

@@ -35,24 +35,33 @@ function describe(e: unknown): { message: string; stack?: string } {
   return { message: String(e) };
 }
 
+/** What the guard does with an unhandled rejection and with an uncaught exception. */
+export function guardHandlers(opts: GuardOptions): Record<'onRejection' | 'onException', (e: unknown) => void> {
+  const { log, metrics } = opts;
+  return {
+    onRejection: (reason) => {
+      metrics.unhandledErrors.inc({ kind: 'rejection' });
+      const { message, stack } = describe(reason);
+      const why = `unhandled rejection (a bug; lvsd goes on): ${message}`;
+      log.error({ event: 'unhandled_rejection', ...(stack ? { stack } : {}) }, why);
+    },
+    onException: (err) => {
+      metrics.unhandledErrors.inc({ kind: 'exception' });
+      const { message, stack } = describe(err);
+      const why = `uncaught exception (a bug; lvsd reads the table again and goes on): ${message}`;
+      log.error({ event: 'uncaught_exception', ...(stack ? { stack } : {}) }, why);
+      try {
+        opts.onException?.();
+      } catch {
+        // Already in the last resort: nothing more to do.
+      }
+    },
+  };
+}
+
 /** Installs the guard; returns the function that removes it. */
 export function installProcessGuard(opts: GuardOptions): () => void {
-  const { log, metrics } = opts;
-  const onRejection = (reason: unknown): void => {
-    metrics.unhandledErrors.inc({ kind: 'rejection' });
-    const { message, stack } = describe(reason);
-    log.error({ event: 'unhandled_rejection', ...(stack ? { stack } : {}) }, `unhandled rejection (a bug; lvsd goes on): ${message}`);
-  };
-  const onException = (err: Error): void => {
-    metrics.unhandledErrors.inc({ kind: 'exception' });
-    const { message, stack } = describe(err);
-    log.error({ event: 'uncaught_exception', ...(stack ? { stack } : {}) }, `uncaught exception (a bug; lvsd reads the table again and goes on): ${message}`);
-    try {
-      opts.onException?.();
-    } catch {
-      // Already in the last resort: nothing more to do.
-    }
-  };
+  const { onRejection, onException } = guardHandlers(opts);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
   return () => {

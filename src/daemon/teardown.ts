@@ -44,7 +44,8 @@ export class Teardown {
         const r = await within(Promise.resolve().then(step.run), deadline - Date.now());
         if (r === TIMED_OUT) {
           inTime = false;
-          log.warn({ event: 'stop_timeout', step: step.name, budget_ms: budgetMs }, `${step.name} did not finish within ${budgetMs} ms: going on without it; the table is left as it is`);
+          const why = `${step.name} did not finish within ${budgetMs} ms: going on without it; the table is left as it is`;
+          log.warn({ event: 'stop_timeout', step: step.name, budget_ms: budgetMs }, why);
         }
       } catch (e) {
         log.warn({ event: 'stop_error', step: step.name }, `${step.name}: ${e instanceof Error ? e.message : String(e)}`);

@@ -129,7 +129,8 @@ function killGroup(child: ChildProcess): void {
  * much it prints never decides the result, its exit status does.
  */
 function exec(spec: CheckSpec, t: CheckTarget, ms: number, signal?: AbortSignal): Promise<CheckResult> {
-  const [cmd, ...args] = (spec.exec?.command ?? []).map((a) => a.replaceAll('{address}', t.address).replaceAll('{port}', String(spec.port)));
+  const expand = (a: string) => a.replaceAll('{address}', t.address).replaceAll('{port}', String(spec.port));
+  const [cmd, ...args] = (spec.exec?.command ?? []).map(expand);
   if (!cmd) return Promise.resolve(fail('no command'));
   if (signal?.aborted) return Promise.resolve(fail('stopped'));
   return new Promise((resolve) => {
@@ -138,7 +139,8 @@ function exec(spec: CheckSpec, t: CheckTarget, ms: number, signal?: AbortSignal)
     let why: string | undefined;
     child.stdout!.resume();
     child.stderr!.on('data', (d: Buffer) => {
-      if (stderr.length < EXEC_OUTPUT_KEPT) stderr += d.subarray(0, EXEC_OUTPUT_KEPT - stderr.length).toString('latin1');
+      if (stderr.length >= EXEC_OUTPUT_KEPT) return;
+      stderr += d.subarray(0, EXEC_OUTPUT_KEPT - stderr.length).toString('latin1');
     });
     const stop = (reason: string) => {
       why ??= reason;

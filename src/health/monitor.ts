@@ -109,7 +109,9 @@ export class HealthMonitor {
     const check = this.opts.check ?? runCheck;
     // A check that throws at once, or rejects, is a failed check like any other.
     new Promise<CheckResult>((resolve) => resolve(check(e.spec, { ...e.target }, this.abort.signal)))
-      .catch((err: unknown): CheckResult => ({ ok: false, error: `check failed to run: ${err instanceof Error ? err.message : String(err)}` }))
+      .catch((err: unknown): CheckResult => {
+        return { ok: false, error: `check failed to run: ${err instanceof Error ? err.message : String(err)}` };
+      })
       .then((r) => {
         e.running = false;
         if (this.entries.get(key) !== e || this.stopped) return;
@@ -122,7 +124,9 @@ export class HealthMonitor {
     this.opts.onResult?.(key, r);
     const { state, changed } = observe(e.state, r.ok, e.spec, (this.opts.now ?? Date.now)(), r.ok ? undefined : r.error);
     e.state = state;
-    if (changed) this.opts.onChange({ key, service: e.service, realserver: e.realserver, up: state.up, ...(state.lastError && !state.up ? { error: state.lastError } : {}) });
+    if (!changed) return;
+    const error = state.lastError && !state.up ? { error: state.lastError } : {};
+    this.opts.onChange({ key, service: e.service, realserver: e.realserver, up: state.up, ...error });
   }
 
   /** Stops every check; running ones are aborted. */

@@ -9,10 +9,12 @@ import { type Command, CONFIG_OPTION, DEFAULT_CONFIG, stringOpt } from '../comma
 /** The longest --resync-interval (s): Node's timers take at most 2^31-1 ms. */
 export const MAX_RESYNC_SECONDS = 2_147_483;
 
-/** --resync-interval as ms; 0 disables. Throws CLI_USAGE for anything else than a duration up to MAX_RESYNC_SECONDS. */
+/** --resync-interval as ms; 0 disables. CLI_USAGE for anything but a duration up to MAX_RESYNC_SECONDS. */
 export function parseResyncInterval(text: string): number {
   const seconds = /^\d+$/.test(text) ? Number(text) : parseDuration(text);
-  if (seconds === undefined) throw new LvsdError('CLI_USAGE', `run: --resync-interval ${text}: expected ${DURATION_HELP}; 0 disables`);
+  if (seconds === undefined) {
+    throw new LvsdError('CLI_USAGE', `run: --resync-interval ${text}: expected ${DURATION_HELP}; 0 disables`);
+  }
   if (seconds > MAX_RESYNC_SECONDS) {
     throw new LvsdError('CLI_USAGE', `run: --resync-interval ${text}: at most ${MAX_RESYNC_SECONDS} s (24d20h31m23s); 0 disables`);
   }

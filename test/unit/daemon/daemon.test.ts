@@ -138,6 +138,18 @@ describe('lvsd run, stop', () => {
   });
 });
 
+describe('lvsd run, process guard', () => {
+  test('installed while the daemon runs, removed when it has stopped', async () => {
+    const count = () => process.listenerCount('unhandledRejection') + process.listenerCount('uncaughtException');
+    const before = count();
+    const d = await start({ processGuard: true });
+    expect(count()).toBe(before + 2);
+    d.signals.emit('SIGTERM');
+    expect(await d.done).toBe(0);
+    expect(count()).toBe(before);
+  });
+});
+
 describe('lvsd run, status endpoint', () => {
   test('20 scrapes of /metrics at once open one more IPVS client, closed at stop', async () => {
     const port = listenPort();
