@@ -294,6 +294,12 @@ function waitForStop(parts: Parts): Promise<number> {
       signals.off('SIGHUP', onHup).off('SIGTERM', onTerm).off('SIGINT', onInt);
       const how = inTime ? 'lvsd stopped' : 'lvsd stopped without waiting for the operation in flight';
       log.info({ event: 'stopped', in_time: inTime }, how);
+      if (!inTime && signals === process) {
+        // An exit would wait for libuv's threads, one of which may be stuck for good (a read of a
+        // FIFO): die of the signal itself, now unhandled, which systemd counts as a clean stop.
+        process.kill(process.pid, signal);
+        return;
+      }
       resolve(0);
     };
     const onTerm = () => void stop('SIGTERM');
