@@ -39,3 +39,19 @@ export function after(ms: number, fn: TimerCallback, onError: (e: unknown) => vo
 export function every(ms: number, fn: TimerCallback, onError: (e: unknown) => void): NodeJS.Timeout {
   return setInterval(guarded(fn, onError), clampDelay(ms));
 }
+
+/** What `within` resolves with when time ran out. */
+export const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** `p`, or TIMED_OUT when it has not settled within `ms`; the timer never outlives the race. */
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, Math.min(ms, TIMER_MAX_MS)));
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

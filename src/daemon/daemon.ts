@@ -18,7 +18,7 @@ import { openHost } from '../host/netlink-host.js';
 import type { IpvsClient } from '../ipvs/client.js';
 import { openIpvs } from '../ipvs/netlink-client.js';
 import type { Logger } from '../log.js';
-import { every } from '../timers.js';
+import { every, within } from '../timers.js';
 import { installProcessGuard } from './guard.js';
 import { Metrics } from './metrics.js';
 import { notifierFromEnv, watchdogIntervalMs, type Notifier } from './notify.js';
@@ -26,7 +26,7 @@ import { Reconciler, type ReconcileSummary, type RetryPolicy, type Trigger } fro
 import { sharedClient } from './shared-client.js';
 import { DEFAULT_STATUS_FILE, writeStatus } from './status-file.js';
 import { startStatusServer } from './status-server.js';
-import { Teardown, within } from './teardown.js';
+import { Teardown } from './teardown.js';
 import { ConfigWatcher } from './watch.js';
 
 /** How long a stop waits for the reconcile in flight, by default (ms). */
@@ -212,12 +212,9 @@ async function startEndpoint(parts: Parts): Promise<void> {
       return `${last.reason ?? last.result}${retry}`;
     },
     metricsText: async () => {
-      let client: IpvsClient | undefined;
       try {
-        client = await stats.get();
-        return await metrics.text(await client.readTable());
+        return await metrics.text(await stats.readTable());
       } catch (e) {
-        if (client) stats.drop(client); // its socket may be broken: the next scrape opens another
         // A real server has no IPVS to report; a director's failure shows in the logs.
         log.debug({ event: 'metrics_ipvs_unavailable' }, (e as Error).message);
         return metrics.text();

@@ -5,21 +5,7 @@
  * so that SIGTERM always ends the daemon.
  */
 import type { Logger } from '../log.js';
-
-const TIMED_OUT = Symbol('timed out');
-
-/** `p`, or TIMED_OUT when it has not settled within `ms`. */
-export async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { TIMED_OUT, within } from '../timers.js';
 
 export class Teardown {
   private steps: { name: string; run: () => unknown }[] = [];

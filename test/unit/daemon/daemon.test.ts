@@ -36,7 +36,20 @@ async function start(over: Partial<DaemonOptions> = {}, client: IpvsClient = new
   const open = async (): Promise<IpvsClient> => {
     counts.opens++;
     await new Promise((res) => setTimeout(res, 5));
-    return { ...bind(client), close: () => { counts.closes++; } };
+    // Like a netlink socket, each opened client runs one dump at a time.
+    let dumping = false;
+    const socket = bind(client);
+    const readTable = async () => {
+      if (dumping) throw new Error('EBUSY: a dump is under way on this socket');
+      dumping = true;
+      try {
+        await new Promise((res) => setTimeout(res, 5));
+        return await socket.readTable();
+      } finally {
+        dumping = false;
+      }
+    };
+    return { ...socket, readTable, close: () => { counts.closes++; } };
   };
   const signals = new EventEmitter();
   const done = runDaemon({

@@ -88,6 +88,8 @@ describe('reconciler', () => {
 
 describe('a reconcile never rejects, and a failed one is retried with backoff', () => {
   afterEach(() => { vi.useRealTimers(); });
+  // No stat of files that do not exist: under fake timers, only the fake kernel and the loader may take turns.
+  const fingerprint = async () => undefined;
 
   test('a loader that throws keeps the table, is logged with its reason, counted, and retried until it loads', async () => {
     vi.useFakeTimers();
@@ -95,7 +97,7 @@ describe('a reconcile never rejects, and a failed one is retried with backoff', 
     const { r, client, lines, metrics } = setup(async () => {
       if (broken) throw new Error('EIO: i/o error, read');
       return cfg(1);
-    });
+    }, [], { fingerprint });
     await r.trigger('start');
     broken = true;
     const s = await r.trigger('file');
@@ -124,6 +126,7 @@ describe('a reconcile never rejects, and a failed one is retried with backoff', 
     client.readTable = () => (fail ? Promise.reject(new Error('netlink socket closed')) : read());
     const { r } = setup(async () => cfg(1), [], {
       retry: { firstMs: 100, maxMs: 400 },
+      fingerprint,
       kernel: lazyKernel({ ipvs: async () => client, host: async () => { throw new Error('no host'); } }),
     });
     const delays: (number | undefined)[] = [(await r.trigger('start')).retryInMs];

@@ -48,4 +48,40 @@ describe('the /metrics IPVS client', () => {
     await pending;
     expect(c.closes).toBe(1);
   });
+
+  test('scrapes during a read share it: one dump at a time per socket', async () => {
+    const { c, open } = countingOpener();
+    let reads = 0;
+    const shared = sharedClient(async () => {
+      const client = await open();
+      client.readTable = async () => {
+        reads++;
+        await new Promise((res) => setTimeout(res, 20));
+        return { services: [], timeouts: { tcp: 1, tcpFin: 2, udp: 3 } };
+      };
+      return client;
+    });
+    const tables = await Promise.all(Array.from({ length: 20 }, () => shared.readTable()));
+    expect(new Set(tables).size).toBe(1);
+    expect(reads).toBe(1);
+    await shared.readTable();
+    expect(reads).toBe(2);
+    expect(c.opens).toBe(1);
+  });
+
+  test('a read that does not answer in time drops its socket; the next scrape opens another', async () => {
+    const { c, open } = countingOpener();
+    let hang = true;
+    const shared = sharedClient(async () => {
+      const client = await open();
+      const read = client.readTable.bind(client);
+      client.readTable = () => (hang ? new Promise(() => {}) : read());
+      return client;
+    });
+    await expect(shared.readTable(50)).rejects.toThrow(/no answer from IPVS within 50 ms/);
+    expect(c.closes).toBe(1);
+    hang = false;
+    await expect(shared.readTable(50)).resolves.toMatchObject({ services: [] });
+    expect(c.opens).toBe(2);
+  });
 });
