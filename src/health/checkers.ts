@@ -145,6 +145,8 @@ function exec(spec: CheckSpec, t: CheckTarget, ms: number, signal?: AbortSignal)
     const stop = (reason: string) => {
       why ??= reason;
       killGroup(child);
+      // A process the kernel cannot kill yet (stuck in a disk wait) must not hold the check forever.
+      after(1000, () => finish(fail(`${why} (not yet gone)`)), () => undefined);
     };
     const onAbort = () => stop('stopped');
     const timer = after(ms, () => stop(`killed after ${ms} ms`), () => undefined);

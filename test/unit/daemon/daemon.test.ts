@@ -6,7 +6,7 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { type DaemonOptions, runDaemon } from '../../../src/daemon/daemon.js';
+import { type DaemonOptions, runDaemon, statusLine } from '../../../src/daemon/daemon.js';
 import type { IpvsClient } from '../../../src/ipvs/client.js';
 import { createLogger } from '../../../src/log.js';
 import { FakeIpvs } from '../fake-ipvs.js';
@@ -193,5 +193,14 @@ describe('lvsd run, status endpoint', () => {
     broken = false;
     await waitFor(d.lines, (l) => l['event'] === 'reconcile' && l['trigger'] === 'retry' && l['result'] === 'ok');
     expect((await httpGet(port, '/healthz')).status).toBe(200);
+  });
+});
+
+describe('STATUS line for systemctl status', () => {
+  test('a failed reconcile says when it is retried', () => {
+    expect(statusLine({ trigger: 'file', result: 'error', durationMs: 3, changes: 0, failures: 1, reason: 'EIO', retryInMs: 4000 }))
+      .toMatch(/^\d\d:\d\d:\d\d file: error: EIO; retry in 4 s$/);
+    expect(statusLine({ trigger: 'retry', result: 'failed', durationMs: 3, changes: 1, failures: 2, retryInMs: 60_000 }))
+      .toMatch(/retry: 2 operation\(s\) failed, 1 applied; retry in 60 s$/);
   });
 });

@@ -67,6 +67,10 @@ describe('exec checks', () => {
     expect(await runCheck(execSpec(['/nonexistent/lvsd-check']), target)).toMatchObject({ ok: false, error: expect.stringMatching(/ENOENT/) });
   });
 
+  test('arguments spawn refuses at once are a failed check', async () => {
+    expect(await runCheck(execSpec(['sh', '-c', 'true\0']), target)).toMatchObject({ ok: false, error: expect.stringMatching(/check could not run/) });
+  });
+
   test('an abort (the daemon stopping) kills the running check at once', async () => {
     const sleep = ['sleep', '7.5311'];
     leftovers.push(sleep);
