@@ -2,7 +2,8 @@
 // reload hangs on a FIFO, a --listen that cannot be bound, exec checks that leave children behind,
 // a resync interval beyond Node's timers.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { flushIpvs, ipvsadm, requireKernel } from '../helpers.js';
@@ -98,5 +99,47 @@ describe('lvsd run as a process', () => {
     expect(await daemon.stop('SIGTERM')).toBe(0);
     await sleep(200);
     expect(pidsOf(sleepArgv)).toEqual([]);
+  }, 30_000);
+
+  test('20 scrapes of /metrics at once: all answer with the IPVS counters, over one more client', async () => {
+    daemon = await Daemon.start(['-c', file, '--resync-interval', '0', '--listen', '127.0.0.1:9590']);
+    await waitTable((s) => s.includes('192.0.2.193'));
+    const fds = `/proc/${daemon.child.pid}/fd`;
+    const sockets = () => readdirSync(fds).filter((fd) => {
+      try {
+        return readlinkSync(join(fds, fd)).startsWith('socket:');
+      } catch {
+        return false;
+      }
+    }).length;
+    const before = sockets();
+    const scrape = () => new Promise<string>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: 9590, path: '/metrics', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    const bodies = await Promise.all(Array.from({ length: 20 }, scrape));
+    expect(bodies.filter((b) => b.includes('lvsd_ipvs_backend_weight{')).length).toBe(20);
+    await sleep(200);
+    // One client: its socket and the dump socket it opens for real servers.
+    expect(sockets() - before).toBeLessThanOrEqual(2);
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+  }, 30_000);
+
+  test('an HTTP check path Node refuses never ends the daemon', async () => {
+    writeFileSync(file, config(', check: { type: http, http: { path: "/a b" }, interval: 1s, timeout: 1s, fall: 1 }'));
+    daemon = await Daemon.start(['-c', file, '--resync-interval', '0']);
+    // Either the config refuses the path at start (exit 1, nothing applied) or the check fails and the daemon runs on.
+    const refused = daemon.child.exitCode === 1 && daemon.logs.some((r) => r.event === 'config_error');
+    if (!refused) {
+      await daemon.waitLog((r) => r.event === 'health' && r.up === false, 10_000);
+      await sleep(2500);
+      expect(daemon.child.exitCode).toBeNull();
+      await waitTable((s) => s.includes('-r 192.0.2.193:80 -g -w 0'));
+      expect(await daemon.stop('SIGTERM')).toBe(0);
+    } else {
+      expect(await ipvsadm('-Sn')).toBe('');
+    }
   }, 30_000);
 });
