@@ -173,16 +173,19 @@ function statusPublisher(opts: DaemonOptions, health: HealthMonitor): { publish:
   let draining: ReadonlyMap<string, number> = new Map();
   let warned = false;
   const iso = (ms: number) => new Date(ms).toISOString();
+  // One write at a time, each of the state when it starts: the last write is of the latest state.
+  let chain: Promise<void> = Promise.resolve();
+  const write = () => writeStatus(file, {
+    pid: process.pid,
+    updated: iso(Date.now()),
+    health: health.states().map((h) => ({
+      service: h.service, realserver: h.realserver, up: h.up, since: iso(h.since), ...(h.lastError ? { lastError: h.lastError } : {}),
+    })),
+    draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
+  });
   const publish = (): void => {
     if (!file) return;
-    writeStatus(file, {
-      pid: process.pid,
-      updated: iso(Date.now()),
-      health: health.states().map((h) => ({
-        service: h.service, realserver: h.realserver, up: h.up, since: iso(h.since), ...(h.lastError ? { lastError: h.lastError } : {}),
-      })),
-      draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
-    }).catch((e: Error) => {
+    chain = chain.then(write).catch((e: Error) => {
       const why = `cannot write ${file} (lvsd show will not see health): ${e.message}`;
       if (!warned) opts.log.warn({ event: 'status_file_error', path: file }, why);
       warned = true;
