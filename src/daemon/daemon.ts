@@ -2,22 +2,35 @@
  * `lvsd run`: apply at start, then keep the live table equal to the config
  * on every file change, SIGHUP and resync, until SIGTERM/SIGINT. Never
  * flushes, at start or at stop.
+ *
+ * One rule: nothing that comes from a file, a check, a scrape or the kernel
+ * ends the process. Only SIGTERM, SIGINT and a fatal start-up error (a bad
+ * --listen, a first reconcile that cannot complete) do. Everything set up
+ * is undone by one Teardown, once, within a time budget.
  */
 import type { Server } from 'node:http';
+import type { EventEmitter } from 'node:events';
 import { loadConfig, type ParseCache } from '../config/load.js';
-import { lazyKernel } from '../apply/live.js';
+import { lazyKernel, type KernelSource } from '../apply/live.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { HostClient } from '../host/client.js';
 import { openHost } from '../host/netlink-host.js';
 import type { IpvsClient } from '../ipvs/client.js';
 import { openIpvs } from '../ipvs/netlink-client.js';
 import type { Logger } from '../log.js';
+import { every, within } from '../timers.js';
+import { installProcessGuard } from './guard.js';
 import { Metrics } from './metrics.js';
 import { notifierFromEnv, watchdogIntervalMs, type Notifier } from './notify.js';
-import { Reconciler, type ReconcileSummary, type Trigger } from './reconciler.js';
+import { Reconciler, type ReconcileSummary, type RetryPolicy, type Trigger } from './reconciler.js';
+import { sharedClient } from './shared-client.js';
 import { DEFAULT_STATUS_FILE, writeStatus } from './status-file.js';
 import { startStatusServer } from './status-server.js';
+import { Teardown } from './teardown.js';
 import { ConfigWatcher } from './watch.js';
+
+/** How long a stop waits for the reconcile in flight, by default (ms). */
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 export interface DaemonOptions {
   configPath: string;
@@ -29,191 +42,286 @@ export interface DaemonOptions {
   /** Open the kernel's IPVS and the host; tests may pass others. */
   openClient?: () => Promise<IpvsClient>;
   openHostClient?: () => Promise<HostClient>;
+  /** Opens the IPVS client /metrics reads counters with (default: openClient). */
+  openStatsClient?: () => Promise<IpvsClient>;
   /** Where to write health and drains for `lvsd show`; '' disables. */
   statusFile?: string;
   debounceMs?: number;
+  /** How long a stop waits for the reconcile in flight before exiting anyway (ms). */
+  stopTimeoutMs?: number;
+  /** Install the process-level guard (guard.ts); `lvsd run` does. */
+  processGuard?: boolean;
+  /** Where SIGHUP, SIGTERM and SIGINT come from (default: the process). */
+  signals?: EventEmitter;
+  retry?: RetryPolicy;
+}
+
+/** What runDaemon wires together. */
+interface Parts {
+  opts: DaemonOptions;
+  log: Logger;
+  metrics: Metrics;
+  notifier: Notifier;
+  kernel: KernelSource;
+  health: HealthMonitor;
+  reconciler: Reconciler;
+  /** Writes the status file (health and drains) for `lvsd show`. */
+  publish: () => void;
+  teardown: Teardown;
 }
 
 /** Runs the daemon; resolves with the process exit code once it has stopped. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { log } = opts;
-  const env = opts.env ?? process.env;
-  const open = opts.openClient ?? (() => openIpvs());
-  const notifier: Notifier = notifierFromEnv(env, (err) => log.warn({ event: 'notify_error' }, err.message));
+  const parts = assemble(opts);
+  const { reconciler, notifier, teardown } = parts;
+  try {
+    // Before the first apply: a bad --listen fails start-up with the table untouched.
+    await startEndpoint(parts);
+    const first = await reconciler.trigger('start');
+    if (first.result === 'invalid_config' || first.result === 'error') {
+      const why = 'not started: the first reconcile did not complete; the table is as it was';
+      log.fatal({ event: 'start_failed', reason: first.reason }, why);
+      await teardown.run(log, opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+      return 1;
+    }
+    // Ready once the table was applied; operations the kernel refused are reported by
+    // STATUS, /healthz and the logs, and retried with backoff.
+    parts.publish();
+    await notifier.notify({ READY: '1', STATUS: statusLine(first) });
+    await startWatching(parts);
+    startTimers(parts);
+  } catch (e) {
+    log.fatal({ event: 'start_failed' }, e instanceof Error ? e.message : String(e));
+    await teardown.run(log, opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    return 1;
+  }
+  log.info({ event: 'started', config: opts.configPath, resync_ms: opts.resyncMs }, 'lvsd running');
+  return waitForStop(parts);
+}
+
+/** Creates the daemon's parts; each registers how it is undone. */
+function assemble(opts: DaemonOptions): Parts {
+  const { log } = opts;
+  const teardown = new Teardown();
   const metrics = new Metrics();
-
-  // Opened when the config first needs them: a real server's file needs no IPVS.
-  const kernel = lazyKernel({ ipvs: open, host: opts.openHostClient ?? (async () => openHost()) });
-
-  // Health and drains for `lvsd show`: written after each change of either, never on the hot path.
-  const statusFile = opts.statusFile ?? DEFAULT_STATUS_FILE;
-  let draining: ReadonlyMap<string, number> = new Map();
-  let statusWarned = false;
-  const publish = (): void => {
-    if (!statusFile) return;
-    const iso = (ms: number) => new Date(ms).toISOString();
-    writeStatus(statusFile, {
-      pid: process.pid,
-      updated: iso(Date.now()),
-      health: health.states().map((h) => ({ service: h.service, realserver: h.realserver, up: h.up, since: iso(h.since), ...(h.lastError ? { lastError: h.lastError } : {}) })),
-      draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
-    }).catch((e: Error) => {
-      if (!statusWarned) log.warn({ event: 'status_file_error', path: statusFile }, `cannot write ${statusFile} (lvsd show will not see health): ${e.message}`);
-      statusWarned = true;
-    });
-  };
-
-  // Checks run beside the loop; a change of health is a reason to reconcile, like a file change.
   let reconciler: Reconciler | undefined;
+  if (opts.processGuard) {
+    // Added first, so removed last: it watches over the whole stop.
+    const onException = () => void reconciler?.trigger('resync');
+    teardown.add('process guard', installProcessGuard({ log, metrics, onException }));
+  }
+  const notifier = notifierFromEnv(opts.env ?? process.env, (err) => log.warn({ event: 'notify_error' }, err.message));
+  // Opened when the config first needs them: a real server's file needs no IPVS.
+  const kernel = lazyKernel({
+    ipvs: opts.openClient ?? (() => openIpvs()),
+    host: opts.openHostClient ?? (async () => openHost()),
+  });
+  teardown.add('kernel sockets', () => kernel.close());
   const health = new HealthMonitor({
     onChange: (c) => {
       metrics.backendUp.set({ service: c.service, realserver: c.realserver }, c.up ? 1 : 0);
       metrics.healthChanges.inc({ service: c.service, realserver: c.realserver, state: c.up ? 'up' : 'down' });
-      log.warn({ event: 'health', service: c.service, realserver: c.realserver, up: c.up, ...(c.error ? { error: c.error } : {}) }, `real server ${c.up ? 'up' : 'down'}`);
+      const fields = { service: c.service, realserver: c.realserver, up: c.up, ...(c.error ? { error: c.error } : {}) };
+      log.warn({ event: 'health', ...fields }, `real server ${c.up ? 'up' : 'down'}`);
       publish();
+      // A change of health is a reason to reconcile, like a file change.
       void reconciler?.trigger('health');
     },
+    onError: (e) => log.error({ event: 'health_error' }, e instanceof Error ? e.message : String(e)),
   });
+  const { publish, setDraining } = statusPublisher(opts, health);
+  reconciler = newReconciler(opts, { metrics, kernel, health, notifier, setDraining });
+  const parts: Parts = { opts, log, metrics, notifier, kernel, health, reconciler, publish, teardown };
+  teardown.add('reconcile in flight', () => {
+    reconciler.stop();
+    return reconciler.idle();
+  });
+  teardown.add('health checks', () => health.stop());
+  return parts;
+}
+
+function newReconciler(
+  opts: DaemonOptions,
+  p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier'> & { setDraining: (d: Draining) => void },
+): Reconciler {
   const parseCache: ParseCache = new Map();
-  reconciler = new Reconciler({
+  return new Reconciler({
     // A change of one conf.d/ drop-in parses that file only.
     load: () => loadConfig(opts.configPath, parseCache),
-    kernel,
-    log,
-    metrics,
-    health: () => health.snapshot(),
+    kernel: p.kernel,
+    log: opts.log,
+    metrics: p.metrics,
+    health: () => p.health.snapshot(),
     onConfig: (desired) => {
-      health.update(desired);
-      for (const s of health.states()) metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
+      p.health.update(desired);
+      for (const s of p.health.states()) {
+        p.metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
+      }
     },
-    onDraining: (d) => {
-      if (d.size === 0 && draining.size === 0) return;
-      draining = d;
-      publish();
-    },
-    onSummary: (s) => void notifier.notify({ STATUS: statusLine(s) }),
+    onDraining: p.setDraining,
+    onSummary: (s) => void p.notifier.notify({ STATUS: statusLine(s) }),
+    ...(opts.retry ? { retry: opts.retry } : {}),
   });
+}
 
-  const first = await reconciler.trigger('start');
-  if (first.result === 'invalid_config' || first.result === 'error') {
-    log.fatal({ event: 'start_failed', reason: first.reason }, 'not started: the first reconcile did not complete; the table is as it was');
-    health.stop();
-    reconciler.stop();
-    kernel.close();
-    return 1;
-  }
-  // Ready once the table was applied; operations the kernel refused are reported by
-  // STATUS, /healthz and the logs, and retried on every reload and resync.
-  publish();
-  await notifier.notify({ READY: '1', STATUS: statusLine(first) });
+/** Health and drains for `lvsd show`: written after each change of either, never on the hot path. */
+type Draining = ReadonlyMap<string, number>;
 
-  const reload = async (trigger: Trigger): Promise<void> => {
-    await notifier.notify({ RELOADING: '1', MONOTONIC_USEC: String(process.hrtime.bigint() / 1000n) });
-    const s = await reconciler.trigger(trigger);
-    await notifier.notify({ READY: '1', STATUS: statusLine(s) });
+function statusPublisher(opts: DaemonOptions, health: HealthMonitor): { publish: () => void; setDraining: (d: Draining) => void } {
+  const file = opts.statusFile ?? DEFAULT_STATUS_FILE;
+  let draining: ReadonlyMap<string, number> = new Map();
+  let warned = false;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  // One write at a time, each of the state when it starts: the last write is of the latest state.
+  let chain: Promise<void> = Promise.resolve();
+  const write = () => writeStatus(file, {
+    pid: process.pid,
+    updated: iso(Date.now()),
+    health: health.states().map((h) => ({
+      service: h.service, realserver: h.realserver, up: h.up, since: iso(h.since), ...(h.lastError ? { lastError: h.lastError } : {}),
+    })),
+    draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
+  });
+  const publish = (): void => {
+    if (!file) return;
+    chain = chain.then(write).catch((e: Error) => {
+      const why = `cannot write ${file} (lvsd show will not see health): ${e.message}`;
+      if (!warned) opts.log.warn({ event: 'status_file_error', path: file }, why);
+      warned = true;
+    });
   };
+  const setDraining = (d: ReadonlyMap<string, number>): void => {
+    if (d.size === 0 && draining.size === 0) return;
+    draining = d;
+    publish();
+  };
+  return { publish, setDraining };
+}
 
+/** The status endpoint, when --listen asks for one: bound before anything touches the table. */
+async function startEndpoint(parts: Parts): Promise<void> {
+  const { opts, log, metrics, reconciler, teardown } = parts;
+  if (!opts.listen) return;
+  // A socket of its own: a scrape must not collide with a reconcile's dump.
+  const stats = sharedClient(opts.openStatsClient ?? opts.openClient ?? (() => openIpvs()));
+  teardown.add('metrics IPVS client', () => stats.close());
+  const server: Server = await startStatusServer(opts.listen, {
+    unhealthyReason: () => {
+      const last = reconciler.last;
+      if (!last) return 'no reconcile yet';
+      if (last.result === 'ok') return undefined;
+      const retry = last.retryInMs !== undefined ? `; retrying within ${Math.ceil(last.retryInMs / 1000)} s` : '';
+      return `${last.reason ?? last.result}${retry}`;
+    },
+    metricsText: async () => {
+      try {
+        return await metrics.text(await stats.readTable());
+      } catch (e) {
+        // A real server has no IPVS to report; a director's failure shows in the logs.
+        log.debug({ event: 'metrics_ipvs_unavailable' }, (e as Error).message);
+        return metrics.text();
+      }
+    },
+  });
+  teardown.add('status endpoint', () => {
+    server.close();
+    server.closeAllConnections();
+  });
+  const address = `${opts.listen.host}:${opts.listen.port}`;
+  log.info({ event: 'listening', address }, 'status endpoint up: /healthz /metrics');
+}
+
+/** A reload (file change, SIGHUP) told to systemd as RELOADING, then READY. Never rejects. */
+async function reload(parts: Parts, trigger: Trigger): Promise<void> {
+  const { notifier, reconciler } = parts;
+  await notifier.notify({ RELOADING: '1', MONOTONIC_USEC: String(process.hrtime.bigint() / 1000n) });
+  const s = await reconciler.trigger(trigger);
+  await notifier.notify({ READY: '1', STATUS: statusLine(s) });
+}
+
+function logged(parts: Parts, event: string): (e: unknown) => void {
+  return (e) => parts.log.error({ event }, e instanceof Error ? e.message : String(e));
+}
+
+async function startWatching(parts: Parts): Promise<void> {
+  const { opts, log, teardown } = parts;
   const watcher = new ConfigWatcher({
     path: opts.configPath,
     debounceMs: opts.debounceMs ?? 150,
     unlinkGraceMs: 1000,
     onChange: (events) => {
       log.debug({ event: 'config_changed', files: events }, 'config files changed');
-      void reload('file');
+      reload(parts, 'file').catch(logged(parts, 'reload_error'));
     },
-    onError: (err) => log.error({ event: 'watch_error' }, err.message),
+    onError: logged(parts, 'watch_error'),
   });
+  teardown.add('config watcher', () => watcher.close());
   await watcher.start();
+}
 
+/** The periodic resync and systemd's watchdog. */
+function startTimers(parts: Parts): void {
+  const { opts, notifier, reconciler, teardown } = parts;
   const timers: NodeJS.Timeout[] = [];
-  if (opts.resyncMs > 0) timers.push(setInterval(() => void reconciler.trigger('resync'), opts.resyncMs));
-  const watchdog = watchdogIntervalMs(env);
-  if (watchdog !== undefined && notifier.enabled) timers.push(setInterval(() => void notifier.notify({ WATCHDOG: '1' }), watchdog));
-
-  let server: Server | undefined;
-  let statsClient: IpvsClient | undefined;
-  if (opts.listen) {
-    try {
-      server = await startStatusServer(opts.listen, {
-        unhealthyReason: () => {
-          const last = reconciler.last;
-          if (!last) return 'no reconcile yet';
-          return last.result === 'ok' ? undefined : last.reason ?? last.result;
-        },
-        // A socket of its own: a scrape must not collide with a reconcile's dump.
-        metricsText: async () => {
-          try {
-            statsClient ??= await open();
-            return await metrics.text(await statsClient.readTable());
-          } catch (e) {
-            // A real server has no IPVS to report; a director's failure shows in the logs.
-            log.debug({ event: 'metrics_ipvs_unavailable' }, (e as Error).message);
-            return metrics.text();
-          }
-        },
-      });
-      log.info({ event: 'listening', address: `${opts.listen.host}:${opts.listen.port}` }, 'status endpoint up: /healthz /metrics');
-    } catch (e) {
-      log.fatal({ event: 'start_failed' }, (e as Error).message);
-      await watcher.close();
-      timers.forEach(clearInterval);
-      health.stop();
-      reconciler.stop();
-      kernel.close();
-      return 1;
-    }
+  teardown.add('timers', () => timers.forEach(clearInterval));
+  if (opts.resyncMs > 0) {
+    timers.push(every(opts.resyncMs, () => reconciler.trigger('resync'), logged(parts, 'resync_error')));
   }
+  const watchdog = watchdogIntervalMs(opts.env ?? process.env);
+  if (watchdog !== undefined && notifier.enabled) {
+    timers.push(every(watchdog, () => notifier.notify({ WATCHDOG: '1' }), logged(parts, 'watchdog_error')));
+  }
+}
 
-  log.info({ event: 'started', config: opts.configPath, resync_ms: opts.resyncMs }, 'lvsd running');
-
+/** Serves SIGHUP until SIGTERM or SIGINT; then stops, waiting a bounded time for the reconcile in flight. */
+function waitForStop(parts: Parts): Promise<number> {
+  const { opts, log, notifier, teardown } = parts;
+  const signals = opts.signals ?? process;
+  const budget = opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onHup = () => {
-      log.info({ event: 'signal', signal: 'SIGHUP' }, 'reloading');
-      void reload('signal');
+      log.info({ event: 'signal', signal: 'SIGHUP' }, stopping ? 'stopping: not reloading' : 'reloading');
+      if (!stopping) reload(parts, 'signal').catch(logged(parts, 'reload_error'));
     };
-    const stop = (signal: string) => {
-      if (stopping) return;
+    const stop = async (signal: string) => {
+      if (stopping) return log.info({ event: 'signal', signal }, 'already stopping');
       stopping = true;
       log.info({ event: 'signal', signal }, 'stopping; the table is left as it is');
-      void (async () => {
-        await notifier.notify({ STOPPING: '1' });
-        timers.forEach(clearInterval);
-        await watcher.close();
-        health.stop();
-        await reconciler!.idle(); // finish the operation in flight
-        reconciler!.stop();
-        server?.close();
-        statsClient?.close();
-        kernel.close();
-        process.off('SIGHUP', onHup);
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
-        log.info({ event: 'stopped' }, 'lvsd stopped');
-        resolve(0);
-      })();
+      await within(notifier.notify({ STOPPING: '1' }), Math.min(budget, 2000));
+      const inTime = await teardown.run(log, budget);
+      signals.off('SIGHUP', onHup).off('SIGTERM', onTerm).off('SIGINT', onInt);
+      const how = inTime ? 'lvsd stopped' : 'lvsd stopped without waiting for the operation in flight';
+      log.info({ event: 'stopped', in_time: inTime }, how);
+      if (!inTime && signals === process) {
+        // An exit would wait for libuv's threads, one of which may be stuck for good (a read of a
+        // FIFO): die of the signal itself, now unhandled, which systemd counts as a clean stop.
+        process.kill(process.pid, signal);
+        return;
+      }
+      resolve(0);
     };
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
-    process.on('SIGHUP', onHup);
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
+    const onTerm = () => void stop('SIGTERM');
+    const onInt = () => void stop('SIGINT');
+    signals.on('SIGHUP', onHup).on('SIGTERM', onTerm).on('SIGINT', onInt);
   });
 }
 
 /** The one-line STATUS= text for systemctl status. */
 export function statusLine(s: ReconcileSummary): string {
   const when = new Date().toISOString().slice(11, 19);
+  const retry = s.retryInMs !== undefined ? `; retry in ${Math.ceil(s.retryInMs / 1000)} s` : '';
   switch (s.result) {
     case 'ok':
       return `${when} ${s.trigger}: in sync, ${s.changes} change${s.changes === 1 ? '' : 's'} applied in ${s.durationMs} ms`;
     case 'skipped':
       return `${when} ${s.trigger}: config unchanged`;
     case 'failed':
-      return `${when} ${s.trigger}: ${s.failures} operation(s) failed, ${s.changes} applied`;
+      return `${when} ${s.trigger}: ${s.failures} operation(s) failed, ${s.changes} applied${retry}`;
     case 'invalid_config':
       return `${when} ${s.trigger}: config invalid, table kept`;
     case 'error':
-      return `${when} ${s.trigger}: error: ${s.reason ?? ''}`;
+      return `${when} ${s.trigger}: error: ${s.reason ?? ''}${retry}`;
   }
 }

@@ -16,6 +16,8 @@ export class Metrics {
   readonly lastSuccess = new Gauge({ name: 'lvsd_last_success_timestamp_seconds', help: 'When the last reconcile without failures finished (unix time).', registers: [this.registry] });
   readonly backendUp = new Gauge({ name: 'lvsd_backend_up', help: 'Health of each checked real server: 1 up, 0 down.', labelNames: ['service', 'realserver'] as const, registers: [this.registry] });
   readonly healthChanges = new Counter({ name: 'lvsd_backend_state_changes_total', help: 'Up/down changes of checked real servers.', labelNames: ['service', 'realserver', 'state'] as const, registers: [this.registry] });
+  readonly reconcileFailures = new Counter({ name: 'lvsd_reconcile_failures_total', help: 'Reconciles that did not leave the table equal to the config (failed, error, invalid_config), by trigger and result.', labelNames: ['trigger', 'result'] as const, registers: [this.registry] });
+  readonly unhandledErrors = new Counter({ name: 'lvsd_unhandled_errors_total', help: 'Errors no handler caught, seen by the process-level guard (a bug: please report), by kind (rejection, exception).', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly configValid = new Gauge({ name: 'lvsd_config_valid', help: '1 when the config file(s) last read were valid, else 0.', registers: [this.registry] });
 
   /** The exposition text: the daemon's metrics, then the IPVS counters of `live` when given. */

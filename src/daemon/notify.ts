@@ -27,14 +27,22 @@ export interface SystemdNotifierOptions {
 /** Sends via systemd-notify, one message at a time so that their order is kept. */
 export function systemdNotifier(opts: SystemdNotifierOptions): Notifier {
   let chain: Promise<void> = Promise.resolve();
+  const report = (err: Error) => {
+    try {
+      opts.onError?.(err);
+    } catch {
+      // Nothing is left to tell.
+    }
+  };
+  // Never rejects: a failed message must neither end the daemon nor stop the ones after it.
   const send = (assignments: Record<string, string>): Promise<void> =>
-    new Promise((resolve) => {
+    new Promise<void>((resolve) => {
       const args = [`--pid=${opts.mainPid}`, ...Object.entries(assignments).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`)];
       execFile(opts.command ?? 'systemd-notify', args, { env: { ...process.env, NOTIFY_SOCKET: opts.socket }, timeout: 10_000 }, (err, _out, stderr) => {
-        if (err) opts.onError?.(new Error(`systemd-notify ${Object.keys(assignments).join(',')} failed: ${stderr.trim() || err.message}`, { cause: err }));
+        if (err) report(new Error(`systemd-notify ${Object.keys(assignments).join(',')} failed: ${stderr.trim() || err.message}`, { cause: err }));
         resolve();
       });
-    });
+    }).catch((e: unknown) => report(e instanceof Error ? e : new Error(String(e))));
   return {
     enabled: true,
     notify(assignments) {

@@ -16,6 +16,12 @@
  * The config is parsed again on a file change, SIGHUP and start; a resync,
  * health verdict or drain poll reuses the last parse while the files stat
  * the same (see loadConfig).
+ *
+ * A reconcile never rejects: whatever throws in it (the loader, the kernel,
+ * a callback) ends it with result `error`, logged with its reason and
+ * counted. One that ends `error` or `failed` is retried with backoff (1 s,
+ * doubling to 60 s, back to 1 s after a success); an invalid config is not
+ * (only a change of the files can mend it, and that comes with its event).
  */
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -30,6 +36,7 @@ import { planFor } from '../plan/plan.js';
 import type { IpvsOp } from '../model/ops.js';
 import type { Metrics } from './metrics.js';
 import { Picture } from './picture.js';
+import { after } from '../timers.js';
 
 /** Inode, size, mtime and ctime of the files and their directories (a file added or renamed there changes the directory's). */
 async function statFingerprint(files: readonly string[]): Promise<string | undefined> {
@@ -49,7 +56,7 @@ async function statFingerprint(files: readonly string[]): Promise<string | undef
 /** The changes that are IPVS operations (the others change the host). */
 const IPVS_KINDS: ReadonlySet<string> = new Set(['service', 'realserver', 'timeouts']);
 
-export type Trigger = 'start' | 'file' | 'signal' | 'resync' | 'health' | 'drain';
+export type Trigger = 'start' | 'file' | 'signal' | 'resync' | 'health' | 'drain' | 'retry';
 
 /** What one reconcile did. */
 export interface ReconcileSummary {
@@ -61,6 +68,24 @@ export interface ReconcileSummary {
   failures: number;
   /** Why the last reconcile is not healthy. */
   reason?: string;
+  /** When it failed: the retry comes after this many ms. */
+  retryInMs?: number;
+}
+
+/** Backoff of the retries after a failed reconcile (ms). */
+export interface RetryPolicy {
+  firstMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { firstMs: 1000, maxMs: 60_000 };
+
+/** One reconcile under way: why, since when, and where its time went (ms), for the log. */
+interface Run {
+  trigger: Trigger;
+  t0: number;
+  lap: number;
+  phases: Record<string, number>;
 }
 
 export interface ReconcilerDeps {
@@ -85,6 +110,8 @@ export interface ReconcilerDeps {
   /** What is draining after each reconcile, with its deadline (ms), by healthKey or serviceKey. */
   onDraining?: (draining: ReadonlyMap<string, number>) => void;
   now?: () => number;
+  /** Backoff of retries after failures; default DEFAULT_RETRY. */
+  retry?: RetryPolicy;
 }
 
 export class Reconciler {
@@ -99,6 +126,10 @@ export class Reconciler {
   /** When each draining real server or service started draining. */
   private drains = new Map<string, number>();
   private drainTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Failed reconciles since the last success: the retry's backoff exponent. */
+  private failuresInARow = 0;
+  private stopped = false;
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -132,7 +163,7 @@ export class Reconciler {
   }
 
   private start(reason: Trigger): Promise<ReconcileSummary> {
-    const run = this.reconcile(reason).finally(() => {
+    const run = this.guarded(reason).finally(() => {
       this.running = undefined;
       const next = this.queued;
       this.queued = undefined;
@@ -142,83 +173,141 @@ export class Reconciler {
     return run;
   }
 
-  private async reconcile(trigger: Trigger): Promise<ReconcileSummary> {
-    const { log, metrics } = this.deps;
-    const now = this.deps.now ?? Date.now;
-    const t0 = now();
-    // Where the time went (ms), for the log: config load, table read (0 from the picture), plan, kernel writes.
-    const phases: Record<string, number> = {};
-    let lap = t0;
-    const phase = (name: string): void => {
-      const t = now();
-      phases[`${name}_ms`] = t - lap;
-      lap = t;
-    };
-    const finish = (s: Omit<ReconcileSummary, 'durationMs' | 'trigger'>): ReconcileSummary => {
-      const summary: ReconcileSummary = { trigger, durationMs: now() - t0, ...s };
-      metrics.reconciles.inc({ trigger, result: summary.result });
-      if (summary.result !== 'skipped') {
-        metrics.duration.observe(summary.durationMs / 1000);
-        this.lastResult = summary;
-        const level = summary.result === 'ok' ? 'info' : 'error';
-        log[level]({ event: 'reconcile', trigger, result: summary.result, duration_ms: summary.durationMs, ...phases, changes: summary.changes, failures: summary.failures, ...(summary.reason ? { reason: summary.reason } : {}) }, 'reconcile finished');
-      } else {
-        log.debug({ event: 'reconcile', trigger, result: 'skipped' }, 'no config changes found');
-      }
-      this.deps.onSummary?.(summary);
-      return summary;
-    };
+  /** A reconcile that resolves whatever happens in it. */
+  private async guarded(trigger: Trigger): Promise<ReconcileSummary> {
+    const t0 = (this.deps.now ?? Date.now)();
+    const run: Run = { trigger, t0, lap: t0, phases: {} };
+    try {
+      return await this.reconcile(run);
+    } catch (e) {
+      // The kernel's table may be half-changed: the next reconcile reads it.
+      this.picture.invalidate('a reconcile ended with an error');
+      const message = e instanceof Error ? e.message : String(e);
+      this.deps.log.error({ event: 'reconcile_error', trigger, ...(isLvsdError(e) ? { code: e.code } : {}) }, message);
+      return this.finish(run, { result: 'error', changes: 0, failures: 1, reason: message });
+    }
+  }
 
-    const loaded = await this.loadConfig(trigger);
-    phase('load');
+  private phase(run: Run, name: string): void {
+    const t = (this.deps.now ?? Date.now)();
+    run.phases[`${name}_ms`] = t - run.lap;
+    run.lap = t;
+  }
+
+  private finish(run: Run, s: Omit<ReconcileSummary, 'durationMs' | 'trigger'>): ReconcileSummary {
+    const { log, metrics } = this.deps;
+    const { trigger } = run;
+    const summary: ReconcileSummary = { trigger, durationMs: (this.deps.now ?? Date.now)() - run.t0, ...s };
+    const retryInMs = this.scheduleRetry(summary.result);
+    if (retryInMs !== undefined) summary.retryInMs = retryInMs;
+    metrics.reconciles.inc({ trigger, result: summary.result });
+    if (summary.result === 'skipped') {
+      log.debug({ event: 'reconcile', trigger, result: 'skipped' }, 'no config changes found');
+    } else {
+      metrics.duration.observe(summary.durationMs / 1000);
+      if (summary.result !== 'ok') metrics.reconcileFailures.inc({ trigger, result: summary.result });
+      this.lastResult = summary;
+      const level = summary.result === 'ok' ? 'info' : 'error';
+      log[level]({
+        event: 'reconcile', trigger, result: summary.result, duration_ms: summary.durationMs, ...run.phases,
+        changes: summary.changes, failures: summary.failures, ...(summary.reason ? { reason: summary.reason } : {}),
+        ...(retryInMs !== undefined ? { retry_in_ms: retryInMs } : {}),
+      }, 'reconcile finished');
+    }
+    try {
+      this.deps.onSummary?.(summary);
+    } catch (e) {
+      log.error({ event: 'summary_error' }, `after the reconcile: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return summary;
+  }
+
+  /** Retries a reconcile that failed or erred, with backoff; returns the delay (ms). */
+  private scheduleRetry(result: ReconcileSummary['result']): number | undefined {
+    if (result === 'skipped') return undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (result === 'ok') this.failuresInARow = 0;
+    if ((result !== 'error' && result !== 'failed') || this.stopped) return undefined;
+    const { firstMs, maxMs } = this.deps.retry ?? DEFAULT_RETRY;
+    const ms = Math.min(maxMs, firstMs * 2 ** Math.min(this.failuresInARow, 30));
+    this.failuresInARow++;
+    this.retryTimer = after(ms, () => this.trigger('retry'), (e) => this.deps.log.error({ event: 'retry_error' }, String(e)));
+    this.retryTimer.unref(); // a retry alone does not keep the process up
+    return ms;
+  }
+
+  private async reconcile(run: Run): Promise<ReconcileSummary> {
+    const { log, metrics } = this.deps;
+    const { trigger } = run;
+    let loaded: LoadResult;
+    try {
+      loaded = await this.loadConfig(trigger);
+    } catch (e) {
+      // A loader should report, not throw; if it throws, the table is kept as for an invalid file.
+      const message = e instanceof Error ? e.message : String(e);
+      log.error({ event: 'config_load_error', ...(isLvsdError(e) ? { code: e.code } : {}) }, message);
+      return this.finish(run, { result: 'error', changes: 0, failures: 1, reason: `the config could not be loaded: ${message}; the table is kept as it is` });
+    }
+    this.phase(run, 'load');
     if (!loaded.ok) {
       metrics.configValid.set(0);
       for (const e of loaded.errors) log.error({ event: 'config_error', code: e.code, ...(e.pos ?? {}) }, e.toString());
-      return finish({ result: 'invalid_config', changes: 0, failures: 0, reason: `config invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}): ${loaded.errors[0]!.toString()}; the table is kept as it is` });
+      return this.finish(run, { result: 'invalid_config', changes: 0, failures: 0, reason: `config invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}): ${loaded.errors[0]!.toString()}; the table is kept as it is` });
     }
     metrics.configValid.set(1);
     this.deps.onConfig?.(loaded.state);
     // A file event whose content is what we already applied needs no kernel work; drift is the resync's job.
     if (trigger === 'file' && loaded.hash === this.appliedHash && this.lastResult?.result === 'ok') {
-      return finish({ result: 'skipped', changes: 0, failures: 0 });
+      return this.finish(run, { result: 'skipped', changes: 0, failures: 0 });
     }
-
-    let result: ApplyResult;
-    let fromPicture = false;
+    let applied: { result: ApplyResult; fromPicture: boolean };
     try {
-      const kernel = await kernelFor(this.deps.kernel, loaded.state);
-      let live: Awaited<ReturnType<typeof readLive>>;
-      const pictured = kernel.ipvs && this.mayUsePicture(trigger, loaded.state) ? this.picture.state() : undefined;
-      if (pictured) {
-        fromPicture = true;
-        const host = kernel.host ? await readLiveHost(kernel.host, loaded.state) : undefined;
-        live = host ? { ipvs: pictured, host } : { ipvs: pictured };
-      } else {
-        live = await readLive(kernel, loaded.state);
-        if (kernel.ipvs) this.picture.replace(live.ipvs);
-        else this.picture.invalidate('IPVS not managed by the last config');
-      }
-      phase('read');
-      const planned = planFor({
-        desired: loaded.state, live: live.ipvs, ...(live.host ? { host: live.host } : {}),
-        ...(this.deps.health ? { health: this.deps.health() } : {}), drains: this.drains, now: now(),
-      });
-      phase('plan');
-      result = await applyPlan(planned.plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
-      phase('apply');
-      this.drains = planned.drains;
-      this.scheduleDrainPoll(planned.draining, now());
-      this.deps.onDraining?.(planned.draining);
+      applied = await this.applyDesired(run, loaded.state);
     } catch (e) {
       const err = e as Error;
+      this.picture.invalidate(`kernel error: ${err.message}`);
       log.error({ event: 'kernel_error', ...(isLvsdError(e) ? { code: e.code } : {}) }, err.message);
-      return finish({ result: 'error', changes: 0, failures: 1, reason: err.message });
+      return this.finish(run, { result: 'error', changes: 0, failures: 1, reason: err.message });
     }
+    return this.afterApply(run, loaded, applied.result, applied.fromPicture);
+  }
 
-    this.logChanges(trigger, result);
+  /** Reads the table (or takes the picture), plans and applies. */
+  private async applyDesired(run: Run, desired: DesiredState): Promise<{ result: ApplyResult; fromPicture: boolean }> {
+    const now = this.deps.now ?? Date.now;
+    const kernel = await kernelFor(this.deps.kernel, desired);
+    let live: Awaited<ReturnType<typeof readLive>>;
+    const pictured = kernel.ipvs && this.mayUsePicture(run.trigger, desired) ? this.picture.state() : undefined;
+    if (pictured) {
+      const host = kernel.host ? await readLiveHost(kernel.host, desired) : undefined;
+      live = host ? { ipvs: pictured, host } : { ipvs: pictured };
+    } else {
+      live = await readLive(kernel, desired);
+      if (kernel.ipvs) this.picture.replace(live.ipvs);
+      else this.picture.invalidate('IPVS not managed by the last config');
+    }
+    this.phase(run, 'read');
+    const planned = planFor({
+      desired, live: live.ipvs, ...(live.host ? { host: live.host } : {}),
+      ...(this.deps.health ? { health: this.deps.health() } : {}), drains: this.drains, now: now(),
+    });
+    this.phase(run, 'plan');
+    const result = await applyPlan(planned.plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
+    this.phase(run, 'apply');
+    this.drains = planned.drains;
+    this.scheduleDrainPoll(planned.draining, now());
+    this.deps.onDraining?.(planned.draining);
+    return { result, fromPicture: pictured !== undefined };
+  }
+
+  private afterApply(run: Run, loaded: LoadResult & { ok: true }, result: ApplyResult, fromPicture: boolean): ReconcileSummary {
+    const { log, metrics } = this.deps;
+    const now = this.deps.now ?? Date.now;
+    this.logChanges(run.trigger, result);
     const stale = this.picture.record(result.results.filter((r) => IPVS_KINDS.has(r.change.kind)).map((r) => ({ op: r.change.op as IpvsOp, status: r.status, ...(r.status === 'ok' ? {} : { error: r.error }) })));
     if (stale) {
-      log.warn({ event: 'picture_stale', trigger, reason: stale }, 'the live table is not what lvsd thought: reading it again');
+      log.warn({ event: 'picture_stale', trigger: run.trigger, reason: stale }, 'the live table is not what lvsd thought: reading it again');
       // After a diff against the picture, read at once; after a full read (someone changing the
       // table meanwhile), leave it to the next trigger rather than risk a loop.
       if (fromPicture) this.trigger('resync').catch(() => undefined);
@@ -226,10 +315,10 @@ export class Reconciler {
     if (result.ok) {
       this.appliedHash = loaded.hash;
       metrics.lastSuccess.set(now() / 1000);
-      return finish({ result: 'ok', changes: result.applied, failures: 0 });
+      return this.finish(run, { result: 'ok', changes: result.applied, failures: 0 });
     }
     const first = result.results.find((r) => r.status !== 'ok') as { error: LvsdError } | undefined;
-    return finish({ result: 'failed', changes: result.applied, failures: result.failed + result.skipped, reason: `${result.failed + result.skipped} operation(s) failed: ${first?.error.message ?? ''}` });
+    return this.finish(run, { result: 'failed', changes: result.applied, failures: result.failed + result.skipped, reason: `${result.failed + result.skipped} operation(s) failed: ${first?.error.message ?? ''}` });
   }
 
   /**
@@ -279,13 +368,17 @@ export class Reconciler {
     if (draining.size === 0) return;
     const next = Math.min(...draining.values()) - now;
     const wait = Math.max(50, Math.min(this.deps.drainPollMs ?? 1000, next));
-    this.drainTimer = setTimeout(() => void this.trigger('drain'), wait);
+    if (this.stopped) return;
+    this.drainTimer = after(wait, () => this.trigger('drain'), (e) => this.deps.log.error({ event: 'drain_poll_error' }, String(e)));
   }
 
-  /** Stops the drain poll (the daemon is stopping). */
+  /** Stops the drain poll and the retries (the daemon is stopping); a reconcile in flight runs on. */
   stop(): void {
+    this.stopped = true;
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.drainTimer = undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private logChanges(trigger: Trigger, result: ApplyResult): void {

@@ -4,8 +4,10 @@
  * /run/lvsd/status.json, systemd's RuntimeDirectory) so that `lvsd show`
  * can print it beside the live table. Written atomically (temp + rename).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 
 export const DEFAULT_STATUS_FILE = '/run/lvsd/status.json';
 
@@ -18,11 +20,32 @@ export interface DaemonStatus {
   draining: Record<string, string>;
 }
 
+/** A new file only (O_EXCL), never through a symlink (O_NOFOLLOW). */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Writes `status` to `path` through a temp file beside it, then renames.
+ * The temp file's name is random and it is created new, never through a
+ * symlink: a link planted in the directory (it may be world-writable, such
+ * as /tmp) can neither be predicted nor followed. Mode 0644: `lvsd show`
+ * runs as another user.
+ */
 export async function writeStatus(path: string, status: DaemonStatus): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(status, null, 1) + '\n');
-  await rename(tmp, path);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(12).toString('hex')}.tmp`);
+  const fh = await open(tmp, CREATE_NEW, 0o644);
+  try {
+    try {
+      await fh.chmod(0o644); // whatever the umask
+      await fh.writeFile(JSON.stringify(status, null, 1) + '\n');
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
 }
 
 /** The status a running daemon wrote, or undefined when there is none (or its writer is gone). */

@@ -8,6 +8,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { DROPIN_DIR, MAIN_FILE } from '../config/load.js';
+import { after } from '../timers.js';
 
 export interface ConfigWatcherOptions {
   /** The -c path: a file, or a directory with lvsd.yaml and conf.d/. */
@@ -70,12 +71,13 @@ export class ConfigWatcher {
     this.events.push(`${event} ${path}`);
     const wait = event === 'unlink' ? this.opts.unlinkGraceMs : this.opts.debounceMs;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    const onError = (e: unknown) => this.opts.onError(e instanceof Error ? e : new Error(String(e)));
+    this.timer = after(wait, () => {
       this.timer = undefined;
       const events = this.events;
       this.events = [];
-      void this.resolveTarget().then(() => this.opts.onChange(events));
-    }, wait);
+      return this.resolveTarget().then(() => this.opts.onChange(events));
+    }, onError);
   }
 
   async close(): Promise<void> {

@@ -2,13 +2,16 @@
  * Runs the health checks of the desired state's real servers, each on its
  * own interval, concurrently and off the reconcile loop, and reports every
  * up/down change. Checks are bounded by their timeout; a check still running
- * when the next is due is not started twice.
+ * when the next is due is not started twice. A check that throws or rejects
+ * counts as a failed check; a callback that throws goes to onError: nothing
+ * a check does reaches the process.
  */
 import { realServerKey, serviceKey } from '../model/keys.js';
 import type { CheckSpec, DesiredState } from '../model/types.js';
 import { healthKey } from '../model/keys.js';
 import { type CheckResult, type CheckTarget, runCheck } from './checkers.js';
 import { type HealthState, initialHealth, observe } from './state.js';
+import { after, every } from '../timers.js';
 
 export interface HealthChange {
   key: string;
@@ -22,7 +25,9 @@ export interface HealthMonitorOptions {
   onChange: (c: HealthChange) => void;
   /** Each check's result, for metrics and debugging. */
   onResult?: (key: string, r: CheckResult) => void;
-  check?: (spec: CheckSpec, target: CheckTarget) => Promise<CheckResult>;
+  check?: (spec: CheckSpec, target: CheckTarget, signal?: AbortSignal) => Promise<CheckResult>;
+  /** A callback (onChange, onResult) threw: the monitor goes on. Default: ignored. */
+  onError?: (err: unknown) => void;
   now?: () => number;
 }
 
@@ -40,6 +45,8 @@ interface Entry {
 export class HealthMonitor {
   private readonly entries = new Map<string, Entry>();
   private stopped = false;
+  /** Aborts the checks running when the monitor stops (an exec check's process group is killed). */
+  private readonly abort = new AbortController();
 
   constructor(private readonly opts: HealthMonitorOptions) {}
 
@@ -73,11 +80,11 @@ export class HealthMonitor {
           service, realserver, spec: r.check, specText, running: false,
           target: { address: r.address, family: r.family },
           state: old?.state ?? initialHealth(r.check, now()),
-          timer: setInterval(() => this.run(key), r.check.interval * 1000),
+          timer: every(r.check.interval * 1000, () => this.run(key), this.onError),
         };
         this.entries.set(key, entry);
         // The first check soon, spread over the interval so that a thousand do not start at once.
-        setTimeout(() => this.run(key), Math.floor(Math.random() * Math.min(1000, r.check.interval * 1000))).unref();
+        after(Math.floor(Math.random() * Math.min(1000, r.check.interval * 1000)), () => this.run(key), this.onError).unref();
       }
     }
     for (const [key, e] of this.entries) {
@@ -87,23 +94,45 @@ export class HealthMonitor {
     }
   }
 
+  private readonly onError = (e: unknown): void => {
+    try {
+      this.opts.onError?.(e);
+    } catch {
+      // The error handler itself failed: nothing is left to tell.
+    }
+  };
+
   private run(key: string): void {
     const e = this.entries.get(key);
     if (!e || e.running || this.stopped) return;
     e.running = true;
     const check = this.opts.check ?? runCheck;
-    void check(e.spec, { ...e.target }).then((r) => {
-      e.running = false;
-      if (this.entries.get(key) !== e || this.stopped) return;
-      this.opts.onResult?.(key, r);
-      const { state, changed } = observe(e.state, r.ok, e.spec, (this.opts.now ?? Date.now)(), r.ok ? undefined : r.error);
-      e.state = state;
-      if (changed) this.opts.onChange({ key, service: e.service, realserver: e.realserver, up: state.up, ...(state.lastError && !state.up ? { error: state.lastError } : {}) });
-    });
+    // A check that throws at once, or rejects, is a failed check like any other.
+    new Promise<CheckResult>((resolve) => resolve(check(e.spec, { ...e.target }, this.abort.signal)))
+      .catch((err: unknown): CheckResult => {
+        return { ok: false, error: `check failed to run: ${err instanceof Error ? err.message : String(err)}` };
+      })
+      .then((r) => {
+        e.running = false;
+        if (this.entries.get(key) !== e || this.stopped) return;
+        this.record(key, e, r);
+      })
+      .catch(this.onError);
   }
 
+  private record(key: string, e: Entry, r: CheckResult): void {
+    this.opts.onResult?.(key, r);
+    const { state, changed } = observe(e.state, r.ok, e.spec, (this.opts.now ?? Date.now)(), r.ok ? undefined : r.error);
+    e.state = state;
+    if (!changed) return;
+    const error = state.lastError && !state.up ? { error: state.lastError } : {};
+    this.opts.onChange({ key, service: e.service, realserver: e.realserver, up: state.up, ...error });
+  }
+
+  /** Stops every check; running ones are aborted. */
   stop(): void {
     this.stopped = true;
+    this.abort.abort();
     for (const e of this.entries.values()) clearInterval(e.timer);
     this.entries.clear();
   }

@@ -7,6 +7,21 @@ import { createLogger, LOG_LEVELS, type LogLevel } from '../../log.js';
 import { DEFAULT_CONFIG_PATH as DEFAULT_CONFIG } from '../../config/load.js';
 import { type Command, CONFIG_OPTION, stringOpt } from '../command.js';
 
+/** The longest --resync-interval (s): Node's timers take at most 2^31-1 ms. */
+export const MAX_RESYNC_SECONDS = 2_147_483;
+
+/** --resync-interval as ms; 0 disables. CLI_USAGE for anything but a duration up to MAX_RESYNC_SECONDS. */
+export function parseResyncInterval(text: string): number {
+  const seconds = /^\d+$/.test(text) ? Number(text) : parseDuration(text);
+  if (seconds === undefined) {
+    throw new LvsdError('CLI_USAGE', `run: --resync-interval ${text}: expected ${DURATION_HELP}; 0 disables`);
+  }
+  if (seconds > MAX_RESYNC_SECONDS) {
+    throw new LvsdError('CLI_USAGE', `run: --resync-interval ${text}: at most ${MAX_RESYNC_SECONDS} s (24d20h31m23s); 0 disables`);
+  }
+  return seconds * 1000;
+}
+
 export const runCommand: Command = {
   options: {
     ...CONFIG_OPTION,
@@ -25,17 +40,20 @@ export const runCommand: Command = {
     if (format !== undefined && format !== 'json' && format !== 'text') {
       throw new LvsdError('CLI_USAGE', `run: --log-format ${format}: allowed: json, text (default: text on a terminal, else json)`);
     }
-    const interval = stringOpt(values, 'resync-interval') ?? '30s';
-    const seconds = /^\d+$/.test(interval) ? Number(interval) : parseDuration(interval);
-    if (seconds === undefined) throw new LvsdError('CLI_USAGE', `run: --resync-interval ${interval}: expected ${DURATION_HELP}; 0 disables`);
+    const resyncMs = parseResyncInterval(stringOpt(values, 'resync-interval') ?? '30s');
     const listenText = stringOpt(values, 'listen');
     const log = createLogger({ level: level as LogLevel, ...(format ? { pretty: format === 'text' } : {}) });
-    return runDaemon({
+    const code = await runDaemon({
       configPath: stringOpt(values, 'config') ?? DEFAULT_CONFIG,
-      resyncMs: seconds * 1000,
+      resyncMs,
       ...(listenText ? { listen: parseListen(listenText) } : {}),
       ...(stringOpt(values, 'status-file') !== undefined ? { statusFile: stringOpt(values, 'status-file')! } : {}),
       log,
+      processGuard: true,
     });
+    // A stop that gave up on an operation in flight (a read of a FIFO that never returns) leaves
+    // it pending, and it would keep the process up: exit soon whatever is left.
+    setTimeout(() => process.exit(code), 1000).unref();
+    return code;
   },
 };

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { lazyKernel } from '../../../src/apply/live.js';
 import { loadConfigTexts, type LoadResult } from '../../../src/config/load.js';
 import { Metrics } from '../../../src/daemon/metrics.js';
-import { Reconciler } from '../../../src/daemon/reconciler.js';
+import { Reconciler, type ReconcilerDeps, type ReconcileSummary } from '../../../src/daemon/reconciler.js';
 import { createLogger } from '../../../src/log.js';
 import { FakeIpvs } from '../fake-ipvs.js';
 
@@ -12,13 +12,13 @@ services:
   - { vip: 192.0.2.1, port: 80, scheduler: rr, realservers: [{ address: 192.0.2.10, weight: ${weight} }] }
 ` }]);
 
-function setup(load: () => Promise<LoadResult>, unknownSchedulers: string[] = []) {
+function setup(load: () => Promise<LoadResult>, unknownSchedulers: string[] = [], extra: Partial<ReconcilerDeps> = {}) {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); cb(); } });
   const client = new FakeIpvs({ unknownSchedulers });
   const metrics = new Metrics();
   const kernel = lazyKernel({ ipvs: async () => client, host: async () => { throw new Error('no host in these tests'); } });
-  const r = new Reconciler({ load, kernel, log: createLogger({ level: 'debug', pretty: false, stream: { write: (l) => stream.write(l) } }), metrics });
+  const r = new Reconciler({ load, kernel, log: createLogger({ level: 'debug', pretty: false, stream: { write: (l) => stream.write(l) } }), metrics, ...extra });
   return { r, client, lines, metrics };
 }
 
@@ -83,5 +83,89 @@ describe('reconciler', () => {
     expect(lines.filter((l) => l['event'] === 'change' && l['level'] === 'error').map((l) => l['status'])).toEqual(['failed', 'skipped']);
     // Not skipped next time although the file is unchanged: the last reconcile did not succeed.
     expect(await r.trigger('file')).toMatchObject({ result: 'failed' });
+  });
+});
+
+describe('a reconcile never rejects, and a failed one is retried with backoff', () => {
+  afterEach(() => { vi.useRealTimers(); });
+  // No stat of files that do not exist: under fake timers, only the fake kernel and the loader may take turns.
+  const fingerprint = async () => undefined;
+
+  test('a loader that throws keeps the table, is logged with its reason, counted, and retried until it loads', async () => {
+    vi.useFakeTimers();
+    let broken = false;
+    const { r, client, lines, metrics } = setup(async () => {
+      if (broken) throw new Error('EIO: i/o error, read');
+      return cfg(1);
+    }, [], { fingerprint });
+    await r.trigger('start');
+    broken = true;
+    const s = await r.trigger('file');
+    expect(s).toMatchObject({ result: 'error', retryInMs: 1000, reason: expect.stringMatching(/could not be loaded: EIO.*kept as it is/) });
+    expect(r.last).toBe(s);
+    expect(client.opsExecuted).toBe(2);
+    expect(lines.find((l) => l['event'] === 'reconcile' && l['result'] === 'error')).toMatchObject({ level: 'error', retry_in_ms: 1000 });
+    expect(await metrics.text()).toMatch(/lvsd_reconcile_failures_total\{trigger="file",result="error"\} 1/);
+    // Backoff: 1 s, 2 s, 4 s ...
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(r.last).toMatchObject({ trigger: 'retry', result: 'error', retryInMs: 2000 });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(r.last).toMatchObject({ trigger: 'retry', result: 'error', retryInMs: 4000 });
+    broken = false;
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(r.last).toMatchObject({ trigger: 'retry', result: 'ok' });
+    expect(r.last!.retryInMs).toBeUndefined();
+    r.stop();
+  });
+
+  test('the backoff stops at its maximum and starts over after a success', async () => {
+    vi.useFakeTimers();
+    let fail = true;
+    const client = new FakeIpvs();
+    const read = client.readTable.bind(client);
+    client.readTable = () => (fail ? Promise.reject(new Error('netlink socket closed')) : read());
+    const { r } = setup(async () => cfg(1), [], {
+      retry: { firstMs: 100, maxMs: 400 },
+      fingerprint,
+      kernel: lazyKernel({ ipvs: async () => client, host: async () => { throw new Error('no host'); } }),
+    });
+    const delays: (number | undefined)[] = [(await r.trigger('start')).retryInMs];
+    for (let i = 0; i < 4; i++) {
+      await vi.advanceTimersByTimeAsync(delays.at(-1)!);
+      delays.push(r.last!.retryInMs);
+    }
+    expect(delays).toEqual([100, 200, 400, 400, 400]);
+    fail = false;
+    await vi.advanceTimersByTimeAsync(400);
+    expect(r.last).toMatchObject({ result: 'ok' });
+    fail = true;
+    await r.trigger('signal');
+    expect(r.last!.retryInMs).toBe(100);
+    r.stop();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(r.last!.trigger).toBe('signal'); // stopped: no more retries
+  });
+
+  test('an invalid config is not retried: only a change of the files mends it', async () => {
+    vi.useFakeTimers();
+    const { r, client } = setup(async () => loadConfigTexts([{ file: 'x', text: 'version: 1\nservices: 5\n' }]));
+    expect(await r.trigger('start')).toMatchObject({ result: 'invalid_config' });
+    expect(r.last!.retryInMs).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(r.last!.trigger).toBe('start');
+    expect(client.opsExecuted).toBe(0);
+  });
+
+  test('callbacks that throw end the reconcile as an error, never as a rejection', async () => {
+    const summaries: ReconcileSummary[] = [];
+    const { r } = setup(async () => cfg(1), [], {
+      onConfig: () => { throw new Error('health monitor broke'); },
+      onSummary: (s) => { summaries.push(s); throw new Error('notify broke'); },
+      retry: { firstMs: 60_000, maxMs: 60_000 },
+    });
+    const s = await r.trigger('start');
+    expect(s).toMatchObject({ result: 'error', reason: 'health monitor broke' });
+    expect(summaries).toEqual([s]);
+    r.stop();
   });
 });

@@ -53,4 +53,55 @@ describe('health monitor', () => {
     expect([...m.snapshot().keys()]).toEqual(['tcp/192.0.2.1:80 192.0.2.10:80']);
     m.stop();
   });
+
+  test('a check that throws at once or rejects counts as failed; a throwing onChange does not stop the monitor', async () => {
+    vi.useFakeTimers();
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => rejections.push(e);
+    process.on('unhandledRejection', onRejection);
+    const changes: HealthChange[] = [];
+    const errors: unknown[] = [];
+    let calls = 0;
+    const m = new HealthMonitor({
+      onChange: (c) => {
+        changes.push(c);
+        throw new Error('listener broke');
+      },
+      onError: (e) => errors.push(e),
+      check: (_spec, t) => {
+        calls++;
+        if (t.address === '192.0.2.10') throw new TypeError('Request path contains unescaped characters');
+        return Promise.reject(new Error('socket exploded'));
+      },
+    });
+    try {
+      m.update(desired());
+      await vi.advanceTimersByTimeAsync(2100);
+      expect(calls).toBeGreaterThanOrEqual(4);
+      expect(changes.map((c) => [c.realserver, c.up, c.error])).toEqual([
+        ['192.0.2.10:80', false, 'check failed to run: Request path contains unescaped characters'],
+        ['192.0.2.11:80', false, 'check failed to run: socket exploded'],
+      ]);
+      expect(errors).toHaveLength(2);
+      vi.useRealTimers();
+      await new Promise((res) => setTimeout(res, 20));
+      expect(rejections).toEqual([]);
+    } finally {
+      m.stop();
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
+  test('an interval beyond Node\'s timer range (25 days) does not become 1 ms', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    const m = new HealthMonitor({ onChange: () => {}, check: async () => { calls++; return { ok: true }; } });
+    const d = desired();
+    // Built past the config's own bounds: the monitor must not trust them.
+    for (const r of d.services![0]!.realservers) r.check!.interval = 25 * 86400;
+    m.update(d);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(calls).toBe(2); // the first check of each, and nothing more
+    m.stop();
+  });
 });
