@@ -3,6 +3,7 @@
  * units d, h, m, s, largest first, each at most once ("90s", "15m", "1h30m",
  * "31d"). Pure.
  */
+import { TIMER_MAX_MS } from '../timers.js';
 
 const UNITS = [
   ['d', 86400],
@@ -50,7 +51,7 @@ export function readDuration(value: unknown): number | undefined {
  * duration lvsd turns into a timer (drain, check interval and timeout,
  * `lvsd run --resync-interval`) must stay at or below it.
  */
-export const MAX_TIMER_SECONDS = Math.floor(0x7fffffff / 1000);
+export const MAX_TIMER_SECONDS = Math.floor(TIMER_MAX_MS / 1000);
 
 /** Longest connection timeout the kernel takes: INT_MAX jiffies at HZ=1000 (ipvsadm --set). */
 export const MAX_TIMEOUT = 2147483;

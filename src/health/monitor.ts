@@ -6,9 +6,8 @@
  * counts as a failed check; a callback that throws goes to onError: nothing
  * a check does reaches the process.
  */
-import { realServerKey, serviceKey } from '../model/keys.js';
+import { healthKey, realServerKey, serviceKey } from '../model/keys.js';
 import type { CheckSpec, DesiredState } from '../model/types.js';
-import { healthKey } from '../model/keys.js';
 import { type CheckResult, type CheckTarget, runCheck } from './checkers.js';
 import { type HealthState, initialHealth, observe } from './state.js';
 import { after, every } from '../timers.js';

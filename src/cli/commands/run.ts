@@ -1,5 +1,5 @@
 /** `lvsd run`: the daemon. */
-import { parseDuration, DURATION_HELP } from '../../config/duration.js';
+import { parseDuration, DURATION_HELP, MAX_TIMER_SECONDS } from '../../config/duration.js';
 import { runDaemon } from '../../daemon/daemon.js';
 import { parseListen } from '../../daemon/status-server.js';
 import { LvsdError } from '../../errors.js';
@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG_PATH as DEFAULT_CONFIG } from '../../config/load.js';
 import { type Command, CONFIG_OPTION, stringOpt } from '../command.js';
 
 /** The longest --resync-interval (s): Node's timers take at most 2^31-1 ms. */
-export const MAX_RESYNC_SECONDS = 2_147_483;
+export const MAX_RESYNC_SECONDS = MAX_TIMER_SECONDS;
 
 /** --resync-interval as ms; 0 disables. CLI_USAGE for anything but a duration up to MAX_RESYNC_SECONDS. */
 export function parseResyncInterval(text: string): number {
