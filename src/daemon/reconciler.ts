@@ -33,6 +33,7 @@ import type { DesiredState } from '../model/types.js';
 import type { Logger } from '../log.js';
 import { planToJson } from '../plan/format.js';
 import { planFor } from '../plan/plan.js';
+import { isHostChange } from '../plan/change.js';
 import type { IpvsOp } from '../model/ops.js';
 import type { Metrics } from './metrics.js';
 import { Picture } from './picture.js';
@@ -52,9 +53,6 @@ async function statFingerprint(files: readonly string[]): Promise<string | undef
     return undefined;
   }
 }
-
-/** The changes that are IPVS operations (the others change the host). */
-const IPVS_KINDS: ReadonlySet<string> = new Set(['service', 'realserver', 'timeouts']);
 
 export type Trigger = 'start' | 'file' | 'signal' | 'resync' | 'health' | 'drain' | 'retry';
 
@@ -305,7 +303,7 @@ export class Reconciler {
     const { log, metrics } = this.deps;
     const now = this.deps.now ?? Date.now;
     this.logChanges(run.trigger, result);
-    const stale = this.picture.record(result.results.filter((r) => IPVS_KINDS.has(r.change.kind)).map((r) => ({ op: r.change.op as IpvsOp, status: r.status, ...(r.status === 'ok' ? {} : { error: r.error }) })));
+    const stale = this.picture.record(result.results.filter((r) => !isHostChange(r.change)).map((r) => ({ op: r.change.op as IpvsOp, status: r.status, ...(r.status === 'ok' ? {} : { error: r.error }) })));
     if (stale) {
       log.warn({ event: 'picture_stale', trigger: run.trigger, reason: stale }, 'the live table is not what lvsd thought: reading it again');
       // After a diff against the picture, read at once; after a full read (someone changing the
