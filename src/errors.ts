@@ -28,6 +28,12 @@ export const ErrorCodes = {
   CONFIG_CHECK: 'bad health check, sorry server or drain settings',
   CONFIG_HOST: 'bad director or realserver settings',
   CONFIG_PORT: 'a real server port that dr or tunnel forwarding cannot use',
+  CONFIG_TOO_LARGE: 'a config file larger than lvsd reads',
+  CONFIG_NOT_REGULAR: 'a config path that is not a regular file (a FIFO, device or socket)',
+  CONFIG_DANGLING: 'a config file that is a symbolic link to nothing',
+  CONFIG_TOO_DEEP: 'a config nested deeper than lvsd reads',
+  CONFIG_TOO_MANY: 'a config whose aliases expand to more than lvsd reads',
+  CONFIG_INTERNAL: 'an internal error while reading the config',
   IMPORT_PARSE: 'could not parse ipvsadm output',
   // ipvs: talking to the kernel
   IPVS_UNAVAILABLE: 'IPVS is not available in this kernel',
