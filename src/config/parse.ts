@@ -206,7 +206,7 @@ function mapOne(src: ParsedFile, e: ErrorObject): LvsdError {
       const allowed = Object.keys(parent?.properties ?? {});
       return make(
         'CONFIG_UNKNOWN_KEY',
-        `unknown key '${clip(key)}'${didYouMean(key, allowed)}; ${describe(path, 'in')} the keys are: ${allowed.join(', ')}`,
+        `unknown key '${keyText(key)}'${didYouMean(key, allowed)}; ${describe(path, 'in')} the keys are: ${allowed.join(', ')}`,
         [...path, key],
         'key',
       );
@@ -287,6 +287,16 @@ export function show(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return String(v);
+}
+
+/**
+ * An unknown key as a message shows it: up to the first character no config
+ * key has, at most 40 characters. A line of /etc/shadow given with -c reads
+ * as a key; its hash stays out of the message.
+ */
+function keyText(key: string): string {
+  const plain = /^[A-Za-z0-9_./ -]*/.exec(key)![0];
+  return plain.length === key.length ? clip(key) : `${clip(plain)}…`;
 }
 
 function valueType(v: unknown): string {
