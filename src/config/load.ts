@@ -57,7 +57,8 @@ function unexpected(file: string, e: unknown): LvsdError {
     return new LvsdError('CONFIG_TOO_DEEP', 'the config nests too deep to read', { pos: { file }, cause: e });
   }
   const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]!.slice(0, 200)}` : 'an unknown error';
-  return new LvsdError('CONFIG_INTERNAL', `internal error while reading the config (${what}); please report it`, { pos: { file }, cause: e });
+  const message = `internal error while reading the config (${what}); please report it`;
+  return new LvsdError('CONFIG_INTERNAL', message, { pos: { file }, cause: e });
 }
 
 function loadTexts(files: readonly ConfigText[], names: string[], cache: ParseCache | undefined): LoadResult {
@@ -129,8 +130,10 @@ export async function readConfigFile(file: string): Promise<Buffer> {
   try {
     const st = await handle.stat();
     if (!st.isFile()) {
-      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a directory' : 'not a file';
-      throw new LvsdError('CONFIG_NOT_REGULAR', `${file} is ${kind}, not a regular file: lvsd reads config from files only`, { pos: { file } });
+      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
+        : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a directory' : 'not a file';
+      const message = `${file} is ${kind}, not a regular file: lvsd reads config from files only`;
+      throw new LvsdError('CONFIG_NOT_REGULAR', message, { pos: { file } });
     }
     if (st.size > MAX_FILE_BYTES) throw tooLarge(file);
     const buffer = Buffer.allocUnsafe(Math.min(st.size, MAX_FILE_BYTES) + 1);
@@ -149,7 +152,8 @@ export async function readConfigFile(file: string): Promise<Buffer> {
 
 function tooLarge(file: string): LvsdError {
   const mib = MAX_FILE_BYTES / 1024 / 1024;
-  return new LvsdError('CONFIG_TOO_LARGE', `${file} is larger than ${mib} MiB: lvsd reads config files up to ${mib} MiB`, { pos: { file } });
+  const message = `${file} is larger than ${mib} MiB: lvsd reads config files up to ${mib} MiB`;
+  return new LvsdError('CONFIG_TOO_LARGE', message, { pos: { file } });
 }
 
 /** The files a config path stands for, in reading order. Throws when `path` cannot be read. */
@@ -202,7 +206,8 @@ async function isConfigEntry(path: string): Promise<boolean> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   if (!link) return false;
-  throw new LvsdError('CONFIG_DANGLING', `${path} is a symbolic link to nothing: fix or remove it (lvsd will not guess what it declared)`, { pos: { file: path } });
+  const message = `${path} is a symbolic link to nothing: fix or remove it (lvsd will not guess what it declared)`;
+  throw new LvsdError('CONFIG_DANGLING', message, { pos: { file: path } });
 }
 
 function readError(file: string, e: unknown): LvsdError {

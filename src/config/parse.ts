@@ -31,10 +31,11 @@ export interface ParseResult extends ParsedFile {
 /**
  * Above this size, a text js-yaml finds an error in gets js-yaml's message
  * and place instead of `yaml`'s: `yaml` builds its document at about 1 MB/s
- * (4 s for the 10,000-service file), js-yaml fails in a tenth of that.
+ * (4 s for the 10,000-service file), js-yaml fails in a tenth of that;
+ * 128 KiB is a few hundred services, more than people write by hand.
  * Below it, errors read as they always have.
  */
-const YAML_ERRORS_MAX = 512 * 1024;
+const YAML_ERRORS_MAX = 128 * 1024;
 
 /**
  * Parses and schema-checks one config text. `file` names the file in error
@@ -52,14 +53,16 @@ export function parseConfigText(text: string, file: string): ParseResult {
     const code: ErrorCode = error.tooDeep ? 'CONFIG_TOO_DEEP' : 'CONFIG_SYNTAX';
     const message = error.tooDeep ? `collections nest more than ${MAX_DEPTH} deep` : readErrorMessage(source, error);
     const pos = { file, ...(error.offset === undefined ? { line: 1, column: 1 } : positions.at(error.offset)) };
-    return { file, data: undefined, positions, errors: [new LvsdError(code, message, { pos, details: { reason: clipTokens(error.reason) } })] };
+    const details = { reason: clipTokens(error.reason) };
+    return { file, data: undefined, positions, errors: [new LvsdError(code, message, { pos, details })] };
   }
   try {
     return parseWithYaml(source, file);
   } catch (e) {
     // yaml recurses once per nesting level: a text js-yaml declined for another reason may still be too deep for it.
     if (!(e instanceof RangeError)) throw e;
-    const error = new LvsdError('CONFIG_TOO_DEEP', `collections nest too deep to read`, { pos: { file, line: 1, column: 1 }, cause: e });
+    const pos = { file, line: 1, column: 1 };
+    const error = new LvsdError('CONFIG_TOO_DEEP', 'collections nest too deep to read', { pos, cause: e });
     return { file, data: undefined, positions: textPositions(''), errors: [error] };
   }
 }
@@ -76,7 +79,8 @@ function parseWithYaml(source: string, file: string): ParseResult {
     let message = clipTokens(e.message.split('\n')[0]!);
     if (e.code === 'DUPLICATE_KEY') message = duplicateKeyMessage(source, e.pos[0]);
     if (e.code === 'TAB_AS_INDENT') message += '; indent with spaces';
-    result.errors.push(new LvsdError('CONFIG_SYNTAX', message, { pos: { file, ...positions.at(e.pos[0]) }, details: { yamlCode: e.code } }));
+    const pos = { file, ...positions.at(e.pos[0]) };
+    result.errors.push(new LvsdError('CONFIG_SYNTAX', message, { pos, details: { yamlCode: e.code } }));
   }
   if (result.errors.length > 0) return result;
   try {
@@ -94,7 +98,8 @@ function parseWithYaml(source: string, file: string): ParseResult {
 function checkData(result: ParseResult): ParseResult {
   const at = { pos: { file: result.file, line: 1, column: 1 } };
   if (result.data === null || result.data === undefined) {
-    result.errors.push(new LvsdError('CONFIG_EMPTY', 'the file is empty: every config file needs at least `version: 1`', at));
+    const message = 'the file is empty: every config file needs at least `version: 1`';
+    result.errors.push(new LvsdError('CONFIG_EMPTY', message, at));
     return result;
   }
   const over = overBound(result.data);
@@ -103,8 +108,8 @@ function checkData(result: ParseResult): ParseResult {
     const message = over.bound === 'depth'
       ? `collections nest more than ${MAX_DEPTH} deep (aliases included)`
       : over.bound === 'values'
-        ? `the data expands to more than ${MAX_VALUES.toLocaleString('en')} values (aliases counted each time they are used)`
-        : `the services have ${over.count.toLocaleString('en')} real servers (aliases counted each time they are used); ` +
+        ? `the data expands to more than ${MAX_VALUES.toLocaleString('en')} values (aliases counted each time used)`
+        : `the services have ${over.count.toLocaleString('en')} real servers (aliases counted each time used); ` +
           `lvsd reads at most ${MAX_REAL_SERVERS.toLocaleString('en')}`;
     result.errors.push(new LvsdError(over.bound === 'depth' ? 'CONFIG_TOO_DEEP' : 'CONFIG_TOO_MANY', message, at));
     return result;
@@ -121,7 +126,9 @@ function duplicateKeyMessage(source: string, offset: number): string {
 
 /** js-yaml's reason, in the words `yaml`'s messages use for the common cases. */
 function readErrorMessage(source: string, error: YamlReadError): string {
-  if (error.reason === 'duplicated mapping key' && error.offset !== undefined) return duplicateKeyMessage(source, error.offset);
+  if (error.reason === 'duplicated mapping key' && error.offset !== undefined) {
+    return duplicateKeyMessage(source, error.offset);
+  }
   if (error.reason.includes('tab characters')) return 'Tabs are not allowed as indentation; indent with spaces';
   return clipTokens(error.reason);
 }

@@ -146,9 +146,14 @@ export function textPositions(text: string): Positions {
   };
 }
 
-function indexChild(byValue: Map<unknown, IndexNode>, parent: IndexNode, seg: PathSegment): { node: IndexNode; key?: IndexNode } | undefined {
+function indexChild(
+  byValue: Map<unknown, IndexNode>,
+  parent: IndexNode,
+  seg: PathSegment,
+): { node: IndexNode; key?: IndexNode } | undefined {
   // An alias is the very object its anchor made: look in the anchor's node.
-  const coll = parent.result !== null && typeof parent.result === 'object' ? (byValue.get(parent.result) ?? parent) : parent;
+  const isObject = parent.result !== null && typeof parent.result === 'object';
+  const coll = isObject ? (byValue.get(parent.result) ?? parent) : parent;
   const children = coll.children;
   if (coll.kind === 'mapping') {
     for (let i = 0; i + 1 < children.length; i += 2) {

@@ -48,7 +48,7 @@ const SPECIAL_FLOAT = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 const EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 
-/** Could `s` resolve to anything but text? Most scalars (names, addresses) start with a letter no keyword starts with. */
+/** Could `s` resolve to anything but text? Most scalars (names, addresses) start with a letter no keyword does. */
 function maybeSpecial(s: string): boolean {
   const c = s.charCodeAt(0);
   return Number.isNaN(c) || c === 0x7e || c === 0x2b || c === 0x2d || c === 0x2e || (c >= 0x30 && c <= 0x39) ||
@@ -138,11 +138,17 @@ export function readYaml(text: string): YamlRead {
  * sequence with a flow pair (`[a: 1]`) or an empty item (`-` alone), whose
  * events do not match its items or place them as `yaml` does.
  */
-function oddCollection(node: { kind: string | null; result: unknown }, children: { kind: string | null; result: unknown }[]): boolean {
+interface Event {
+  kind: string | null;
+  result: unknown;
+}
+
+function oddCollection(node: Event, children: Event[]): boolean {
   // A flow collection as a block item is read twice over: once as a would-be key, then kept.
   if (children.length === 1 && children[0]!.result === node.result) return false;
   if (node.kind === 'sequence') {
-    return children.length !== (node.result as unknown[]).length || children.some((c) => c.kind === null && c.result === null);
+    const empty = children.some((c) => c.kind === null && c.result === null);
+    return empty || children.length !== (node.result as unknown[]).length;
   }
   if (node.kind !== 'mapping') return false;
   if (children.length % 2 !== 0) return true;
@@ -169,7 +175,8 @@ function readError(e: unknown): YamlReadError {
   const err = e as { reason?: unknown; mark?: { position?: unknown } };
   const reason = typeof err.reason === 'string' ? err.reason : e instanceof Error ? e.message.split('\n')[0]! : String(e);
   const offset = typeof err.mark?.position === 'number' ? err.mark.position : undefined;
-  return { reason, ...(offset === undefined ? {} : { offset }), tooDeep: reason.startsWith('nesting exceeded maxDepth') };
+  const tooDeep = reason.startsWith('nesting exceeded maxDepth');
+  return { reason, ...(offset === undefined ? {} : { offset }), tooDeep };
 }
 
 /** One event of a position index: where a node starts, what it is, its children (keys and values alternate). */
@@ -201,7 +208,8 @@ export function indexYaml(text: string): { root: IndexNode | undefined; byValue:
       const node = stack.pop()!;
       node.kind = state.kind;
       node.result = state.result;
-      if (node.result !== null && typeof node.result === 'object' && !byValue.has(node.result)) byValue.set(node.result, node);
+      const isObject = node.result !== null && typeof node.result === 'object';
+      if (isObject && !byValue.has(node.result)) byValue.set(node.result, node);
       stack.at(-1)!.children.push(node);
     },
   };
