@@ -2,8 +2,8 @@
 // way a config is written: flow style (one service per line), block style
 // (one key per line, as docs/config.md writes it), each with CRLF line ends,
 // a tab and a backslash in a comment, one unknown key, and one YAML syntax
-// error. Whole process, 5 runs each, median wall time and peak RSS, and the
-// ratio to the LF flow file. Runs on the host (validate needs no kernel):
+// error. Whole process, 5 runs each: median wall time, its ratio to the LF
+// flow file, median CPU time (user + system) and peak RSS. Runs on the host (validate needs no kernel):
 //
 //   npm run build && node bench/validate.mjs
 //
@@ -30,7 +30,9 @@ function blockText(n, r) {
   for (let i = 0; i < n; i++) {
     const s = serviceAt(i);
     out.push(`  - name: s${i}`, `    vip: ${s.vip}`, `    port: ${s.port}`, '    scheduler: wrr', '    realservers:');
-    for (let j = 0; j < r; j++) out.push(`      - address: ${realServerAt(j).address}`, `        weight: ${realServerAt(j).weight}`);
+    for (let j = 0; j < r; j++) {
+      out.push(`      - address: ${realServerAt(j).address}`, `        weight: ${realServerAt(j).weight}`);
+    }
   }
   return out.join('\n') + '\n';
 }
@@ -61,23 +63,34 @@ try {
     const file = path.join(dir, 'lvsd.yaml');
     fs.writeFileSync(file, text);
     const times = [];
+    const cpu = [];
     const rss = [];
     for (let k = 0; k < RUNS; k++) {
       const started = performance.now();
-      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...FLAGS, CLI, 'validate', '-c', file], { encoding: 'utf8' });
+      const argv = ['-f', '%M %U %S', process.execPath, ...FLAGS, CLI, 'validate', '-c', file];
+      const r = spawnSync('/usr/bin/time', argv, { encoding: 'utf8' });
       times.push(performance.now() - started);
-      if (r.status !== expected) throw new Error(`${name}: exit ${r.status}, expected ${expected}: ${r.stdout}${r.stderr.slice(0, 500)}`);
-      rss.push(Number(r.stderr.trim().split('\n').pop()) / 1024);
+      if (r.status !== expected) {
+        throw new Error(`${name}: exit ${r.status}, expected ${expected}: ${r.stdout}${r.stderr.slice(0, 500)}`);
+      }
+      const [kb, user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+      rss.push(kb / 1024);
+      cpu.push(user + sys);
     }
-    rows.push({ name, mb: text.length / 1e6, s: median(times) / 1000, rss: median(rss) });
+    rows.push({ name, mb: text.length / 1e6, s: median(times) / 1000, cpu: median(cpu), rss: median(rss) });
   }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
 const base = rows[0].s;
-console.log(`lvsd validate, ${N.toLocaleString('en')} services x ${R} real servers, median of ${RUNS}, node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores)`);
-console.log(`${'file'.padEnd(44)} ${'MB'.padStart(5)} ${'time s'.padStart(7)} ${'x LF flow'.padStart(9)} ${'RSS MB'.padStart(7)}`);
+const machine = `node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores)`;
+console.log(`lvsd validate, ${N.toLocaleString('en')} services x ${R} real servers, median of ${RUNS}, ${machine}`);
+const head = ['file'.padEnd(44), 'MB'.padStart(5), 'time s'.padStart(7), 'x LF flow'.padStart(9)];
+head.push('CPU s'.padStart(6), 'RSS MB'.padStart(7));
+console.log(head.join(' '));
 for (const r of rows) {
-  console.log(`${r.name.padEnd(44)} ${r.mb.toFixed(1).padStart(5)} ${r.s.toFixed(2).padStart(7)} ${(r.s / base).toFixed(2).padStart(9)} ${r.rss.toFixed(0).padStart(7)}`);
+  const cells = [r.name.padEnd(44), r.mb.toFixed(1).padStart(5), r.s.toFixed(2).padStart(7)];
+  cells.push((r.s / base).toFixed(2).padStart(9));
+  console.log([...cells, r.cpu.toFixed(2).padStart(6), r.rss.toFixed(0).padStart(7)].join(' '));
 }

@@ -76,18 +76,16 @@ const CORE_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
 
 /**
  * Texts js-yaml may read differently from `yaml`, found without parsing: a
- * directive (`%YAML 1.1` switches `yaml` to YAML 1.1 booleans), an explicit
- * key indicator `?` (the key checks below pair keys with values by order),
- * an anchor or alias whose name ends in `:` (`{ &a: 1 }`: js-yaml takes
- * the colon into the name, `yaml` calls it an error), and an anchor or tag
- * followed by `key: value` on its line (js-yaml reads a mapping, `yaml` an
- * error), and `---` or `...` run into text (`---#`: a key to `yaml`). The
- * same characters in a comment or a value decline too; that only costs time.
+ * directive (`%YAML 1.1` switches `yaml` to YAML 1.1 booleans), `---` or
+ * `...` run into text (`---#` is a key to `yaml`), an anchor or alias whose
+ * name ends in `:` (`{ &a: 1 }`: js-yaml takes the colon into the name,
+ * `yaml` calls it an error), and an anchor or tag followed by `key: value` on
+ * its line (js-yaml reads a mapping, `yaml` an error). The same characters in
+ * a comment or a value decline too; that only costs time.
  */
 const DECLINED_TEXT = new RegExp([
   '^%',
   '^(?:---|\\.\\.\\.)\\S',
-  '(?:^|[\\s[{,])\\?(?:\\s|$)',
   '[&*][^\\s,[\\]{}]*:(?:[\\s,\\]}]|$)',
   '[&!][^\\s,[\\]{}]*[ \\t]+[^\\s#[{"\'*&!][^\\n]*?:(?:[ \\t]|$)',
 ].join('|'), 'm');
@@ -95,10 +93,8 @@ const DECLINED_TEXT = new RegExp([
 /** The data of `text`, or a decline (with js-yaml's error when there was one). */
 export function readYaml(text: string): YamlRead {
   if (DECLINED_TEXT.test(text)) return { kind: 'decline' };
-  let odd = false;
+  const shape = new ShapeCheck();
   let warned = false;
-  const done = new Set<unknown>();
-  const frames: Array<Array<{ kind: string | null; result: unknown }>> = [[]];
   const options: LoadOptions & { maxDepth: number } = {
     schema: CORE_SCHEMA,
     maxDepth: MAX_DEPTH,
@@ -106,18 +102,8 @@ export function readYaml(text: string): YamlRead {
       warned = true;
     },
     listener(event: 'open' | 'close', state: State) {
-      if (event === 'open') {
-        frames.push([]);
-        return;
-      }
-      const children = frames.pop()!;
-      const node = { kind: state.kind as string | null, result: state.result as unknown };
-      frames.at(-1)!.push(node);
-      if (node.result === null || typeof node.result !== 'object') return;
-      if (node.kind !== null) done.add(node.result);
-      // An alias (no kind of its own) of a collection still being read: a cycle, or a merge of itself.
-      else if (!done.has(node.result)) odd = true;
-      if (!odd && children.length > 0) odd = oddCollection(node, children);
+      if (event === 'open') shape.open();
+      else shape.close(state.kind, state.result);
     },
   };
   let data: unknown;
@@ -126,45 +112,83 @@ export function readYaml(text: string): YamlRead {
   } catch (e) {
     return { kind: 'decline', error: readError(e) };
   }
-  return odd || warned ? { kind: 'decline' } : { kind: 'data', data };
+  return shape.odd || warned ? { kind: 'decline' } : { kind: 'data', data };
 }
+
+const EMPTY_CHILD = 1;
+const BAD_KEY = 2;
+const MERGE_VALUE = 4;
 
 /**
- * A collection js-yaml reads unlike `yaml`: a mapping key that is null (`~:`;
- * `yaml` makes it '') or a collection or alias of one (`[port]: 80` is key
- * 'port' to js-yaml, '[ port ]' to `yaml`); a mapping whose events do not
- * pair up one key, one value (a flow key without a value, `{ a, ~ }`), so
- * its keys cannot be checked; a merge of anything but mappings; and a
- * sequence with a flow pair (`[a: 1]`) or an empty item (`-` alone), whose
- * events do not match its items or place them as `yaml` does.
+ * Finds, from js-yaml's open and close events, what it reads unlike `yaml`:
+ * a mapping key that is null (`~:`; `yaml` makes it '') or a collection or
+ * alias of one (`[port]: 80` is key 'port' to js-yaml, '[ port ]' to `yaml`);
+ * a mapping whose events do not pair up one key, one value (a flow key
+ * without a value, `{ a, ~ }`), so its keys cannot be checked; a merge of
+ * anything but mappings; a sequence with a flow pair (`[a: 1]`) or an empty
+ * item (`-` alone), whose events do not match its items or place them as
+ * `yaml` does; and an alias of a collection still being read (a cycle, or a
+ * merge of itself). Keeps a few numbers per open node (js-yaml nests at most
+ * MAX_DEPTH), so the check costs little on a big file.
  */
-interface Event {
-  kind: string | null;
-  result: unknown;
-}
+class ShapeCheck {
+  odd = false;
+  private depth = 0;
+  private readonly count: number[] = [0];
+  private readonly flags: number[] = [0];
+  private readonly merges: number[] = [0];
+  private readonly first: unknown[] = [undefined];
+  private readonly done = new Set<unknown>();
 
-function oddCollection(node: Event, children: Event[]): boolean {
-  // A flow collection as a block item is read twice over: once as a would-be key, then kept.
-  if (children.length === 1 && children[0]!.result === node.result) return false;
-  if (node.kind === 'sequence') {
-    const empty = children.some((c) => c.kind === null && c.result === null);
-    return empty || children.length !== (node.result as unknown[]).length;
+  open(): void {
+    const d = ++this.depth;
+    this.count[d] = 0;
+    this.flags[d] = 0;
+    this.merges[d] = 0;
+    this.first[d] = undefined;
   }
-  if (node.kind !== 'mapping') return false;
-  if (children.length % 2 !== 0) return true;
-  let merges = 0;
-  for (let i = 0; i < children.length; i += 2) {
-    const key = children[i]!.result;
-    if (key === null || typeof key === 'object') return true;
-    if (key === '<<' && children[i]!.kind === 'scalar') {
-      // `yaml` merges mappings and lists of mappings only; js-yaml takes any collection.
-      const from = children[i + 1]!.result;
-      if (!isMapping(from) && !(Array.isArray(from) && from.every(isMapping))) return true;
-      merges++;
+
+  close(kind: string | null, result: unknown): void {
+    const d = this.depth--;
+    if (result !== null && typeof result === 'object') {
+      if (kind !== null) this.done.add(result);
+      else if (!this.done.has(result)) this.odd = true;
+      if (!this.odd && (this.count[d]! > 0 || kind === 'sequence')) this.odd = this.oddCollection(d, kind, result);
     }
+    this.child(this.depth, kind, result);
   }
-  const keys = Object.keys(node.result as object).length;
-  return merges === 0 ? keys !== children.length / 2 : keys < children.length / 2 - merges;
+
+  /** Notes a closed node as the next child of the node open at depth `p`. */
+  private child(p: number, kind: string | null, result: unknown): void {
+    const i = this.count[p]!++;
+    if (i === 0) this.first[p] = result;
+    let f = this.flags[p]!;
+    if (kind === null && result === null) f |= EMPTY_CHILD;
+    if (i % 2 === 0) {
+      if (result === null || typeof result === 'object') f |= BAD_KEY;
+      else if (result === '<<' && kind === 'scalar') {
+        f |= MERGE_VALUE;
+        this.merges[p]!++;
+      }
+    } else if (f & MERGE_VALUE) {
+      // `yaml` merges mappings and lists of mappings only; js-yaml takes any collection.
+      if (!isMapping(result) && !(Array.isArray(result) && result.every(isMapping))) f |= BAD_KEY;
+      f &= ~MERGE_VALUE;
+    }
+    this.flags[p] = f;
+  }
+
+  private oddCollection(d: number, kind: string | null, result: object): boolean {
+    const n = this.count[d]!;
+    // A flow collection as a block item is read twice over: once as a would-be key, then kept.
+    if (n === 1 && this.first[d] === result) return false;
+    if (kind === 'sequence') return (this.flags[d]! & EMPTY_CHILD) !== 0 || n !== (result as unknown[]).length;
+    if (kind !== 'mapping') return false;
+    if (n % 2 !== 0 || (this.flags[d]! & BAD_KEY) !== 0) return true;
+    const keys = Object.keys(result).length;
+    const merges = this.merges[d]!;
+    return merges === 0 ? keys !== n / 2 : keys < n / 2 - merges;
+  }
 }
 
 function isMapping(v: unknown): boolean {

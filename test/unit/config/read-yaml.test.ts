@@ -72,6 +72,8 @@ describe('readYaml (the js-yaml data path)', () => {
     ['block scalars', 'a: |\n  one\n  two\nb: >-\n  folded\n  text\n'],
     ['multi-line scalars and flow collections', 'a: one\n  two\nb: [1,\n  2]\nc: "x\n  y"\n'],
     ['numeric and boolean keys', '80: x\ntrue: y\n0x10: z\n'],
+    ['explicit keys with values', '? a\n: 1\nb:\n  - ? c\n    : 2\n? |\n  d\n: 3\n'],
+    ['question marks in comments and values', '# why? because\na: what? # really ?\nb: "? x"\n'],
   ])('agrees with yaml on %s', (_name, text) => {
     expect(fast(text)).toBeDefined();
     expect(agrees(text)).toBe(true);
@@ -83,11 +85,14 @@ describe('readYaml (the js-yaml data path)', () => {
     ['a collection key', '[port]: 80\n'],
     ['a mapping key', '{a: 1}: 80\n'],
     ['an alias of a collection as a key', 'a: &x [1]\n*x : 2\n'],
-    ['an explicit key', '? a\n: 1\n'],
+    ['an explicit key without a value', '? a\n'],
+    ['explicit keys without values in a flow mapping', '{ ? a, ? b }\n'],
+    ['an explicit key in a flow sequence', '[? a : 1]\n'],
     ['a flow pair with a null key in a sequence', 'a: [~: 1]\n'],
     ['a directive', '%YAML 1.1\n---\na: yes\n'],
     ['an anchor whose name ends in a colon', '{ &a: true }\n'],
     ['an empty sequence item (no event to place it by)', 'a:\n  - 1\n  -\n'],
+    ['a sequence of one empty item', 'a:\n  -\n    - \n'],
     ['a duplicate key', 'a: 1\na: 2\n'],
     ['keys that are one once read', '1: a\n"1": b\n'],
     ['a duplicate flow key', 'a: {x: 1, x: 2}\n'],
