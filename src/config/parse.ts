@@ -111,7 +111,8 @@ function checkData(result: ParseResult): ParseResult {
         ? `the data expands to more than ${MAX_VALUES.toLocaleString('en')} values (aliases counted each time used)`
         : `the services have ${over.count.toLocaleString('en')} real servers (aliases counted each time used); ` +
           `lvsd reads at most ${MAX_REAL_SERVERS.toLocaleString('en')}`;
-    result.errors.push(new LvsdError(over.bound === 'depth' ? 'CONFIG_TOO_DEEP' : 'CONFIG_TOO_MANY', message, at));
+    const pos = over.bound === 'realservers' ? sourcePos(result, ['services'], 'key') : at.pos;
+    result.errors.push(new LvsdError(over.bound === 'depth' ? 'CONFIG_TOO_DEEP' : 'CONFIG_TOO_MANY', message, { pos }));
     return result;
   }
   result.errors.push(...mapSchemaErrors(result, schemaErrors(result.data)));

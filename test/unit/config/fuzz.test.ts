@@ -165,7 +165,14 @@ const seeds = ['config/lvsd.yaml', 'config/examples/nat.yaml', 'config/examples/
 
 describe('the loader under fuzzing: config errors with codes only, bounded, and every accepted config plans', () => {
   test('generated configs, in block and flow style, bent', () => {
-    fc.assert(fc.property(config, fc.boolean(), bend, (data, flow, b) => check(b(render(data, flow)))), { numRuns: 600 });
+    const same = (t: string) => t;
+    // Found by this test: huge durations, which normalize rejects with an exception (kept as examples until fixed).
+    const examples: [Record<string, unknown>, boolean, (t: string) => string][] = [
+      [{ version: 1, timeouts: { tcp: '99999999999999999999d' } }, false, same],
+      [{ version: 1, services: [{ vip: '192.0.2.1', port: 80, drain: '99999999999999999999d' }] }, true, same],
+      [{ version: 1, services: [{ vip: '192.0.2.1', port: 80, persistence: { timeout: `${'9'.repeat(30)}s` } }] }, false, same],
+    ];
+    fc.assert(fc.property(config, fc.boolean(), bend, (data, flow, b) => check(b(render(data, flow)))), { numRuns: 600, examples });
   }, 60_000);
 
   test('every accepted generated config (many are) plans, applies to a fake kernel, and plans again from there', async () => {
