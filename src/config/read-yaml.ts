@@ -81,7 +81,7 @@ const CORE_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
  * name ends in `:` (`{ &a: 1 }`: js-yaml takes the colon into the name,
  * `yaml` calls it an error), and an anchor or tag followed by `key: value` on
  * its line (js-yaml reads a mapping, `yaml` an error). The same characters in
- * a comment or a value decline too; that only costs time.
+ * a value decline too; that only costs time.
  */
 const DECLINED_TEXT = new RegExp([
   '^%',
@@ -90,9 +90,17 @@ const DECLINED_TEXT = new RegExp([
   '[&!][^\\s,[\\]{}]*[ \\t]+[^\\s#[{"\'*&!][^\\n]*?:(?:[ \\t]|$)',
 ].join('|'), 'm');
 
+/**
+ * A comment, to look past: `#` at a line's start or after a space. Inside a
+ * quoted scalar this cuts real text, but what follows a closing quote on its
+ * line is an error js-yaml reports anyway.
+ */
+const COMMENT = /(^|[ \t])#.*$/gm;
+
 /** The data of `text`, or a decline (with js-yaml's error when there was one). */
 export function readYaml(text: string): YamlRead {
-  if (DECLINED_TEXT.test(text)) return { kind: 'decline' };
+  // Only look again without comments when the text hits: `# R&D: ...` is no anchor.
+  if (DECLINED_TEXT.test(text) && DECLINED_TEXT.test(text.replace(COMMENT, '$1'))) return { kind: 'decline' };
   const shape = new ShapeCheck();
   let warned = false;
   const options: LoadOptions & { maxDepth: number } = {

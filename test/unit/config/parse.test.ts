@@ -306,3 +306,18 @@ describe('a big file (over 128 KiB) with a syntax error: js-yaml places it, in t
     expect(e!.message).not.toMatch(/x{41}/);
   });
 });
+
+describe('a file over 16 MiB that only the full YAML reader reads', () => {
+  test('is CONFIG_TOO_LARGE at once, instead of a yaml document of gigabytes', () => {
+    const text = `%YAML 1.2\n---\nversion: 1\nservices: []\n${'#'.repeat(16 * 1024 * 1024)}\n`;
+    const started = performance.now();
+    const [e, ...rest] = errors(text);
+    expect(rest).toEqual([]);
+    expect(e).toMatchObject({ code: 'CONFIG_TOO_LARGE' });
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  test('the same file under the bound is read by yaml', () => {
+    expect(errors('%YAML 1.2\n---\nversion: 1\nservices: []\n')).toEqual([]);
+  });
+});

@@ -74,6 +74,7 @@ describe('readYaml (the js-yaml data path)', () => {
     ['numeric and boolean keys', '80: x\ntrue: y\n0x10: z\n'],
     ['explicit keys with values', '? a\n: 1\nb:\n  - ? c\n    : 2\n? |\n  d\n: 3\n'],
     ['question marks in comments and values', '# why? because\na: what? # really ?\nb: "? x"\n'],
+    ['anchor- and directive-like text in comments', '# R&D: the team\na: 1 # see &x: y, !t k: v\n#%YAML 1.1\n'],
   ])('agrees with yaml on %s', (_name, text) => {
     expect(fast(text)).toBeDefined();
     expect(agrees(text)).toBe(true);
