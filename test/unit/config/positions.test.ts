@@ -105,7 +105,8 @@ describe('js-yaml positions are yaml\'s', () => {
     let compared = 0;
     fc.assert(fc.property(yamlDocument, (text) => {
       const read = readYaml(text);
-      if (read.kind !== 'data') return true;
+      // An empty document is CONFIG_EMPTY at 1:1 and never asks for a place.
+      if (read.kind !== 'data' || read.data === null || read.data === undefined) return true;
       const doc = docSrc(text);
       const idx = textSrc(text);
       for (const path of pathsOf(read.data)) {
