@@ -76,7 +76,8 @@ const CORE_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
 
 /**
  * Texts js-yaml may read differently from `yaml`, found without parsing: a
- * directive (`%YAML 1.1` switches `yaml` to YAML 1.1 booleans), `---` or
+ * carriage return without a line feed (a line break to js-yaml, text to
+ * `yaml`), a directive (`%YAML 1.1` switches `yaml` to YAML 1.1 booleans), `---` or
  * `...` run into text (`---#` is a key to `yaml`), an anchor or alias whose
  * name ends in `:` (`{ &a: 1 }`: js-yaml takes the colon into the name,
  * `yaml` calls it an error), and an anchor or tag followed by `key: value` on
@@ -84,6 +85,7 @@ const CORE_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
  * a value decline too; that only costs time.
  */
 const DECLINED_TEXT = new RegExp([
+  '\\r(?!\\n)',
   '^%',
   '^(?:---|\\.\\.\\.)\\S',
   '[&*][^\\s,[\\]{}]*:(?:[\\s,\\]}]|$)',

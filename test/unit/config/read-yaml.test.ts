@@ -91,6 +91,7 @@ describe('readYaml (the js-yaml data path)', () => {
     ['an explicit key in a flow sequence', '[? a : 1]\n'],
     ['a flow pair with a null key in a sequence', 'a: [~: 1]\n'],
     ['a directive', '%YAML 1.1\n---\na: yes\n'],
+    ['a carriage return alone', 'a: 1 \rb: 2\n'],
     ['an anchor whose name ends in a colon', '{ &a: true }\n'],
     ['an empty sequence item (no event to place it by)', 'a:\n  - 1\n  -\n'],
     ['a sequence of one empty item', 'a:\n  -\n    - \n'],
