@@ -5,10 +5,12 @@
  * texts and does everything else, so tests need no filesystem.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LvsdError } from '../errors.js';
+import { LvsdError, isLvsdError } from '../errors.js';
 import type { DesiredState } from '../model/types.js';
+import { MAX_FILE_BYTES } from './limits.js';
 import { normalize } from './normalize.js';
 import { parseConfigText, sortErrors } from './parse.js';
 import type { ParseResult } from './parse.js';
@@ -37,6 +39,29 @@ export interface ConfigText {
  */
 export function loadConfigTexts(files: readonly ConfigText[], cache?: ParseCache): LoadResult {
   const names = files.map((f) => f.file);
+  try {
+    return loadTexts(files, names, cache);
+  } catch (e) {
+    // A loader answers with config errors only: whatever else went wrong is one too, never a stack.
+    return { ok: false, errors: [unexpected(names[0] ?? '(none)', e)], files: names };
+  }
+}
+
+/**
+ * An exception no check foresaw, as a config error. A stack overflow is
+ * data nested deeper than some walk over it can go.
+ */
+function unexpected(file: string, e: unknown): LvsdError {
+  if (isLvsdError(e)) return e;
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return new LvsdError('CONFIG_TOO_DEEP', 'the config nests too deep to read', { pos: { file }, cause: e });
+  }
+  const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]!.slice(0, 200)}` : 'an unknown error';
+  const message = `internal error while reading the config (${what}); please report it`;
+  return new LvsdError('CONFIG_INTERNAL', message, { pos: { file }, cause: e });
+}
+
+function loadTexts(files: readonly ConfigText[], names: string[], cache: ParseCache | undefined): LoadResult {
   if (files.length === 0) {
     return { ok: false, errors: [new LvsdError('CONFIG_EMPTY', 'no config file to read', { pos: { file: '(none)' } })], files: names };
   }
@@ -82,8 +107,8 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, cache?: Par
   const errors: LvsdError[] = [];
   for (const file of names) {
     try {
+      const bytes = await readConfigFile(file);
       // One decode of the whole file: readFile's own 'utf8' decodes chunk by chunk, slowly.
-      const bytes = await readFile(file);
       texts.push({ file, text: bytes.toString('utf8'), bytes });
     } catch (e) {
       errors.push(readError(file, e));
@@ -93,13 +118,51 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, cache?: Par
   return loadConfigTexts(texts, cache);
 }
 
+/**
+ * The bytes of one config file, which must be a regular file (a symbolic
+ * link to one is fine) of at most MAX_FILE_BYTES. Opened without blocking,
+ * so a FIFO never hangs the reader (nor, in `lvsd run`, SIGTERM); never reads
+ * more than the bound plus one byte, so /dev/zero or a growing file cannot
+ * take the memory.
+ */
+export async function readConfigFile(file: string): Promise<Buffer> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
+        : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a directory' : 'not a file';
+      const message = `${file} is ${kind}, not a regular file: lvsd reads config from files only`;
+      throw new LvsdError('CONFIG_NOT_REGULAR', message, { pos: { file } });
+    }
+    if (st.size > MAX_FILE_BYTES) throw tooLarge(file);
+    const buffer = Buffer.allocUnsafe(Math.min(st.size, MAX_FILE_BYTES) + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) throw tooLarge(file); // grew past the bound while being read
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+function tooLarge(file: string): LvsdError {
+  const mib = MAX_FILE_BYTES / 1024 / 1024;
+  const message = `${file} is larger than ${mib} MiB: lvsd reads config files up to ${mib} MiB`;
+  return new LvsdError('CONFIG_TOO_LARGE', message, { pos: { file } });
+}
+
 /** The files a config path stands for, in reading order. Throws when `path` cannot be read. */
 export async function configFiles(path: string): Promise<string[]> {
   const st = await stat(path);
   if (!st.isDirectory()) return [path];
   const out: string[] = [];
   const main = join(path, MAIN_FILE);
-  if (await isFile(main)) out.push(main);
+  if (await isConfigEntry(main)) out.push(main);
   let entries: string[];
   try {
     entries = await readdir(join(path, DROPIN_DIR));
@@ -111,7 +174,7 @@ export async function configFiles(path: string): Promise<string[]> {
   const dropins = entries.filter((n) => n.endsWith('.yaml') && !n.startsWith('.')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const name of dropins) {
     const file = join(path, DROPIN_DIR, name);
-    if (await isFile(file)) out.push(file);
+    if (await isConfigEntry(file)) out.push(file);
   }
   return out;
 }
@@ -123,16 +186,32 @@ export function hashTexts(files: readonly ConfigText[]): string {
   return h.digest('hex');
 }
 
-async function isFile(path: string): Promise<boolean> {
+/**
+ * Is this directory entry a config file to read? A directory is not (skipped);
+ * a missing entry is not (it went away while listing). A symbolic link to
+ * nothing is an error: skipping it would make the daemon delete that
+ * drop-in's services. Anything else is read, and the reader refuses what is
+ * not a regular file.
+ */
+async function isConfigEntry(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
+    return !(await stat(path)).isDirectory();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
+  let link = false;
+  try {
+    link = (await lstat(path)).isSymbolicLink();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (!link) return false;
+  const message = `${path} is a symbolic link to nothing: fix or remove it (lvsd will not guess what it declared)`;
+  throw new LvsdError('CONFIG_DANGLING', message, { pos: { file: path } });
 }
 
 function readError(file: string, e: unknown): LvsdError {
+  if (isLvsdError(e)) return e;
   const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : e instanceof Error ? e.message : String(e);
   return new LvsdError('CONFIG_READ', `cannot read ${file}: ${reason}`, { pos: { file }, cause: e });
 }

@@ -9,13 +9,15 @@ import type { ErrorObject } from 'ajv';
 import { LvsdError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { DURATION_HELP } from './duration.js';
-import { fastParseYaml } from './fast-yaml.js';
-import { yaml } from './yaml-module.js';
-import { offsetPos, pointerToPath, sourcePos } from './positions.js';
+import { MAX_REAL_SERVERS, MAX_VALUES, overBound } from './limits.js';
+import { documentPositions, pointerToPath, sourcePos, textPositions } from './positions.js';
 import type { PathSegment, YamlSource } from './positions.js';
+import { MAX_DEPTH, readYaml } from './read-yaml.js';
+import type { YamlReadError } from './read-yaml.js';
 import { configSchema, isDefinition, schemaErrors } from './schema.js';
 import type { JsonSchema } from './schema.js';
-import { closest, didYouMean } from './suggest.js';
+import { clip, clipTokens, closest, didYouMean } from './suggest.js';
+import { yaml } from './yaml-module.js';
 
 /** A config file, parsed. `data` is the plain data, undefined after a syntax error. */
 export interface ParsedFile extends YamlSource {
@@ -27,6 +29,22 @@ export interface ParseResult extends ParsedFile {
 }
 
 /**
+ * Above this size, a text js-yaml finds an error in gets js-yaml's message
+ * and place instead of `yaml`'s: `yaml` builds its document at about 1 MB/s
+ * (4 s for the 10,000-service file), js-yaml fails in a tenth of that;
+ * 128 KiB is a few hundred services, more than people write by hand.
+ * Below it, errors read as they always have.
+ */
+const YAML_ERRORS_MAX = 128 * 1024;
+
+/**
+ * The largest text handed to `yaml` for its data (the forms js-yaml declines).
+ * `yaml` holds about 120 bytes per byte of text (550 MB for 4.6 MB); a 50 MB
+ * file ran out of heap. 16 MiB stays within 2 GB.
+ */
+const YAML_DOCUMENT_MAX = 16 * 1024 * 1024;
+
+/**
  * Parses and schema-checks one config text. `file` names the file in error
  * positions and nothing else: validation never depends on a file's name.
  * An empty document (nothing, or only comments) is a CONFIG_EMPTY error:
@@ -34,43 +52,99 @@ export interface ParseResult extends ParsedFile {
  */
 export function parseConfigText(text: string, file: string): ParseResult {
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const fast = fastParseYaml(source);
-  if (fast !== undefined) {
-    // The plain subset, read without building a YAML document. The document
-    // (for error positions) is only built when an error needs a position.
-    const result = lazySource(file, source, fast);
-    result.errors.push(...mapSchemaErrors(result, schemaErrors(result.data)));
-    return result;
+  const read = readYaml(source);
+  if (read.kind === 'data') return checkData({ file, data: read.data, errors: [], positions: textPositions(source) });
+  const error = read.error;
+  if (!error && source.length > YAML_DOCUMENT_MAX) {
+    const message = `a file over ${YAML_DOCUMENT_MAX / 1024 / 1024} MiB must not use YAML forms only the full reader reads ` +
+      '(a directive, a null or collection key, an anchor or tag before `key:` on its line)';
+    const tooLarge = new LvsdError('CONFIG_TOO_LARGE', message, { pos: { file } });
+    return { file, data: undefined, positions: textPositions(source), errors: [tooLarge] };
   }
-  const { doc, lineCounter } = parseYaml(source);
-  const result: ParseResult = { file, doc, lineCounter, data: undefined, errors: [] };
+  if (error && (error.tooDeep || source.length > YAML_ERRORS_MAX)) {
+    const positions = textPositions(source);
+    const code: ErrorCode = error.tooDeep ? 'CONFIG_TOO_DEEP' : 'CONFIG_SYNTAX';
+    const message = error.tooDeep ? `collections nest more than ${MAX_DEPTH} deep` : readErrorMessage(source, error);
+    const pos = { file, ...(error.offset === undefined ? { line: 1, column: 1 } : positions.at(error.offset)) };
+    const details = { reason: clipTokens(error.reason) };
+    return { file, data: undefined, positions, errors: [new LvsdError(code, message, { pos, details })] };
+  }
+  try {
+    return parseWithYaml(source, file);
+  } catch (e) {
+    // yaml recurses once per nesting level: a text js-yaml declined for another reason may still be too deep for it.
+    if (!(e instanceof RangeError)) throw e;
+    const pos = { file, line: 1, column: 1 };
+    const error = new LvsdError('CONFIG_TOO_DEEP', 'collections nest too deep to read', { pos, cause: e });
+    return { file, data: undefined, positions: textPositions(''), errors: [error] };
+  }
+}
 
+/** The `yaml` package's reading of a text js-yaml declined: its errors, or its data. */
+function parseWithYaml(source: string, file: string): ParseResult {
+  const { doc, lineCounter } = parseYaml(source);
+  const positions = documentPositions(doc, lineCounter);
+  const result: ParseResult = { file, data: undefined, errors: [], positions };
   const seen = new Set<number>();
   for (const e of [...doc.errors, ...doc.warnings]) {
     if (seen.has(e.pos[0])) continue; // one message per place: the first is the cause
     seen.add(e.pos[0]);
-    let message = e.message.split('\n')[0]!;
-    if (e.code === 'DUPLICATE_KEY') {
-      const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(source.slice(e.pos[0]))?.[1] ?? source.slice(e.pos[0], e.pos[1]);
-      message = `duplicate key '${key.replace(/^["']|["']$/g, '')}': a key may appear once in a mapping`;
-    }
+    let message = clipTokens(e.message.split('\n')[0]!);
+    if (e.code === 'DUPLICATE_KEY') message = duplicateKeyMessage(source, e.pos[0]);
     if (e.code === 'TAB_AS_INDENT') message += '; indent with spaces';
-    result.errors.push(new LvsdError('CONFIG_SYNTAX', message, { pos: { file, ...offsetPos(result, e.pos[0]) }, details: { yamlCode: e.code } }));
+    const pos = { file, ...positions.at(e.pos[0]) };
+    result.errors.push(new LvsdError('CONFIG_SYNTAX', message, { pos, details: { yamlCode: e.code } }));
   }
   if (result.errors.length > 0) return result;
-
   try {
     result.data = doc.toJS({ maxAliasCount: 1000 });
   } catch (e) {
-    result.errors.push(new LvsdError('CONFIG_SYNTAX', e instanceof Error ? e.message : String(e), { pos: { file, line: 1, column: 1 }, cause: e }));
+    if (e instanceof RangeError) throw e;
+    const message = clipTokens(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+    result.errors.push(new LvsdError('CONFIG_SYNTAX', message, { pos: { file, line: 1, column: 1 }, cause: e }));
     return result;
   }
+  return checkData(result);
+}
+
+/** A file's data against the emptiness rule, the bounds (limits.ts) and the schema. */
+function checkData(result: ParseResult): ParseResult {
+  const at = { pos: { file: result.file, line: 1, column: 1 } };
   if (result.data === null || result.data === undefined) {
-    result.errors.push(new LvsdError('CONFIG_EMPTY', 'the file is empty: every config file needs at least `version: 1`', { pos: { file, line: 1, column: 1 } }));
+    const message = 'the file is empty: every config file needs at least `version: 1`';
+    result.errors.push(new LvsdError('CONFIG_EMPTY', message, at));
+    return result;
+  }
+  const over = overBound(result.data);
+  if (over) {
+    result.data = undefined;
+    const message = over.bound === 'depth'
+      ? `collections nest more than ${MAX_DEPTH} deep (aliases included)`
+      : over.bound === 'values'
+        ? `the data expands to more than ${MAX_VALUES.toLocaleString('en')} values (aliases counted each time used)`
+        : `the services have ${over.count.toLocaleString('en')} real servers (aliases counted each time used); ` +
+          `lvsd reads at most ${MAX_REAL_SERVERS.toLocaleString('en')}`;
+    const pos = over.bound === 'realservers' ? sourcePos(result, ['services'], 'key') : at.pos;
+    result.errors.push(new LvsdError(over.bound === 'depth' ? 'CONFIG_TOO_DEEP' : 'CONFIG_TOO_MANY', message, { pos }));
     return result;
   }
   result.errors.push(...mapSchemaErrors(result, schemaErrors(result.data)));
   return result;
+}
+
+/** `duplicate key 'x': ...`, with the key as it is written at `offset` (truncated). */
+function duplicateKeyMessage(source: string, offset: number): string {
+  const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*?)\s*:/.exec(source.slice(offset, offset + 1024))?.[1] ?? '';
+  return `duplicate key '${clip(key.replace(/^["']|["']$/g, ''))}': a key may appear once in a mapping`;
+}
+
+/** js-yaml's reason, in the words `yaml`'s messages use for the common cases. */
+function readErrorMessage(source: string, error: YamlReadError): string {
+  if (error.reason === 'duplicated mapping key' && error.offset !== undefined) {
+    return duplicateKeyMessage(source, error.offset);
+  }
+  if (error.reason.includes('tab characters')) return 'Tabs are not allowed as indentation; indent with spaces';
+  return clipTokens(error.reason);
 }
 
 function parseYaml(source: string): { doc: Document.Parsed; lineCounter: LineCounter } {
@@ -78,22 +152,6 @@ function parseYaml(source: string): { doc: Document.Parsed; lineCounter: LineCou
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, merge: true });
   return { doc, lineCounter };
-}
-
-/** A result whose YAML document is parsed on first use (fast-yaml.ts gives the same data as `yaml`). */
-function lazySource(file: string, source: string, data: unknown): ParseResult {
-  let full: { doc: Document.Parsed; lineCounter: LineCounter } | undefined;
-  return {
-    file,
-    data,
-    errors: [],
-    get doc() {
-      return (full ??= parseYaml(source)).doc;
-    },
-    get lineCounter() {
-      return (full ??= parseYaml(source)).lineCounter;
-    },
-  };
 }
 
 /**
@@ -169,7 +227,7 @@ function mapOne(src: ParsedFile, e: ErrorObject): LvsdError {
       const allowed = Object.keys(parent?.properties ?? {});
       return make(
         'CONFIG_UNKNOWN_KEY',
-        `unknown key '${key}'${didYouMean(key, allowed)}; ${describe(path, 'in')} the keys are: ${allowed.join(', ')}`,
+        `unknown key '${keyText(key)}'${didYouMean(key, allowed)}; ${describe(path, 'in')} the keys are: ${allowed.join(', ')}`,
         [...path, key],
         'key',
       );
@@ -186,6 +244,10 @@ function mapOne(src: ParsedFile, e: ErrorObject): LvsdError {
         return make('CONFIG_SCHEMA', `a real server is an address text (${'"ADDRESS", "ADDRESS:PORT" or "[IPV6]:PORT"'}) or a mapping with 'address' (got ${got})`);
       }
       const types = ([] as string[]).concat(e.params.type as string | string[]);
+      if (path.length === 0) {
+        // Never the content: the file may be anything given with -c (/etc/shadow, a binary).
+        return make('CONFIG_SCHEMA', `the file is not a YAML mapping of settings but ${typeName(valueType(e.data))}: an lvsd config starts with \`version: 1\``);
+      }
       let message = `${what} must be ${types.map(typeName).join(' or ')} (got ${got})`;
       if (types.includes('array') && e.data === null) message += `; write \`${String(path.at(-1))}: []\` for an empty list`;
       if (types.includes('object') && e.data === null && isDefinition(parent, 'persistence')) message += '; write `persistence: {}` for the defaults';
@@ -242,10 +304,24 @@ function typeName(t: string): string {
 /** A value as a message shows it: "text", 12, true, nothing, a list, a mapping. */
 export function show(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return JSON.stringify(clip(v));
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return String(v);
+}
+
+/**
+ * An unknown key as a message shows it: up to the first character no config
+ * key has, at most 40 characters. A line of /etc/shadow given with -c reads
+ * as a key; its hash stays out of the message.
+ */
+function keyText(key: string): string {
+  const plain = /^[A-Za-z0-9_./ -]*/.exec(key)![0];
+  return plain.length === key.length ? clip(key) : `${clip(plain)}…`;
+}
+
+function valueType(v: unknown): string {
+  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'boolean' : 'number';
 }
 
 /** The top-level keys the schema knows. */

@@ -41,6 +41,8 @@ export function closest(word: string, candidates: Iterable<string>, limit = maxE
   let best: string | undefined;
   let bestDistance = limit + 1;
   for (const c of candidates) {
+    // The distance is at least the difference in length: a long word needs no table.
+    if (Math.abs(w.length - c.length) > limit) continue;
     const d = editDistance(w, fold(c));
     if (d < bestDistance) {
       best = c;
@@ -54,6 +56,20 @@ export function closest(word: string, candidates: Iterable<string>, limit = maxE
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const c = closest(word, candidates);
   return c === undefined || c === word ? '' : ` (did you mean '${c}'?)`;
+}
+
+/**
+ * At most `max` characters of a word a message shows, with `…` when cut: a
+ * message names the problem, never more than a token of the file (which may
+ * be anything given with -c).
+ */
+export function clip(s: string, max = 40): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** A message from a YAML parser with each run of text longer than `max` clipped. */
+export function clipTokens(message: string, max = 40): string {
+  return message.replace(new RegExp(`\\S{${max + 1},}`, 'g'), (t) => clip(t, max));
 }
 
 function fold(s: string): string {

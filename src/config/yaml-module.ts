@@ -1,8 +1,8 @@
 /**
- * The yaml package, loaded on first use. Most config files are read by
- * fast-yaml.ts alone; yaml (72 files) is only loaded for a file outside
- * that subset, to place an error, or to print a config. Loading it costs
- * about 30 ms on a build machine and much more in User-Mode Linux.
+ * The yaml package, loaded on first use. Config files are read by js-yaml
+ * (read-yaml.ts); yaml (72 files) is only loaded for a text js-yaml declines
+ * (an error, or a construct it reads differently) or to print a config.
+ * Loading it costs about 30 ms on a build machine and much more in User-Mode Linux.
  */
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';

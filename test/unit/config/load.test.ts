@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFiles, hashTexts, loadConfig, loadConfigTexts } from '../../../src/config/load.js';
 import type { ParseCache } from '../../../src/config/load.js';
+import { MAX_FILE_BYTES } from '../../../src/config/limits.js';
 import { errorsOf, lines, stateOf, withServices } from './helpers.js';
 
 const MAIN = lines('version: 1', 'timeouts: { tcp: 15m }', 'services:', '  - { name: web, vip: 192.0.2.1, port: 80, realservers: [192.0.2.10] }');
@@ -203,5 +205,131 @@ describe('loadConfig (filesystem)', () => {
     const r = await loadConfig(root);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.map(String)).toEqual([`${join(root, 'conf.d/dup.yaml')}:3:12: service tcp/192.0.2.1:80 is already defined at ${join(root, 'lvsd.yaml')}:4:23`]);
+  });
+});
+
+describe('resources: a loader reads regular files of bounded size and bounded data, and answers with config errors only', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lvsd-bounds-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('-c /dev/zero is refused at once, without reading it', async () => {
+    const r = await loadConfig('/dev/zero');
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_NOT_REGULAR', pos: { file: '/dev/zero' } }] });
+  });
+
+  test('-c on a FIFO is refused without waiting for a writer', async () => {
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const r = await loadConfig(fifo);
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_NOT_REGULAR' }] });
+    if (!r.ok) expect(r.errors[0]!.message).toContain('a FIFO');
+  });
+
+  test('a FIFO among the drop-ins is an error, not skipped', async () => {
+    const root = join(dir, 'fifo-dropin');
+    await mkdir(join(root, 'conf.d'), { recursive: true });
+    await writeFile(join(root, 'lvsd.yaml'), MAIN);
+    execFileSync('mkfifo', [join(root, 'conf.d', 'dns.yaml')]);
+    expect(await loadConfig(root)).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_NOT_REGULAR' }] });
+  });
+
+  test(`a file over ${MAX_FILE_BYTES / 1024 / 1024} MiB is CONFIG_TOO_LARGE; one at the bound is read`, async () => {
+    const big = join(dir, 'big.yaml');
+    await writeFile(big, '');
+    await truncate(big, MAX_FILE_BYTES + 1); // sparse: costs no disk
+    expect(await loadConfig(big)).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_TOO_LARGE' }] });
+    const padded = join(dir, 'padded.yaml');
+    await writeFile(padded, MAIN + '#'.repeat(MAX_FILE_BYTES - Buffer.byteLength(MAIN)));
+    expect(await loadConfig(padded)).toMatchObject({ ok: true });
+  }, 30_000);
+
+  test('a symlinked config file is read; a dangling drop-in is CONFIG_DANGLING, never skipped', async () => {
+    const root = join(dir, 'dangling');
+    await mkdir(join(root, 'conf.d'), { recursive: true });
+    await writeFile(join(root, 'real.yaml'), MAIN);
+    await symlink(join(root, 'real.yaml'), join(root, 'lvsd.yaml'));
+    expect(await loadConfig(root)).toMatchObject({ ok: true });
+    await symlink(join(root, 'gone.yaml'), join(root, 'conf.d', 'dns.yaml'));
+    const r = await loadConfig(root);
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_DANGLING', pos: { file: join(root, 'conf.d', 'dns.yaml') } }] });
+  });
+
+  test('5,000 nested [ are CONFIG_TOO_DEEP, not a stack overflow', () => {
+    for (const text of [`version: 1\nservices: ${'['.repeat(5000)}`, `version: 1\nservices: ${'['.repeat(5000)}${']'.repeat(5000)}\n`,
+      `version: 1\nx: ${'{a: '.repeat(3000)}1${'}'.repeat(3000)}\n`, `version: 1\n${'[\t'.repeat(5000)}\n`]) {
+      const [e, ...rest] = errorsOf(text);
+      expect(rest).toEqual([]);
+      expect(e).toMatchObject({ code: 'CONFIG_TOO_DEEP' });
+    }
+  });
+
+  test('999 aliases of a 10,000-server pool are CONFIG_TOO_MANY, read in well under a second', () => {
+    const pool = Array.from({ length: 10_000 }, (_, i) => `203.0.113.${i % 250}:${1000 + Math.floor(i / 250)}`).join(', ');
+    const services = ['  - { vip: 192.0.2.1, port: 1, realservers: &pool [' + pool + '] }'];
+    for (let i = 2; i <= 1000; i++) services.push(`  - { vip: 192.0.2.1, port: ${i}, realservers: *pool }`);
+    const started = performance.now();
+    const [e, ...rest] = errorsOf(withServices(...services));
+    expect(rest).toEqual([]);
+    expect(e).toMatchObject({ code: 'CONFIG_TOO_MANY', pos: { line: 2, column: 1 } });
+    expect(e!.message).toContain('10,000,000 real servers');
+    expect(performance.now() - started).toBeLessThan(5000); // before: 49 s and 970 MB
+  });
+
+  test('aliases of aliases ("billion laughs") are CONFIG_TOO_MANY', () => {
+    const levels = ['version: 1', 'x0: &x0 [a, a, a, a, a, a, a, a, a, a]'];
+    for (let i = 1; i <= 9; i++) levels.push(`x${i}: &x${i} [${Array.from({ length: 10 }, () => `*x${i - 1}`).join(', ')}]`);
+    const [e] = errorsOf(lines(...levels));
+    expect(e).toMatchObject({ code: 'CONFIG_TOO_MANY' });
+  });
+});
+
+describe('errors name the problem, never the content of a file that is not a config', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lvsd-content-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const HASH = '$6$abcdefgh$' + 'Kq3vX9z'.repeat(12);
+  /** No run of file content longer than 40 characters, and (where there is one) no part of the password hash. */
+  const echoes = (message: string, text: string, hash: boolean) =>
+    (hash && message.includes('Kq3vX9z')) || text.split(/\s+/).some((w) => w.length > 40 && message.includes(w.slice(0, 41)));
+
+  test.each([
+    ['a shadow file', `root:${HASH}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nuser:!${HASH}:19000:0:99999:7:::\n`, true],
+    ['a shadow file with a key: shape', `root: ${HASH}:19000:0:99999:7:::\n${HASH}: x\n`, true],
+    ['one line of a hash', `${HASH}\n`, true],
+    ['binary bytes', String.fromCharCode(...Array.from({ length: 600 }, (_, i) => (i * 7919) % 256)), false],
+    ['a tag and an alias 100 characters long', `a: !${'t'.repeat(100)} 1\nb: *${'a'.repeat(100)}\n`, false],
+  ])('%s', async (_name, text, hash) => {
+    const file = join(dir, 'f');
+    await writeFile(file, text, 'latin1');
+    const r = await loadConfig(file);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    for (const e of r.errors) {
+      expect(e.code).toMatch(/^CONFIG_/);
+      expect(echoes(e.message, text, hash), e.message).toBe(false);
+      expect(e.message.length).toBeLessThan(400);
+    }
+  });
+
+  test('a file that is not a mapping says so without its content', () => {
+    const [e] = errorsOf(`${HASH}\n`);
+    expect(e).toMatchObject({ code: 'CONFIG_SCHEMA', pos: { line: 1, column: 1 } });
+    expect(e!.message).toBe('the file is not a YAML mapping of settings but text: an lvsd config starts with `version: 1`');
+  });
+
+  test('an unknown key shows at most 40 characters of it', () => {
+    const [e] = errorsOf(lines('version: 1', `${'k'.repeat(100)}: 1`));
+    expect(e).toMatchObject({ code: 'CONFIG_UNKNOWN_KEY' });
+    expect(e!.message).toMatch(new RegExp(`^unknown key '${'k'.repeat(39)}…';`));
   });
 });

@@ -275,3 +275,49 @@ describe('schema errors', () => {
     expect(parseConfigText('version: 3\n', 'source').errors[0]!.toString()).toMatch(/^source:1:10: /);
   });
 });
+
+describe('a big file (over 128 KiB) with a syntax error: js-yaml places it, in the words yaml would use', () => {
+  const filler = Array.from({ length: 3000 }, (_, i) => `  - { vip: 192.0.2.1, port: ${i + 1}, scheduler: wrr, realservers: [192.0.2.10] }`);
+  const big = (...tail: string[]) => lines('version: 1', 'services:', ...filler, ...tail);
+
+  test('the filler alone is valid and over the bound', () => {
+    expect(big().length).toBeGreaterThan(128 * 1024);
+    expect(errors(big())).toEqual([]);
+  });
+
+  test('a duplicate key: the same message and place as yaml gives a small file', () => {
+    const [e, ...rest] = errors(big('  - { vip: 192.0.2.2, port: 1, port: 2 }'));
+    expect(rest).toEqual([]);
+    expect(e).toMatchObject({ code: 'CONFIG_SYNTAX', pos: { line: 3003, column: 32 } });
+    expect(e!.message).toBe("duplicate key 'port': a key may appear once in a mapping");
+    const [small] = errors(lines('version: 1', 'services:', '  - { vip: 192.0.2.2, port: 1, port: 2 }'));
+    expect(small).toMatchObject({ code: 'CONFIG_SYNTAX', pos: { line: 3, column: 32 }, message: e!.message });
+  });
+
+  test('a tab as indentation', () => {
+    const [e] = errors(big('timeouts:', '\ttcp: 5m'));
+    expect(e).toMatchObject({ code: 'CONFIG_SYNTAX', pos: { line: 3004, column: 1 } });
+    expect(e!.message).toMatch(/tab.*indent with spaces/i);
+  });
+
+  test('any other error: js-yaml\'s reason, clipped, at its place', () => {
+    const [e] = errors(big(`  - { vip: !${'x'.repeat(100)} 1 }`));
+    expect(e).toMatchObject({ code: 'CONFIG_SYNTAX', pos: { line: 3003 } });
+    expect(e!.message).not.toMatch(/x{41}/);
+  });
+});
+
+describe('a file over 16 MiB that only the full YAML reader reads', () => {
+  test('is CONFIG_TOO_LARGE at once, instead of a yaml document of gigabytes', () => {
+    const text = `%YAML 1.2\n---\nversion: 1\nservices: []\n${'#'.repeat(16 * 1024 * 1024)}\n`;
+    const started = performance.now();
+    const [e, ...rest] = errors(text);
+    expect(rest).toEqual([]);
+    expect(e).toMatchObject({ code: 'CONFIG_TOO_LARGE' });
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  test('the same file under the bound is read by yaml', () => {
+    expect(errors('%YAML 1.2\n---\nversion: 1\nservices: []\n')).toEqual([]);
+  });
+});

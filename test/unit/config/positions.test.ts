@@ -1,12 +1,21 @@
 import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
 import { LineCounter, parseDocument } from 'yaml';
-import { locate, pointerToPath, sourcePos } from '../../../src/config/positions.js';
-import type { YamlSource } from '../../../src/config/positions.js';
+import { documentPositions, locate, pointerToPath, sourcePos, textPositions } from '../../../src/config/positions.js';
+import type { PathSegment, YamlSource } from '../../../src/config/positions.js';
+import { readYaml } from '../../../src/config/read-yaml.js';
 import { lines } from './helpers.js';
+import { yamlDocument } from './yaml-gen.js';
 
-function src(text: string): YamlSource {
+/** Positions from yaml's document (texts js-yaml declines). */
+function docSrc(text: string): YamlSource {
   const lineCounter = new LineCounter();
-  return { file: 'f.yaml', doc: parseDocument(text, { lineCounter }), lineCounter };
+  return { file: 'f.yaml', positions: documentPositions(parseDocument(text, { lineCounter }), lineCounter) };
+}
+
+/** Positions from js-yaml's events (texts js-yaml reads). */
+function textSrc(text: string): YamlSource {
+  return { file: 'f.yaml', positions: textPositions(text) };
 }
 
 const TEXT = lines(
@@ -32,7 +41,7 @@ describe('pointerToPath', () => {
   });
 });
 
-describe('locate', () => {
+describe.each([['a yaml document', docSrc], ['js-yaml events', textSrc]])('locate in %s', (_name, src) => {
   const s = src(TEXT);
 
   test('a value', () => {
@@ -75,5 +84,39 @@ describe('locate', () => {
 
   test('sourcePos names the file', () => {
     expect(sourcePos(s, ['version'])).toEqual({ file: 'f.yaml', line: 1, column: 10 });
+  });
+});
+
+/** Every path in `data` (keys and indexes), depth first, at most `max`. */
+function pathsOf(data: unknown, max = 200): PathSegment[][] {
+  const out: PathSegment[][] = [];
+  const walk = (v: unknown, path: PathSegment[]) => {
+    if (out.length >= max) return;
+    out.push(path);
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  walk(data, []);
+  return out;
+}
+
+describe('js-yaml positions are yaml\'s', () => {
+  test('on generated documents, for every path, key and value', () => {
+    let compared = 0;
+    fc.assert(fc.property(yamlDocument, (text) => {
+      const read = readYaml(text);
+      // An empty document is CONFIG_EMPTY at 1:1 and never asks for a place.
+      if (read.kind !== 'data' || read.data === null || read.data === undefined) return true;
+      const doc = docSrc(text);
+      const idx = textSrc(text);
+      for (const path of pathsOf(read.data)) {
+        for (const at of ['key', 'value'] as const) {
+          expect({ path, at, pos: locate(idx, path, at) }).toEqual({ path, at, pos: locate(doc, path, at) });
+          compared++;
+        }
+      }
+      return true;
+    }), { numRuns: 800 });
+    expect(compared).toBeGreaterThan(1000);
   });
 });
