@@ -176,3 +176,14 @@ export function startDaemon(args: string[], prefix: string[] = []): DaemonProces
   };
   return { child, logs, exited, waitLog };
 }
+
+/** Runs `step`; when it throws, adds the daemon's log records (but applied changes) to the error. */
+export async function explained<T>(d: { logs: LogRecord[] }, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (e) {
+    const logs = d.logs.filter((r) => r.event !== 'change' || r.level !== 'info').map((r) => JSON.stringify(r));
+    (e as Error).message += `\ndaemon logs (applied changes left out):\n${logs.join('\n')}`;
+    throw e;
+  }
+}

@@ -22,7 +22,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest
 import { flushIpvs, ipvsadm, requireKernel } from '../helpers.js';
 import { Daemon, sleep } from '../daemon/daemon-harness.js';
 import {
-  alive, ignoredIntact, makeIgnoredService, memKb, save, smallConfig, stopWithin, waitSmall, watchableDir,
+  alive, explained, ignoredIntact, makeIgnoredService, memKb, save, smallConfig, stopWithin, waitSmall, watchableDir,
 } from './fault-helpers.js';
 
 let dir: string;
@@ -91,6 +91,29 @@ describe('the config file replaced by something that is not a regular file', () 
     await waitSmall(4);
   }, 120_000);
 
+  test('a symlink to /dev/zero: an error, no hang, peak RSS bounded, table kept', async () => {
+    // An address-space limit keeps a daemon that reads it endlessly from taking the test kernel down.
+    daemon = await Daemon.start(['-c', file, '--resync-interval', '0'], {}, ['prlimit', `--as=${1536 * 1024 * 1024}`, '--']);
+    const d = daemon;
+    expect(alive(d)).toBe(true);
+    await waitSmall(1);
+    await sleep(1000);
+    const rss0 = memKb(d.child.pid!, 'VmRSS');
+    const before = await ipvsadm('-Sn');
+    const from = d.logs.length;
+    execFileSync('ln', ['-sfn', '/dev/zero', file]);
+    const err = await configErrorAfter(d, from, 30_000);
+    expect(err.code).toMatch(/^CONFIG_/);
+    expect(alive(d)).toBe(true);
+    const grown = memKb(d.child.pid!, 'VmHWM') - rss0;
+    expect(grown, `peak RSS grew by ${grown} KiB`).toBeLessThan(64 * 1024);
+    expect(await ipvsadm('-Sn')).toBe(before);
+    unlinkSync(file);
+    save(file, smallConfig(8));
+    await waitSmall(8);
+    expect(await stopWithin(d, 5000)).toBe(0);
+  }, 90_000);
+
   test('a directory: an error, table kept; the file back then applies', async () => {
     const d = await start();
     const before = await ipvsadm('-Sn');
@@ -104,7 +127,7 @@ describe('the config file replaced by something that is not a regular file', () 
     expect(await ipvsadm('-Sn')).toBe(before);
     rmSync(file, { recursive: true });
     save(file, smallConfig(5));
-    await waitSmall(5);
+    await explained(d, waitSmall(5));
   });
 });
 
@@ -126,7 +149,7 @@ describe('the config directory deleted and re-created', () => {
     expect(await ipvsadm('-Sn')).toBe(before);
     mkdirSync(conf);
     save(main, smallConfig(6));
-    await waitSmall(6);
+    await explained(daemon, waitSmall(6));
     expect(alive(daemon)).toBe(true);
   });
 });
