@@ -135,6 +135,22 @@ export async function modprobe(...args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`modprobe ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
 }
 
+/**
+ * Unloads every ip_vs module. Polls: a network namespace deleted by an
+ * earlier test (kill9.test.ts drops 110,000 objects that way) is cleaned up
+ * by the kernel in the background and holds its schedulers until then.
+ */
+export async function unloadIpvs(timeoutMs = 60_000): Promise<void> {
+  let why = '';
+  for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(500)) {
+    const loaded = loadedIpvsModules();
+    if (loaded.length === 0) return;
+    const r = await sh(MODPROBE, ['-r', ...loaded]);
+    why = r.stderr.trim();
+  }
+  throw new Error(`ip_vs modules still loaded after ${timeoutMs} ms (${loadedIpvsModules().join(', ')}): ${why}`);
+}
+
 /** Path of the kernel's module loader knob. */
 export const MODPROBE_KNOB = '/proc/sys/kernel/modprobe';
 

@@ -18,6 +18,9 @@
 //   RestartSec=5s, which never reaches the default start limit of 5 starts in
 //   10 s). A daemon that instead waits and retries is accepted too, and then must
 //   heal by itself once the module is there.
+// With the daemon branch (97c3009) and the yaml branch (55be581) merged: all pass.
+// Run time alone in the test kernel: 89 s on main (the failing tests wait out
+// their deadlines), 20 s with the fixes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -25,7 +28,7 @@ import { flushIpvs, ipvsadm, requireKernel } from '../helpers.js';
 import { Daemon, sleep, type LogRecord } from '../daemon/daemon-harness.js';
 import {
   alive, httpGet, ignoredIntact, loadedIpvsModules, makeIgnoredService, modprobe, MODPROBE_KNOB, save, smallConfig,
-  stopWithin, waitSmall, watchableDir,
+  stopWithin, unloadIpvs, waitSmall, watchableDir,
 } from './fault-helpers.js';
 
 let dir: string;
@@ -86,7 +89,7 @@ describe('the kernel refuses operations mid-batch', () => {
     expect(health.status).toBe(503);
     expect(health.body).toMatch(/failed/);
     // Retried without any trigger, each wait longer than the one before.
-    const seen = await waitRetries(daemon, 3, 40_000);
+    const seen = await waitRetries(daemon, 3, 20_000);
     expect(seen.length, 'reconciles retried on their own').toBeGreaterThanOrEqual(3);
     expect(seen.every((r) => r.result === 'failed')).toBe(true);
     const at = seen.map((r) => Date.parse(String(r.time)));
@@ -114,7 +117,7 @@ describe('the kernel refuses operations mid-batch', () => {
     writeFileSync(MODPROBE_KNOB, `${knobBefore}\n`);
     const t0 = Date.now();
     let save_ = '';
-    while (Date.now() - t0 < 30_000 && !(save_ = await ipvsadm('-Sn')).includes('-A -t 198.51.100.150:80 -s sh')) await sleep(250);
+    while (Date.now() - t0 < 20_000 && !(save_ = await ipvsadm('-Sn')).includes('-A -t 198.51.100.150:80 -s sh')) await sleep(250);
     expect(save_, 'the service of the scheduler now loadable').toContain('-A -t 198.51.100.150:80 -s sh');
     expect(alive(daemon)).toBe(true);
   }, 60_000);
@@ -123,9 +126,7 @@ describe('the kernel refuses operations mid-batch', () => {
 describe('IPVS missing at start, then loaded', () => {
   test('either a fatal start (exit 1, IPVS_UNAVAILABLE, how to fix) and a restart converges, or it waits and heals', async () => {
     await flushIpvs();
-    const loaded = loadedIpvsModules();
-    await modprobe('-r', ...loaded);
-    expect(loadedIpvsModules()).toEqual([]);
+    await unloadIpvs();
     writeFileSync(MODPROBE_KNOB, '/bin/false\n');
     save(file, smallConfig(1));
     daemon = await Daemon.start(['-c', file, '--resync-interval', '0', '--listen', '127.0.0.1:9592']);

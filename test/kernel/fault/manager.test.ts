@@ -4,7 +4,8 @@
 // never touch the ignored service.
 //
 // On main (087f467), in the test kernel: passes (the kernel's EEXIST/ENOENT
-// answers mark the picture stale and the next reconcile reads the table).
+// answers mark the picture stale and the next reconcile reads the table), and
+// with the daemon and yaml branches merged. Run time alone: 11-13 s.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
