@@ -27,7 +27,8 @@ export const IGNORED_SAVE = [
 export async function makeIgnoredService(prefix: string[] = []): Promise<void> {
   const svc = `${IGNORED.vip}:${IGNORED.port}`;
   await run(prefix, ['ipvsadm', '-A', '-t', svc, '-s', 'rr']);
-  await run(prefix, ['ipvsadm', '-a', '-t', svc, '-r', `${IGNORED.rs}:${IGNORED.port}`, '-g', '-w', String(IGNORED.weight)]);
+  const rs = `${IGNORED.rs}:${IGNORED.port}`;
+  await run(prefix, ['ipvsadm', '-a', '-t', svc, '-r', rs, '-g', '-w', String(IGNORED.weight)]);
 }
 
 /** True when `save` (ipvsadm -Sn) holds the ignored service exactly as made. */
@@ -111,7 +112,11 @@ export function memKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 /** Resolves with the exit code, or 'timeout' if the process is still there after `ms`. */
-export async function stopWithin(d: Daemon, ms: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null | 'timeout'> {
+export async function stopWithin(
+  d: Daemon,
+  ms: number,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null | 'timeout'> {
   d.child.kill(signal);
   return Promise.race([d.exitCode(), sleep(ms).then(() => 'timeout' as const)]);
 }
@@ -126,7 +131,10 @@ export const MODPROBE = '/run/lvsd-uml/bin/modprobe';
 
 /** Every ip_vs module loaded now (ip_vs last: the others use it). */
 export function loadedIpvsModules(): string[] {
-  const mods = readFileSync('/proc/modules', 'utf8').split('\n').map((l) => l.split(' ')[0]!).filter((m) => m.startsWith('ip_vs'));
+  const mods = readFileSync('/proc/modules', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((m) => m.startsWith('ip_vs'));
   return mods.sort((a, b) => (a === 'ip_vs' ? 1 : b === 'ip_vs' ? -1 : a.localeCompare(b)));
 }
 

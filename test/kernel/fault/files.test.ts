@@ -29,7 +29,9 @@
 // Run time alone in the test kernel: 143 s on main (failing tests wait out
 // their deadlines), 67 s with the fixes.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { flushIpvs, ipvsadm, requireKernel } from '../helpers.js';
@@ -80,7 +82,8 @@ describe('the config file replaced by something that is not a regular file', () 
     if (!err) {
       // Hung on the FIFO: does SIGTERM still end it? The answer goes into the failure.
       const code = await stopWithin(d, 5000);
-      expect.fail(`no error within 10 s for a FIFO (the read hangs); SIGTERM then ${code === 'timeout' ? 'did not end it within 5 s' : `ended it with exit code ${code}`}`);
+      const then = code === 'timeout' ? 'did not end it within 5 s' : `ended it with exit code ${code}`;
+      expect.fail(`no error within 10 s for a FIFO (the read hangs); SIGTERM then ${then}`);
     }
     expect(err.code).toMatch(/^CONFIG_/);
     expect(await ipvsadm('-Sn')).toBe(before);
@@ -111,7 +114,8 @@ describe('the config file replaced by something that is not a regular file', () 
 
   test('a symlink to /dev/zero: an error, no hang, peak RSS bounded, table kept', async () => {
     // An address-space limit keeps a daemon that reads it endlessly from taking the test kernel down.
-    daemon = await Daemon.start(['-c', file, '--resync-interval', '0'], {}, ['prlimit', `--as=${1536 * 1024 * 1024}`, '--']);
+    const limit = ['prlimit', `--as=${1536 * 1024 * 1024}`, '--'];
+    daemon = await Daemon.start(['-c', file, '--resync-interval', '0'], {}, limit);
     const d = daemon;
     expect(alive(d)).toBe(true);
     await waitSmall(1);
@@ -211,7 +215,8 @@ describe('the status file cannot be written', () => {
     // Space again: the next write succeeds.
     unlinkSync(join(where, 'filler'));
     execFileSync('touch', [flag]);
-    await d.waitLog((r) => r.event === 'health' && r.up === true, 15_000, d.logs.findIndex((r) => r.event === 'status_file_error'));
+    const since = d.logs.findIndex((r) => r.event === 'status_file_error');
+    await d.waitLog((r) => r.event === 'health' && r.up === true, 15_000, since);
     await sleep(500);
     const last = JSON.parse(readFileSync(status, 'utf8')) as { health: { up: boolean }[] };
     expect(last.health.map((h) => h.up)).toEqual([true]);

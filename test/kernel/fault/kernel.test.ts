@@ -75,7 +75,7 @@ async function waitRetries(d: Daemon, count: number, timeoutMs: number): Promise
 }
 
 describe('the kernel refuses operations mid-batch', () => {
-  test('one service with a scheduler the kernel lacks (twos) among 20: the rest applied, reported, retried with backoff', async () => {
+  test('twos (not in the kernel) in one service of 21: the rest applied, reported, retried with backoff', async () => {
     save(file, withBad('twos'));
     daemon = await Daemon.start(['-c', file, '--resync-interval', '0', '--listen', '127.0.0.1:9591']);
     expect(alive(daemon)).toBe(true);
@@ -94,7 +94,8 @@ describe('the kernel refuses operations mid-batch', () => {
     expect(seen.every((r) => r.result === 'failed')).toBe(true);
     const at = seen.map((r) => Date.parse(String(r.time)));
     // Backoff, not a fixed period: the second wait at least half as long again as the first.
-    expect(at[2]! - at[1]!, `waits ${at[1]! - at[0]!} and ${at[2]! - at[1]!} ms`).toBeGreaterThanOrEqual(1.5 * (at[1]! - at[0]!));
+    const [wait1, wait2] = [at[1]! - at[0]!, at[2]! - at[1]!];
+    expect(wait2, `waits ${wait1} and ${wait2} ms`).toBeGreaterThanOrEqual(1.5 * wait1);
     expect(alive(daemon)).toBe(true);
     // Fixed file: applied, healthy.
     save(file, withBad('rr'));
@@ -105,7 +106,7 @@ describe('the kernel refuses operations mid-batch', () => {
     expect(await stopWithin(daemon, 5000)).toBe(0);
   }, 120_000);
 
-  test('a scheduler module missing, then loadable: the retry creates the service without anyone touching lvsd', async () => {
+  test('a scheduler module missing, then loadable: the retry adds the service, nobody touching lvsd', async () => {
     await modprobe('-r', 'ip_vs_sh');
     writeFileSync(MODPROBE_KNOB, '/bin/false\n');
     save(file, withBad('sh', 5));
@@ -117,14 +118,15 @@ describe('the kernel refuses operations mid-batch', () => {
     writeFileSync(MODPROBE_KNOB, `${knobBefore}\n`);
     const t0 = Date.now();
     let save_ = '';
-    while (Date.now() - t0 < 20_000 && !(save_ = await ipvsadm('-Sn')).includes('-A -t 198.51.100.150:80 -s sh')) await sleep(250);
-    expect(save_, 'the service of the scheduler now loadable').toContain('-A -t 198.51.100.150:80 -s sh');
+    const wanted = '-A -t 198.51.100.150:80 -s sh';
+    while (Date.now() - t0 < 20_000 && !(save_ = await ipvsadm('-Sn')).includes(wanted)) await sleep(250);
+    expect(save_, 'the service of the scheduler now loadable').toContain(wanted);
     expect(alive(daemon)).toBe(true);
   }, 60_000);
 });
 
 describe('IPVS missing at start, then loaded', () => {
-  test('either a fatal start (exit 1, IPVS_UNAVAILABLE, how to fix) and a restart converges, or it waits and heals', async () => {
+  test('a fatal start (exit 1, IPVS_UNAVAILABLE, the fix) and a restart converges, or it waits and heals', async () => {
     await flushIpvs();
     await unloadIpvs();
     writeFileSync(MODPROBE_KNOB, '/bin/false\n');

@@ -22,7 +22,9 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { configText, ipvsadmText } from '../../../bench/table.mjs';
 import { CLI, requireKernel, sh, sortedLines } from '../helpers.js';
-import { alive, type DaemonProcess, IGNORE_RULE, IGNORED_SAVE, ignoredIntact, makeIgnoredService, startDaemon, watchableDir } from './fault-helpers.js';
+import {
+  alive, type DaemonProcess, IGNORE_RULE, IGNORED_SAVE, ignoredIntact, makeIgnoredService, startDaemon, watchableDir,
+} from './fault-helpers.js';
 
 const N = 10_000;
 const R = 10;
@@ -103,7 +105,8 @@ test('kill -9 of `lvsd apply` mid-apply; the next apply converges with no error'
   expect(await killMidway(child)).toBe('SIGKILL');
   const last = await realServers(LAST);
   expect(last, 'the last service was still incomplete when killed').toBeLessThan(R);
-  const again = await sh('ip', [...inNs().slice(1), process.execPath, CLI, 'apply', '-c', file], { timeoutMs: 240_000 });
+  const argv = [...inNs().slice(1), process.execPath, CLI, 'apply', '-c', file];
+  const again = await sh('ip', argv, { timeoutMs: 240_000 });
   expect(again.stderr).toBe('');
   expect(again.code).toBe(0);
   await expectConverged();
@@ -111,8 +114,8 @@ test('kill -9 of `lvsd apply` mid-apply; the next apply converges with no error'
 
 test('kill -9 of `lvsd run` mid-apply; a restarted daemon converges with no error', async () => {
   const file = await setUp('lvsd-kill9-run');
-  const child = spawn('ip', [...inNs().slice(1), process.execPath, CLI, 'run', '-c', file, '--resync-interval', '0', '--log-format', 'json'],
-    { stdio: 'ignore' });
+  const argv = [...inNs().slice(1), process.execPath, CLI, 'run', '-c', file, '--resync-interval', '0'];
+  const child = spawn('ip', argv, { stdio: 'ignore' });
   expect(await killMidway(child)).toBe('SIGKILL');
   expect(await realServers(LAST), 'the last service was still incomplete when killed').toBeLessThan(R);
   daemon = startDaemon(['-c', file, '--resync-interval', '0'], inNs());

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
 import { flushIpvs, ipvsadm, requireKernel } from '../helpers.js';
 import { Daemon, sleep } from '../daemon/daemon-harness.js';
-import { alive, ignoredIntact, makeIgnoredService, save, smallConfig, stopWithin, waitSmall, watchableDir } from './fault-helpers.js';
+import {
+  alive, ignoredIntact, makeIgnoredService, save, smallConfig, stopWithin, waitSmall, watchableDir,
+} from './fault-helpers.js';
 
 const N = 50;
 let file: string;
@@ -52,7 +54,7 @@ echo $i`;
   return new Promise<number>((resolve) => child.on('exit', () => resolve(Number(out.trim()))));
 }
 
-test('ipvsadm in a loop against lvsd applying: no crash, drift corrected at the next resync, ignored service untouched', async () => {
+test('ipvsadm in a loop while lvsd applies: no crash, drift corrected at a resync, ignored untouched', async () => {
   daemon = await Daemon.start(['-c', file, '--resync-interval', '2s']);
   await waitSmall(1, N);
   const rounds = otherManager(8);
