@@ -24,7 +24,7 @@
 // - status file on a full /run: FAILS on the leftover temporary file a failed
 //   write leaves behind (needs: status-file write hardening); the daemon goes on.
 // - status file on a read-only /run: passes (a warning, the daemon goes on).
-// With the daemon branch (97c3009) and the yaml branch (55be581) merged: all
+// With the daemon branch (f3abbaa) and the yaml branch (06fe43c) merged: all
 // pass but the two deleted-directory tests.
 // Run time alone in the test kernel: 143 s on main (failing tests wait out
 // their deadlines), 67 s with the fixes.

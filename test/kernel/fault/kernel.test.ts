@@ -18,7 +18,7 @@
 //   RestartSec=5s, which never reaches the default start limit of 5 starts in
 //   10 s). A daemon that instead waits and retries is accepted too, and then must
 //   heal by itself once the module is there.
-// With the daemon branch (97c3009) and the yaml branch (55be581) merged: all pass.
+// With the daemon branch (f3abbaa) and the yaml branch (06fe43c) merged: all pass.
 // Run time alone in the test kernel: 89 s on main (the failing tests wait out
 // their deadlines), 20 s with the fixes.
 import { readFileSync, writeFileSync } from 'node:fs';
