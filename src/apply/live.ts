@@ -62,8 +62,9 @@ export function lazyKernel(open: { ipvs: () => Promise<IpvsClient>; host: () => 
     ipvs: () => (ipvs ??= once(open.ipvs(), () => { ipvs = undefined; })),
     host: () => (host ??= once(open.host(), () => { host = undefined; })),
     close() {
-      void ipvs?.then((c) => c.close(), () => undefined);
-      void host?.then((c) => c.close(), () => undefined);
+      // Closing is best effort: a socket that failed to open or to close has nothing left to free.
+      ipvs?.then((c) => c.close()).catch(() => undefined);
+      host?.then((c) => c.close()).catch(() => undefined);
     },
   };
 }

@@ -105,10 +105,13 @@ function assemble(opts: DaemonOptions): Parts {
   const { log } = opts;
   const teardown = new Teardown();
   const metrics = new Metrics();
+  // eslint-disable-next-line prefer-const -- assigned below, once the parts it needs exist
   let reconciler: Reconciler | undefined;
   if (opts.processGuard) {
     // Added first, so removed last: it watches over the whole stop.
-    const onException = () => void reconciler?.trigger('resync');
+    const onException = () => {
+      reconciler?.trigger('resync').catch(logged(opts, 'resync_error'));
+    };
     teardown.add('process guard', installProcessGuard({ log, metrics, onException }));
   }
   const notifier = notifierFromEnv(opts.env ?? process.env, (err) => log.warn({ event: 'notify_error' }, err.message));
@@ -126,7 +129,7 @@ function assemble(opts: DaemonOptions): Parts {
       log.warn({ event: 'health', ...fields }, `real server ${c.up ? 'up' : 'down'}`);
       publish();
       // A change of health is a reason to reconcile, like a file change.
-      void reconciler?.trigger('health');
+      reconciler?.trigger('health').catch(logged(opts, 'reconcile_error'));
     },
     onError: (e) => log.error({ event: 'health_error' }, e instanceof Error ? e.message : String(e)),
   });
@@ -160,7 +163,9 @@ function newReconciler(
       }
     },
     onDraining: p.setDraining,
-    onSummary: (s) => void p.notifier.notify({ STATUS: statusLine(s) }),
+    onSummary: (s) => {
+      p.notifier.notify({ STATUS: statusLine(s) }).catch(logged(opts, 'notify_error'));
+    },
     ...(opts.retry ? { retry: opts.retry } : {}),
   });
 }
@@ -240,7 +245,8 @@ async function reload(parts: Parts, trigger: Trigger): Promise<void> {
   await notifier.notify({ READY: '1', STATUS: statusLine(s) });
 }
 
-function logged(parts: Parts, event: string): (e: unknown) => void {
+/** A rejection handler that logs at error: every promise the daemon does not await ends in one. */
+function logged(parts: Pick<Parts, 'log'>, event: string): (e: unknown) => void {
   return (e) => parts.log.error({ event }, e instanceof Error ? e.message : String(e));
 }
 
@@ -302,8 +308,12 @@ function waitForStop(parts: Parts): Promise<number> {
       }
       resolve(0);
     };
-    const onTerm = () => void stop('SIGTERM');
-    const onInt = () => void stop('SIGINT');
+    const onTerm = () => {
+      stop('SIGTERM').catch(logged(parts, 'stop_error'));
+    };
+    const onInt = () => {
+      stop('SIGINT').catch(logged(parts, 'stop_error'));
+    };
     signals.on('SIGHUP', onHup).on('SIGTERM', onTerm).on('SIGINT', onInt);
   });
 }
