@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --single-threaded-gc
+#!/usr/bin/env -S node --single-threaded-gc --max-semi-space-size=4
 /**
  * The `lvsd` command: parses the command line, runs one command, and turns
  * errors into one clear line on stderr and an exit code. Data goes to stdout.

@@ -156,9 +156,20 @@ const tmpDirs = new Set<string>();
 /** The compiled lvsd CLI (`npm test` builds it before the kernel suite). */
 export const CLI = path.join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
+/**
+ * The command line that runs lvsd as its `#!` line does: node with the V8
+ * flags of that line (single-threaded GC, a bounded young generation), then
+ * the CLI. Tests spawn this, so that memory and timing are what users get.
+ */
+export const LVSD: readonly string[] = [
+  process.execPath,
+  ...fs.readFileSync(CLI, 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((a) => a.startsWith('--')),
+  CLI,
+];
+
 /** Runs `lvsd ...args` (optionally with stdin); never rejects for the exit status. */
 export function lvsd(args: string[], input?: string): Promise<ShResult> {
-  return sh(process.execPath, [CLI, ...args], { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
+  return sh(LVSD[0]!, [...LVSD.slice(1), ...args], { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
 }
 
 /** Text split into its non-empty lines, sorted: `ipvsadm -Sn` output compares as a set. */

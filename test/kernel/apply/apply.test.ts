@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { CLI, flushIpvs, ipvsadm, ipvsListing, lvsd, requireKernel, sh, sortedLines, tmpDir } from '../helpers.js';
+import { LVSD, flushIpvs, ipvsadm, ipvsListing, lvsd, requireKernel, sh, sortedLines, tmpDir } from '../helpers.js';
 
 const lvsdCli = (...args: string[]) => lvsd(args);
 const save = async () => sortedLines(await ipvsadm('-Sn'));
@@ -211,7 +211,7 @@ services:
     // Somewhere the unprivileged user can read (the guest's /run is a tmpfs).
     const file = '/run/lvsd-ktest-unprivileged.yaml';
     writeFileSync(file, CONFIG, { mode: 0o644 });
-    const r = await sh('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, CLI, 'plan', '-c', file]);
+    const r = await sh('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', ...LVSD, 'plan', '-c', file]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
     expect(r.stderr).toMatch(/permission denied: lvsd needs root or CAP_NET_ADMIN/);

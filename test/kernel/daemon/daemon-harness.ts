@@ -1,7 +1,7 @@
 // Drives a real `lvsd run` process in the test kernel: start, read its JSON
 // logs, poll the IPVS table, stop.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { CLI, ipvsadm } from '../helpers.js';
+import { LVSD, CLI, ipvsadm } from '../helpers.js';
 
 export { CLI };
 
@@ -39,7 +39,7 @@ export class Daemon {
   /** Starts `lvsd run` with JSON logs; resolves once it logged 'started' (or exited). */
   static async start(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Promise<Daemon> {
     // A prefix such as `ip netns exec NS` execs node in place: signals still reach lvsd itself.
-    const argv = [...prefix, process.execPath, CLI, 'run', '--log-format', 'json', '--log-level', 'debug', ...args];
+    const argv = [...prefix, ...LVSD, 'run', '--log-format', 'json', '--log-level', 'debug', ...args];
     const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -33,6 +33,8 @@ const HERE = import.meta.dirname;
 export const REPO_ROOT = path.resolve(HERE, '..', '..', '..');
 /** The compiled CLI (`npx tsc -p tsconfig.build.json`; `npm test` builds it). */
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** node's flags from the CLI's `#!` line, so lvsd runs here as it does for users. */
+const CLI_NODE_FLAGS = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0].split(/\s+/).filter((a) => a.startsWith('--'));
 const SERVERS = path.join(HERE, 'servers.py');
 const AGENT = path.join(HERE, 'client-agent.mjs');
 
@@ -397,7 +399,7 @@ export class Lan {
    * The lvsd CLI (dist/cli/main.js) in a host's namespace.
    * @param {string} ns @param {string[]} args
    */
-  lvsd(ns, args) { return this.exec(ns, process.execPath, [CLI, ...args]); }
+  lvsd(ns, args) { return this.exec(ns, process.execPath, [...CLI_NODE_FLAGS, CLI, ...args]); }
 
   /**
    * Start `lvsd run -c config` in a host's namespace (JSON logs, debug level);
@@ -405,7 +407,7 @@ export class Lan {
    * @param {string} ns @param {string} config @param {string[]} [args]
    */
   async lvsdRun(ns, config, args = []) {
-    const proc = spawnIn(ns, process.execPath, [CLI, 'run', '-c', config, '--log-format', 'json', '--log-level', 'debug', ...args], `lvsd run in ${ns}`);
+    const proc = spawnIn(ns, process.execPath, [...CLI_NODE_FLAGS, CLI, 'run', '-c', config, '--log-format', 'json', '--log-level', 'debug', ...args], `lvsd run in ${ns}`);
     this.procs.push(proc);
     const d = new LvsdDaemon(proc);
     await Promise.race([

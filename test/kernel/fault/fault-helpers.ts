@@ -2,8 +2,8 @@
 // with an ignored service beside them, a watchable directory, /healthz, RSS.
 import { readFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { ipvsadm, sh } from '../helpers.js';
-import { CLI, type Daemon, type LogRecord, sleep } from '../daemon/daemon-harness.js';
+import { LVSD, ipvsadm, sh } from '../helpers.js';
+import { type Daemon, type LogRecord, sleep } from '../daemon/daemon-harness.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
@@ -172,7 +172,7 @@ export interface DaemonProcess {
 
 /** Spawns `lvsd run` (behind `prefix`, e.g. `ip netns exec NS`) with JSON logs at debug level. */
 export function startDaemon(args: string[], prefix: string[] = []): DaemonProcess {
-  const argv = [...prefix, process.execPath, CLI, 'run', '--log-format', 'json', '--log-level', 'debug', ...args];
+  const argv = [...prefix, ...LVSD, 'run', '--log-format', 'json', '--log-level', 'debug', ...args];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogRecord[] = [];
   let buf = '';

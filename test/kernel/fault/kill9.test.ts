@@ -21,7 +21,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { configText, ipvsadmText } from '../../../bench/table.mjs';
-import { CLI, requireKernel, sh, sortedLines } from '../helpers.js';
+import { LVSD, requireKernel, sh, sortedLines } from '../helpers.js';
 import {
   alive, type DaemonProcess, IGNORE_RULE, IGNORED_SAVE, ignoredIntact, makeIgnoredService, startDaemon, watchableDir,
 } from './fault-helpers.js';
@@ -101,11 +101,11 @@ async function expectConverged(): Promise<void> {
 
 test('kill -9 of `lvsd apply` mid-apply; the next apply converges with no error', async () => {
   const file = await setUp('lvsd-kill9-apply');
-  const child = spawn('ip', [...inNs().slice(1), process.execPath, CLI, 'apply', '-c', file], { stdio: 'ignore' });
+  const child = spawn('ip', [...inNs().slice(1), ...LVSD, 'apply', '-c', file], { stdio: 'ignore' });
   expect(await killMidway(child)).toBe('SIGKILL');
   const last = await realServers(LAST);
   expect(last, 'the last service was still incomplete when killed').toBeLessThan(R);
-  const argv = [...inNs().slice(1), process.execPath, CLI, 'apply', '-c', file];
+  const argv = [...inNs().slice(1), ...LVSD, 'apply', '-c', file];
   const again = await sh('ip', argv, { timeoutMs: 240_000 });
   expect(again.stderr).toBe('');
   expect(again.code).toBe(0);
@@ -114,7 +114,7 @@ test('kill -9 of `lvsd apply` mid-apply; the next apply converges with no error'
 
 test('kill -9 of `lvsd run` mid-apply; a restarted daemon converges with no error', async () => {
   const file = await setUp('lvsd-kill9-run');
-  const argv = [...inNs().slice(1), process.execPath, CLI, 'run', '-c', file, '--resync-interval', '0'];
+  const argv = [...inNs().slice(1), ...LVSD, 'run', '-c', file, '--resync-interval', '0'];
   const child = spawn('ip', argv, { stdio: 'ignore' });
   expect(await killMidway(child)).toBe('SIGKILL');
   expect(await realServers(LAST), 'the last service was still incomplete when killed').toBeLessThan(R);

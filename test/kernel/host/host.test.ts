@@ -5,11 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { CLI, requireKernel, sh, tmpDir } from '../helpers.js';
+import { LVSD, requireKernel, sh, tmpDir } from '../helpers.js';
 
 const NS = 'lvsd-host-test';
 const inNs = (cmd: string, ...args: string[]) => sh('ip', ['netns', 'exec', NS, cmd, ...args], { timeoutMs: 60_000 });
-const lvsd = (...args: string[]) => inNs(process.execPath, CLI, ...args);
+const lvsd = (...args: string[]) => inNs(LVSD[0]!, ...LVSD.slice(1), ...args);
 const must = async (cmd: string, ...args: string[]) => {
   const r = await inNs(cmd, ...args);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
