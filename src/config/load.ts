@@ -63,7 +63,11 @@ function unexpected(file: string, e: unknown): LvsdError {
 
 function loadTexts(files: readonly ConfigText[], names: string[], cache: ParseCache | undefined): LoadResult {
   if (files.length === 0) {
-    return { ok: false, errors: [new LvsdError('CONFIG_EMPTY', 'no config file to read', { pos: { file: '(none)' } })], files: names };
+    return {
+      ok: false,
+      errors: [new LvsdError('CONFIG_EMPTY', 'no config file to read', { pos: { file: '(none)' } })],
+      files: names,
+    };
   }
   const parsed = files.map((f) => parseCached(f, files.length > 1 ? cache : undefined));
   if (cache) for (const file of cache.keys()) if (files.length < 2 || !names.includes(file)) cache.delete(file);
@@ -83,7 +87,9 @@ export type ParseCache = Map<string, { digest: string; parsed: ParseResult }>;
 
 function parseCached(f: ConfigText, cache: ParseCache | undefined): ParseResult {
   if (!cache) return parseConfigText(f.text, f.file);
-  const digest = createHash('sha256').update(f.bytes ?? f.text).digest('hex');
+  const digest = createHash('sha256')
+    .update(f.bytes ?? f.text)
+    .digest('hex');
   const hit = cache.get(f.file);
   if (hit?.digest === digest) return hit.parsed;
   const parsed = parseConfigText(f.text, f.file);
@@ -130,8 +136,15 @@ export async function readConfigFile(file: string): Promise<Buffer> {
   try {
     const st = await handle.stat();
     if (!st.isFile()) {
-      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
-        : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a directory' : 'not a file';
+      const kind = st.isFIFO()
+        ? 'a FIFO'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : st.isSocket()
+            ? 'a socket'
+            : st.isDirectory()
+              ? 'a directory'
+              : 'not a file';
       const message = `${file} is ${kind}, not a regular file: lvsd reads config from files only`;
       throw new LvsdError('CONFIG_NOT_REGULAR', message, { pos: { file } });
     }
@@ -171,7 +184,9 @@ export async function configFiles(path: string): Promise<string[]> {
     throw e;
   }
   // Plain code-unit order (like LC_ALL=C ls); dot files are editors' and tools' temporaries.
-  const dropins = entries.filter((n) => n.endsWith('.yaml') && !n.startsWith('.')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const dropins = entries
+    .filter((n) => n.endsWith('.yaml') && !n.startsWith('.'))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const name of dropins) {
     const file = join(path, DROPIN_DIR, name);
     if (await isConfigEntry(file)) out.push(file);
@@ -182,7 +197,11 @@ export async function configFiles(path: string): Promise<string[]> {
 /** sha256 (hex) over each file's name and content (its bytes, or its text as UTF-8), NUL-separated. */
 export function hashTexts(files: readonly ConfigText[]): string {
   const h = createHash('sha256');
-  for (const f of files) h.update(f.file).update('\0').update(f.bytes ?? f.text).update('\0');
+  for (const f of files)
+    h.update(f.file)
+      .update('\0')
+      .update(f.bytes ?? f.text)
+      .update('\0');
   return h.digest('hex');
 }
 
@@ -212,6 +231,11 @@ async function isConfigEntry(path: string): Promise<boolean> {
 
 function readError(file: string, e: unknown): LvsdError {
   if (isLvsdError(e)) return e;
-  const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : e instanceof Error ? e.message : String(e);
+  const reason =
+    (e as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'no such file or directory'
+      : e instanceof Error
+        ? e.message
+        : String(e);
   return new LvsdError('CONFIG_READ', `cannot read ${file}: ${reason}`, { pos: { file }, cause: e });
 }

@@ -168,21 +168,29 @@ function newReconciler(
 /** Health and drains for `lvsd show`: written after each change of either, never on the hot path. */
 type Draining = ReadonlyMap<string, number>;
 
-function statusPublisher(opts: DaemonOptions, health: HealthMonitor): { publish: () => void; setDraining: (d: Draining) => void } {
+function statusPublisher(
+  opts: DaemonOptions,
+  health: HealthMonitor,
+): { publish: () => void; setDraining: (d: Draining) => void } {
   const file = opts.statusFile ?? DEFAULT_STATUS_FILE;
   let draining: ReadonlyMap<string, number> = new Map();
   let warned = false;
   const iso = (ms: number) => new Date(ms).toISOString();
   // One write at a time, each of the state when it starts: the last write is of the latest state.
   let chain: Promise<void> = Promise.resolve();
-  const write = () => writeStatus(file, {
-    pid: process.pid,
-    updated: iso(Date.now()),
-    health: health.states().map((h) => ({
-      service: h.service, realserver: h.realserver, up: h.up, since: iso(h.since), ...(h.lastError ? { lastError: h.lastError } : {}),
-    })),
-    draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
-  });
+  const write = () =>
+    writeStatus(file, {
+      pid: process.pid,
+      updated: iso(Date.now()),
+      health: health.states().map((h) => ({
+        service: h.service,
+        realserver: h.realserver,
+        up: h.up,
+        since: iso(h.since),
+        ...(h.lastError ? { lastError: h.lastError } : {}),
+      })),
+      draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
+    });
   const publish = (): void => {
     if (!file) return;
     chain = chain.then(write).catch((e: Error) => {
