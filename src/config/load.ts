@@ -20,6 +20,9 @@ export const DEFAULT_CONFIG_PATH = '/etc/lvsd';
 export const MAIN_FILE = 'lvsd.yaml';
 export const DROPIN_DIR = 'conf.d';
 
+/** What a config path is: one file, or a directory with lvsd.yaml and/or conf.d/. */
+export type ConfigKind = 'file' | 'directory';
+
 export type LoadResult =
   | { ok: true; state: DesiredState; files: string[]; hash: string }
   | { ok: false; errors: LvsdError[]; files: string[] };
@@ -97,11 +100,20 @@ function parseCached(f: ConfigText, cache: ParseCache | undefined): ParseResult 
   return parsed;
 }
 
-/** Reads the config at `path` (a file, or a directory with lvsd.yaml and/or conf.d/*.yaml); `cache`: see ParseCache. */
-export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, cache?: ParseCache): Promise<LoadResult> {
+/**
+ * Reads the config at `path` (a file, or a directory with lvsd.yaml and/or
+ * conf.d/*.yaml); `cache`: see ParseCache. With `kind`, the path must still
+ * be what it was (lvsd run): a directory where the file was is an error, not
+ * a config directory, and a file where the directory was is one too.
+ */
+export async function loadConfig(
+  path: string = DEFAULT_CONFIG_PATH,
+  cache?: ParseCache,
+  kind?: ConfigKind,
+): Promise<LoadResult> {
   let names: string[];
   try {
-    names = await configFiles(path);
+    names = await configFiles(path, kind);
   } catch (e) {
     return { ok: false, errors: [readError(path, e)], files: [] };
   }
@@ -169,10 +181,19 @@ function tooLarge(file: string): LvsdError {
   return new LvsdError('CONFIG_TOO_LARGE', message, { pos: { file } });
 }
 
-/** The files a config path stands for, in reading order. Throws when `path` cannot be read. */
-export async function configFiles(path: string): Promise<string[]> {
+/**
+ * The files a config path stands for, in reading order. Throws when `path`
+ * cannot be read, or is not of `kind` when given. A 'file' path is returned
+ * as it is: its reader refuses whatever is not a regular file.
+ */
+export async function configFiles(path: string, kind?: ConfigKind): Promise<string[]> {
+  if (kind === 'file') return [path];
   const st = await stat(path);
-  if (!st.isDirectory()) return [path];
+  if (!st.isDirectory()) {
+    if (kind !== 'directory') return [path];
+    const message = `${path} is no longer a directory: lvsd was started with it as a config directory`;
+    throw new LvsdError('CONFIG_READ', message, { pos: { file: path } });
+  }
   const out: string[] = [];
   const main = join(path, MAIN_FILE);
   if (await isConfigEntry(main)) out.push(main);
@@ -227,6 +248,14 @@ async function isConfigEntry(path: string): Promise<boolean> {
   if (!link) return false;
   const message = `${path} is a symbolic link to nothing: fix or remove it (lvsd will not guess what it declared)`;
   throw new LvsdError('CONFIG_DANGLING', message, { pos: { file: path } });
+}
+
+/** What is at `path` now; undefined when nothing is (or it cannot be told). */
+export async function configKind(path: string): Promise<ConfigKind | undefined> {
+  return stat(path).then(
+    (s) => (s.isDirectory() ? 'directory' : 'file'),
+    () => undefined,
+  );
 }
 
 function readError(file: string, e: unknown): LvsdError {

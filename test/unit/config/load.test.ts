@@ -258,6 +258,23 @@ describe('loadConfig (filesystem)', () => {
         `${join(root, 'conf.d/dup.yaml')}:3:12: service tcp/192.0.2.1:80 is already defined at ${join(root, 'lvsd.yaml')}:4:23`,
       ]);
   });
+
+  test('with a kind (lvsd run), a file path that became a directory is an error, not a config directory', async () => {
+    // A valid config inside it must not be read: the operator pointed at a file.
+    const root = await tree('was-a-file', { 'lvsd.yaml': MAIN });
+    const r = await loadConfig(root, undefined, 'file');
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_NOT_REGULAR', pos: { file: root } }] });
+    if (!r.ok) expect(r.errors[0]!.message).toContain('is a directory, not a regular file');
+    expect(await loadConfig(root)).toMatchObject({ ok: true });
+  });
+
+  test('with a kind (lvsd run), a directory path that became a file is an error', async () => {
+    const file = join(await tree('was-a-dir', { 'lvsd.yaml': MAIN }), 'lvsd.yaml');
+    const r = await loadConfig(file, undefined, 'directory');
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_READ', pos: { file } }] });
+    if (!r.ok) expect(r.errors[0]!.message).toContain('no longer a directory');
+    expect(await loadConfig(file, undefined, 'file')).toMatchObject({ ok: true });
+  });
 });
 
 describe('resources: a loader reads regular files of bounded size and bounded data, and answers with config errors only', () => {
