@@ -1,7 +1,7 @@
 // runDaemon against the fake IPVS, on the host: start-up order, stop under a hung reconcile, /metrics and /healthz.
 import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, constants, mkdtempSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +188,29 @@ describe('lvsd run, stop', () => {
         // no reader: nothing is blocked
       }
     }
+  });
+});
+
+describe('lvsd run, the config file changing kind', () => {
+  test('a directory (with a valid lvsd.yaml) put where the file was is refused, not read as a config directory', async () => {
+    const client = new FakeIpvs();
+    const d = await start({}, client);
+    const applied = client.opsExecuted;
+    rmSync(d.file);
+    mkdirSync(d.file);
+    writeFileSync(join(d.file, 'lvsd.yaml'), config(7));
+    const err = await waitFor(d.lines, (l) => l['event'] === 'config_error');
+    expect(err).toMatchObject({ code: 'CONFIG_NOT_REGULAR', file: d.file });
+    await new Promise((res) => setTimeout(res, 200));
+    expect(client.opsExecuted).toBe(applied);
+    // The file back: it applies.
+    rmSync(d.file, { recursive: true });
+    writeFileSync(d.file, config(3));
+    await waitFor(
+      d.lines,
+      (l) => l['event'] === 'reconcile' && l['trigger'] === 'file' && client.opsExecuted > applied,
+    );
+    expect((await client.readTable()).services[0]!.realservers[0]!.weight).toBe(3);
   });
 });
 
