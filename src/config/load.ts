@@ -20,6 +20,9 @@ export const DEFAULT_CONFIG_PATH = '/etc/lvsd';
 export const MAIN_FILE = 'lvsd.yaml';
 export const DROPIN_DIR = 'conf.d';
 
+/** What a config path is: one file, or a directory with lvsd.yaml and/or conf.d/. */
+export type ConfigKind = 'file' | 'directory';
+
 export type LoadResult =
   | { ok: true; state: DesiredState; files: string[]; hash: string }
   | { ok: false; errors: LvsdError[]; files: string[] };
@@ -63,7 +66,11 @@ function unexpected(file: string, e: unknown): LvsdError {
 
 function loadTexts(files: readonly ConfigText[], names: string[], cache: ParseCache | undefined): LoadResult {
   if (files.length === 0) {
-    return { ok: false, errors: [new LvsdError('CONFIG_EMPTY', 'no config file to read', { pos: { file: '(none)' } })], files: names };
+    return {
+      ok: false,
+      errors: [new LvsdError('CONFIG_EMPTY', 'no config file to read', { pos: { file: '(none)' } })],
+      files: names,
+    };
   }
   const parsed = files.map((f) => parseCached(f, files.length > 1 ? cache : undefined));
   if (cache) for (const file of cache.keys()) if (files.length < 2 || !names.includes(file)) cache.delete(file);
@@ -83,7 +90,9 @@ export type ParseCache = Map<string, { digest: string; parsed: ParseResult }>;
 
 function parseCached(f: ConfigText, cache: ParseCache | undefined): ParseResult {
   if (!cache) return parseConfigText(f.text, f.file);
-  const digest = createHash('sha256').update(f.bytes ?? f.text).digest('hex');
+  const digest = createHash('sha256')
+    .update(f.bytes ?? f.text)
+    .digest('hex');
   const hit = cache.get(f.file);
   if (hit?.digest === digest) return hit.parsed;
   const parsed = parseConfigText(f.text, f.file);
@@ -91,11 +100,20 @@ function parseCached(f: ConfigText, cache: ParseCache | undefined): ParseResult 
   return parsed;
 }
 
-/** Reads the config at `path` (a file, or a directory with lvsd.yaml and/or conf.d/*.yaml); `cache`: see ParseCache. */
-export async function loadConfig(path: string = DEFAULT_CONFIG_PATH, cache?: ParseCache): Promise<LoadResult> {
+/**
+ * Reads the config at `path` (a file, or a directory with lvsd.yaml and/or
+ * conf.d/*.yaml); `cache`: see ParseCache. With `kind`, the path must still
+ * be what it was (lvsd run): a directory where the file was is an error, not
+ * a config directory, and a file where the directory was is one too.
+ */
+export async function loadConfig(
+  path: string = DEFAULT_CONFIG_PATH,
+  cache?: ParseCache,
+  kind?: ConfigKind,
+): Promise<LoadResult> {
   let names: string[];
   try {
-    names = await configFiles(path);
+    names = await configFiles(path, kind);
   } catch (e) {
     return { ok: false, errors: [readError(path, e)], files: [] };
   }
@@ -130,8 +148,15 @@ export async function readConfigFile(file: string): Promise<Buffer> {
   try {
     const st = await handle.stat();
     if (!st.isFile()) {
-      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
-        : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a directory' : 'not a file';
+      const kind = st.isFIFO()
+        ? 'a FIFO'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : st.isSocket()
+            ? 'a socket'
+            : st.isDirectory()
+              ? 'a directory'
+              : 'not a file';
       const message = `${file} is ${kind}, not a regular file: lvsd reads config from files only`;
       throw new LvsdError('CONFIG_NOT_REGULAR', message, { pos: { file } });
     }
@@ -156,10 +181,19 @@ function tooLarge(file: string): LvsdError {
   return new LvsdError('CONFIG_TOO_LARGE', message, { pos: { file } });
 }
 
-/** The files a config path stands for, in reading order. Throws when `path` cannot be read. */
-export async function configFiles(path: string): Promise<string[]> {
+/**
+ * The files a config path stands for, in reading order. Throws when `path`
+ * cannot be read, or is not of `kind` when given. A 'file' path is returned
+ * as it is: its reader refuses whatever is not a regular file.
+ */
+export async function configFiles(path: string, kind?: ConfigKind): Promise<string[]> {
+  if (kind === 'file') return [path];
   const st = await stat(path);
-  if (!st.isDirectory()) return [path];
+  if (!st.isDirectory()) {
+    if (kind !== 'directory') return [path];
+    const message = `${path} is no longer a directory: lvsd was started with it as a config directory`;
+    throw new LvsdError('CONFIG_READ', message, { pos: { file: path } });
+  }
   const out: string[] = [];
   const main = join(path, MAIN_FILE);
   if (await isConfigEntry(main)) out.push(main);
@@ -171,7 +205,9 @@ export async function configFiles(path: string): Promise<string[]> {
     throw e;
   }
   // Plain code-unit order (like LC_ALL=C ls); dot files are editors' and tools' temporaries.
-  const dropins = entries.filter((n) => n.endsWith('.yaml') && !n.startsWith('.')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const dropins = entries
+    .filter((n) => n.endsWith('.yaml') && !n.startsWith('.'))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const name of dropins) {
     const file = join(path, DROPIN_DIR, name);
     if (await isConfigEntry(file)) out.push(file);
@@ -182,7 +218,11 @@ export async function configFiles(path: string): Promise<string[]> {
 /** sha256 (hex) over each file's name and content (its bytes, or its text as UTF-8), NUL-separated. */
 export function hashTexts(files: readonly ConfigText[]): string {
   const h = createHash('sha256');
-  for (const f of files) h.update(f.file).update('\0').update(f.bytes ?? f.text).update('\0');
+  for (const f of files)
+    h.update(f.file)
+      .update('\0')
+      .update(f.bytes ?? f.text)
+      .update('\0');
   return h.digest('hex');
 }
 
@@ -210,8 +250,21 @@ async function isConfigEntry(path: string): Promise<boolean> {
   throw new LvsdError('CONFIG_DANGLING', message, { pos: { file: path } });
 }
 
+/** What is at `path` now; undefined when nothing is (or it cannot be told). */
+export async function configKind(path: string): Promise<ConfigKind | undefined> {
+  return stat(path).then(
+    (s) => (s.isDirectory() ? 'directory' : 'file'),
+    () => undefined,
+  );
+}
+
 function readError(file: string, e: unknown): LvsdError {
   if (isLvsdError(e)) return e;
-  const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : e instanceof Error ? e.message : String(e);
+  const reason =
+    (e as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'no such file or directory'
+      : e instanceof Error
+        ? e.message
+        : String(e);
   return new LvsdError('CONFIG_READ', `cannot read ${file}: ${reason}`, { pos: { file }, cause: e });
 }

@@ -10,7 +10,7 @@
  */
 import type { Server } from 'node:http';
 import type { EventEmitter } from 'node:events';
-import { loadConfig, type ParseCache } from '../config/load.js';
+import { configKind, loadConfig, type ConfigKind, type ParseCache } from '../config/load.js';
 import { lazyKernel, type KernelSource } from '../apply/live.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { HostClient } from '../host/client.js';
@@ -67,7 +67,13 @@ interface Parts {
   reconciler: Reconciler;
   /** Writes the status file (health and drains) for `lvsd show`. */
   publish: () => void;
+  /** What the -c path was when first read; kept, whatever the path becomes. */
+  source: ConfigSource;
   teardown: Teardown;
+}
+
+interface ConfigSource {
+  kind?: ConfigKind;
 }
 
 /** Runs the daemon; resolves with the process exit code once it has stopped. */
@@ -134,8 +140,9 @@ function assemble(opts: DaemonOptions): Parts {
     onError: (e) => log.error({ event: 'health_error' }, e instanceof Error ? e.message : String(e)),
   });
   const { publish, setDraining } = statusPublisher(opts, health);
-  reconciler = newReconciler(opts, { metrics, kernel, health, notifier, setDraining });
-  const parts: Parts = { opts, log, metrics, notifier, kernel, health, reconciler, publish, teardown };
+  const source: ConfigSource = {};
+  reconciler = newReconciler(opts, source, { metrics, kernel, health, notifier, setDraining });
+  const parts: Parts = { opts, log, metrics, notifier, kernel, health, reconciler, publish, teardown, source };
   teardown.add('reconcile in flight', () => {
     reconciler.stop();
     return reconciler.idle();
@@ -146,12 +153,17 @@ function assemble(opts: DaemonOptions): Parts {
 
 function newReconciler(
   opts: DaemonOptions,
+  source: ConfigSource,
   p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier'> & { setDraining: (d: Draining) => void },
 ): Reconciler {
   const parseCache: ParseCache = new Map();
   return new Reconciler({
-    // A change of one conf.d/ drop-in parses that file only.
-    load: () => loadConfig(opts.configPath, parseCache),
+    // A change of one conf.d/ drop-in parses that file only. The -c path keeps the kind it had when
+    // first read: a directory put where the file was is an error (the table is kept), not a config directory.
+    load: async () => {
+      source.kind ??= await configKind(opts.configPath);
+      return loadConfig(opts.configPath, parseCache, source.kind);
+    },
     kernel: p.kernel,
     log: opts.log,
     metrics: p.metrics,
@@ -173,21 +185,29 @@ function newReconciler(
 /** Health and drains for `lvsd show`: written after each change of either, never on the hot path. */
 type Draining = ReadonlyMap<string, number>;
 
-function statusPublisher(opts: DaemonOptions, health: HealthMonitor): { publish: () => void; setDraining: (d: Draining) => void } {
+function statusPublisher(
+  opts: DaemonOptions,
+  health: HealthMonitor,
+): { publish: () => void; setDraining: (d: Draining) => void } {
   const file = opts.statusFile ?? DEFAULT_STATUS_FILE;
   let draining: ReadonlyMap<string, number> = new Map();
   let warned = false;
   const iso = (ms: number) => new Date(ms).toISOString();
   // One write at a time, each of the state when it starts: the last write is of the latest state.
   let chain: Promise<void> = Promise.resolve();
-  const write = () => writeStatus(file, {
-    pid: process.pid,
-    updated: iso(Date.now()),
-    health: health.states().map((h) => ({
-      service: h.service, realserver: h.realserver, up: h.up, since: iso(h.since), ...(h.lastError ? { lastError: h.lastError } : {}),
-    })),
-    draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
-  });
+  const write = () =>
+    writeStatus(file, {
+      pid: process.pid,
+      updated: iso(Date.now()),
+      health: health.states().map((h) => ({
+        service: h.service,
+        realserver: h.realserver,
+        up: h.up,
+        since: iso(h.since),
+        ...(h.lastError ? { lastError: h.lastError } : {}),
+      })),
+      draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
+    });
   const publish = (): void => {
     if (!file) return;
     chain = chain.then(write).catch((e: Error) => {
@@ -254,6 +274,7 @@ async function startWatching(parts: Parts): Promise<void> {
   const { opts, log, teardown } = parts;
   const watcher = new ConfigWatcher({
     path: opts.configPath,
+    ...(parts.source.kind ? { kind: parts.source.kind } : {}),
     debounceMs: opts.debounceMs ?? 150,
     unlinkGraceMs: 1000,
     onChange: (events) => {

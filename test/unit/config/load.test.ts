@@ -8,8 +8,18 @@ import type { ParseCache } from '../../../src/config/load.js';
 import { MAX_FILE_BYTES } from '../../../src/config/limits.js';
 import { errorsOf, lines, stateOf, withServices } from './helpers.js';
 
-const MAIN = lines('version: 1', 'timeouts: { tcp: 15m }', 'services:', '  - { name: web, vip: 192.0.2.1, port: 80, realservers: [192.0.2.10] }');
-const DNS = lines('version: 1', 'services:', '  - { name: dns, vip: 192.0.2.53, port: 53, protocol: udp }', 'ignore: [{ fwmark: 9 }]');
+const MAIN = lines(
+  'version: 1',
+  'timeouts: { tcp: 15m }',
+  'services:',
+  '  - { name: web, vip: 192.0.2.1, port: 80, realservers: [192.0.2.10] }',
+);
+const DNS = lines(
+  'version: 1',
+  'services:',
+  '  - { name: dns, vip: 192.0.2.53, port: 53, protocol: udp }',
+  'ignore: [{ fwmark: 9 }]',
+);
 const K8S = lines('version: 1', 'ignore:', '  - vip: 10.96.0.0/12');
 
 describe('loadConfigTexts', () => {
@@ -21,15 +31,38 @@ describe('loadConfigTexts', () => {
   });
 
   test('reports the files, and a hash of names and contents', () => {
-    const r = loadConfigTexts([{ file: '/etc/lvsd/lvsd.yaml', text: MAIN }, { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS }]);
+    const r = loadConfigTexts([
+      { file: '/etc/lvsd/lvsd.yaml', text: MAIN },
+      { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS },
+    ]);
     expect(r).toMatchObject({ ok: true, files: ['/etc/lvsd/lvsd.yaml', '/etc/lvsd/conf.d/dns.yaml'] });
     if (!r.ok) return;
     expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(r.hash).toBe(hashTexts([{ file: '/etc/lvsd/lvsd.yaml', text: MAIN }, { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS }]));
+    expect(r.hash).toBe(
+      hashTexts([
+        { file: '/etc/lvsd/lvsd.yaml', text: MAIN },
+        { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS },
+      ]),
+    );
     const other = (files: { file: string; text: string }[]) => hashTexts(files) !== r.hash;
-    expect(other([{ file: '/etc/lvsd/lvsd.yaml', text: MAIN + '\n' }, { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS }])).toBe(true);
-    expect(other([{ file: '/etc/lvsd/lvsd.yaml', text: MAIN }, { file: '/etc/lvsd/conf.d/dns2.yaml', text: DNS }])).toBe(true);
-    expect(other([{ file: '/etc/lvsd/conf.d/dns.yaml', text: DNS }, { file: '/etc/lvsd/lvsd.yaml', text: MAIN }])).toBe(true);
+    expect(
+      other([
+        { file: '/etc/lvsd/lvsd.yaml', text: MAIN + '\n' },
+        { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS },
+      ]),
+    ).toBe(true);
+    expect(
+      other([
+        { file: '/etc/lvsd/lvsd.yaml', text: MAIN },
+        { file: '/etc/lvsd/conf.d/dns2.yaml', text: DNS },
+      ]),
+    ).toBe(true);
+    expect(
+      other([
+        { file: '/etc/lvsd/conf.d/dns.yaml', text: DNS },
+        { file: '/etc/lvsd/lvsd.yaml', text: MAIN },
+      ]),
+    ).toBe(true);
     // No ambiguity between where one file ends and the next begins.
     expect(hashTexts([{ file: 'a', text: 'bc' }])).not.toBe(hashTexts([{ file: 'ab', text: 'c' }]));
   });
@@ -57,7 +90,10 @@ describe('loadConfigTexts', () => {
 });
 
 describe('the parse cache (lvsd run): an unchanged file is not parsed again', () => {
-  const files = (main: string, dns: string) => [{ file: 'lvsd.yaml', text: main }, { file: 'conf.d/dns.yaml', text: dns }];
+  const files = (main: string, dns: string) => [
+    { file: 'lvsd.yaml', text: main },
+    { file: 'conf.d/dns.yaml', text: dns },
+  ];
   const DNS2 = DNS.replace('192.0.2.53', '192.0.2.54');
 
   test('a changed drop-in is parsed again, the unchanged file is the same parse; the state is what an uncached load gives', () => {
@@ -86,7 +122,13 @@ describe('the parse cache (lvsd run): an unchanged file is not parsed again', ()
     const cache: ParseCache = new Map();
     loadConfigTexts(files(MAIN, DNS), cache);
     expect([...cache.keys()].sort()).toEqual(['conf.d/dns.yaml', 'lvsd.yaml']);
-    loadConfigTexts([{ file: 'lvsd.yaml', text: MAIN }, { file: 'conf.d/k8s.yaml', text: K8S }], cache);
+    loadConfigTexts(
+      [
+        { file: 'lvsd.yaml', text: MAIN },
+        { file: 'conf.d/k8s.yaml', text: K8S },
+      ],
+      cache,
+    );
     expect([...cache.keys()].sort()).toEqual(['conf.d/k8s.yaml', 'lvsd.yaml']);
     loadConfigTexts([{ file: 'lvsd.yaml', text: MAIN }], cache);
     expect(cache.size).toBe(0);
@@ -176,7 +218,7 @@ describe('loadConfig (filesystem)', () => {
   });
 
   test('a file path reads that file alone, whatever its name', async () => {
-    const root = await tree('single', { 'source': MAIN, 'conf.d/dns.yaml': DNS });
+    const root = await tree('single', { source: MAIN, 'conf.d/dns.yaml': DNS });
     const r = await loadConfig(join(root, 'source'));
     expect(r).toMatchObject({ ok: true, files: [join(root, 'source')] });
     if (r.ok) expect(r.state.services).toHaveLength(1);
@@ -196,15 +238,42 @@ describe('loadConfig (filesystem)', () => {
 
   test('a missing path is CONFIG_READ', async () => {
     const r = await loadConfig(join(dir, 'nope'));
-    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_READ', pos: { file: join(dir, 'nope') } }], files: [] });
+    expect(r).toMatchObject({
+      ok: false,
+      errors: [{ code: 'CONFIG_READ', pos: { file: join(dir, 'nope') } }],
+      files: [],
+    });
     if (!r.ok) expect(r.errors[0]!.message).toContain('no such file or directory');
   });
 
   test('errors in files on disk name those files', async () => {
-    const root = await tree('broken', { 'lvsd.yaml': MAIN, 'conf.d/dup.yaml': withServices('  - { vip: 192.0.2.1, port: 80 }') });
+    const root = await tree('broken', {
+      'lvsd.yaml': MAIN,
+      'conf.d/dup.yaml': withServices('  - { vip: 192.0.2.1, port: 80 }'),
+    });
     const r = await loadConfig(root);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.map(String)).toEqual([`${join(root, 'conf.d/dup.yaml')}:3:12: service tcp/192.0.2.1:80 is already defined at ${join(root, 'lvsd.yaml')}:4:23`]);
+    if (!r.ok)
+      expect(r.errors.map(String)).toEqual([
+        `${join(root, 'conf.d/dup.yaml')}:3:12: service tcp/192.0.2.1:80 is already defined at ${join(root, 'lvsd.yaml')}:4:23`,
+      ]);
+  });
+
+  test('with a kind (lvsd run), a file path that became a directory is an error, not a config directory', async () => {
+    // A valid config inside it must not be read: the operator pointed at a file.
+    const root = await tree('was-a-file', { 'lvsd.yaml': MAIN });
+    const r = await loadConfig(root, undefined, 'file');
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_NOT_REGULAR', pos: { file: root } }] });
+    if (!r.ok) expect(r.errors[0]!.message).toContain('is a directory, not a regular file');
+    expect(await loadConfig(root)).toMatchObject({ ok: true });
+  });
+
+  test('with a kind (lvsd run), a directory path that became a file is an error', async () => {
+    const file = join(await tree('was-a-dir', { 'lvsd.yaml': MAIN }), 'lvsd.yaml');
+    const r = await loadConfig(file, undefined, 'directory');
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_READ', pos: { file } }] });
+    if (!r.ok) expect(r.errors[0]!.message).toContain('no longer a directory');
+    expect(await loadConfig(file, undefined, 'file')).toMatchObject({ ok: true });
   });
 });
 
@@ -256,12 +325,19 @@ describe('resources: a loader reads regular files of bounded size and bounded da
     expect(await loadConfig(root)).toMatchObject({ ok: true });
     await symlink(join(root, 'gone.yaml'), join(root, 'conf.d', 'dns.yaml'));
     const r = await loadConfig(root);
-    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_DANGLING', pos: { file: join(root, 'conf.d', 'dns.yaml') } }] });
+    expect(r).toMatchObject({
+      ok: false,
+      errors: [{ code: 'CONFIG_DANGLING', pos: { file: join(root, 'conf.d', 'dns.yaml') } }],
+    });
   });
 
   test('5,000 nested [ are CONFIG_TOO_DEEP, not a stack overflow', () => {
-    for (const text of [`version: 1\nservices: ${'['.repeat(5000)}`, `version: 1\nservices: ${'['.repeat(5000)}${']'.repeat(5000)}\n`,
-      `version: 1\nx: ${'{a: '.repeat(3000)}1${'}'.repeat(3000)}\n`, `version: 1\n${'[\t'.repeat(5000)}\n`]) {
+    for (const text of [
+      `version: 1\nservices: ${'['.repeat(5000)}`,
+      `version: 1\nservices: ${'['.repeat(5000)}${']'.repeat(5000)}\n`,
+      `version: 1\nx: ${'{a: '.repeat(3000)}1${'}'.repeat(3000)}\n`,
+      `version: 1\n${'[\t'.repeat(5000)}\n`,
+    ]) {
       const [e, ...rest] = errorsOf(text);
       expect(rest).toEqual([]);
       expect(e).toMatchObject({ code: 'CONFIG_TOO_DEEP' });
@@ -269,7 +345,9 @@ describe('resources: a loader reads regular files of bounded size and bounded da
   });
 
   test('999 aliases of a 10,000-server pool are CONFIG_TOO_MANY, read in well under a second', () => {
-    const pool = Array.from({ length: 10_000 }, (_, i) => `203.0.113.${i % 250}:${1000 + Math.floor(i / 250)}`).join(', ');
+    const pool = Array.from({ length: 10_000 }, (_, i) => `203.0.113.${i % 250}:${1000 + Math.floor(i / 250)}`).join(
+      ', ',
+    );
     const services = ['  - { vip: 192.0.2.1, port: 1, realservers: &pool [' + pool + '] }'];
     for (let i = 2; i <= 1000; i++) services.push(`  - { vip: 192.0.2.1, port: ${i}, realservers: *pool }`);
     const started = performance.now();
@@ -282,7 +360,8 @@ describe('resources: a loader reads regular files of bounded size and bounded da
 
   test('aliases of aliases ("billion laughs") are CONFIG_TOO_MANY', () => {
     const levels = ['version: 1', 'x0: &x0 [a, a, a, a, a, a, a, a, a, a]'];
-    for (let i = 1; i <= 9; i++) levels.push(`x${i}: &x${i} [${Array.from({ length: 10 }, () => `*x${i - 1}`).join(', ')}]`);
+    for (let i = 1; i <= 9; i++)
+      levels.push(`x${i}: &x${i} [${Array.from({ length: 10 }, () => `*x${i - 1}`).join(', ')}]`);
     const [e] = errorsOf(lines(...levels));
     expect(e).toMatchObject({ code: 'CONFIG_TOO_MANY' });
   });
@@ -300,10 +379,15 @@ describe('errors name the problem, never the content of a file that is not a con
   const HASH = '$6$abcdefgh$' + 'Kq3vX9z'.repeat(12);
   /** No run of file content longer than 40 characters, and (where there is one) no part of the password hash. */
   const echoes = (message: string, text: string, hash: boolean) =>
-    (hash && message.includes('Kq3vX9z')) || text.split(/\s+/).some((w) => w.length > 40 && message.includes(w.slice(0, 41)));
+    (hash && message.includes('Kq3vX9z')) ||
+    text.split(/\s+/).some((w) => w.length > 40 && message.includes(w.slice(0, 41)));
 
   test.each([
-    ['a shadow file', `root:${HASH}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nuser:!${HASH}:19000:0:99999:7:::\n`, true],
+    [
+      'a shadow file',
+      `root:${HASH}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nuser:!${HASH}:19000:0:99999:7:::\n`,
+      true,
+    ],
     ['a shadow file with a key: shape', `root: ${HASH}:19000:0:99999:7:::\n${HASH}: x\n`, true],
     ['one line of a hash', `${HASH}\n`, true],
     ['binary bytes', String.fromCharCode(...Array.from({ length: 600 }, (_, i) => (i * 7919) % 256)), false],
@@ -324,7 +408,9 @@ describe('errors name the problem, never the content of a file that is not a con
   test('a file that is not a mapping says so without its content', () => {
     const [e] = errorsOf(`${HASH}\n`);
     expect(e).toMatchObject({ code: 'CONFIG_SCHEMA', pos: { line: 1, column: 1 } });
-    expect(e!.message).toBe('the file is not a YAML mapping of settings but text: an lvsd config starts with `version: 1`');
+    expect(e!.message).toBe(
+      'the file is not a YAML mapping of settings but text: an lvsd config starts with `version: 1`',
+    );
   });
 
   test('an unknown key shows at most 40 characters of it', () => {

@@ -1,7 +1,7 @@
 // runDaemon against the fake IPVS, on the host: start-up order, stop under a hung reconcile, /metrics and /healthz.
 import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, constants, mkdtempSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,11 @@ async function start(over: Partial<DaemonOptions> = {}, client: IpvsClient = new
   const file = join(dir, 'lvsd.yaml');
   writeFileSync(file, config(1));
   const lines: Line[] = [];
-  const log = createLogger({ level: 'debug', pretty: false, stream: { write: (l) => lines.push(JSON.parse(l) as Line) } });
+  const log = createLogger({
+    level: 'debug',
+    pretty: false,
+    stream: { write: (l) => lines.push(JSON.parse(l) as Line) },
+  });
   const counts = { opens: 0, closes: 0 };
   const open = async (): Promise<IpvsClient> => {
     counts.opens++;
@@ -49,16 +53,33 @@ async function start(over: Partial<DaemonOptions> = {}, client: IpvsClient = new
         dumping = false;
       }
     };
-    return { ...socket, readTable, close: () => { counts.closes++; } };
+    return {
+      ...socket,
+      readTable,
+      close: () => {
+        counts.closes++;
+      },
+    };
   };
   const signals = new EventEmitter();
   const done = runDaemon({
-    configPath: file, resyncMs: 0, log, openClient: open, openHostClient: () => Promise.reject(new Error('no host here')),
-    statusFile: join(dir, 'status.json'), signals, debounceMs: 20, stopTimeoutMs: 300, ...over,
+    configPath: file,
+    resyncMs: 0,
+    log,
+    openClient: open,
+    openHostClient: () => Promise.reject(new Error('no host here')),
+    statusFile: join(dir, 'status.json'),
+    signals,
+    debounceMs: 20,
+    stopTimeoutMs: 300,
+    ...over,
   });
   const entry = { signals, done };
   running.push(entry);
-  const started = await Promise.race([waitFor(lines, (l) => l['event'] === 'started').then(() => true), done.then(() => false)]);
+  const started = await Promise.race([
+    waitFor(lines, (l) => l['event'] === 'started').then(() => true),
+    done.then(() => false),
+  ]);
   if (!started) running.splice(running.indexOf(entry), 1);
   return { dir, file, lines, counts, signals, done, started };
 }
@@ -66,8 +87,13 @@ async function start(over: Partial<DaemonOptions> = {}, client: IpvsClient = new
 /** The client's methods bound to it, so that the copy (with its own close) still drives the same table. */
 function bind(c: IpvsClient): IpvsClient {
   return {
-    info: () => c.info(), timeouts: () => c.timeouts(), services: () => c.services(),
-    realServers: (s) => c.realServers(s), readTable: () => c.readTable(), execute: (ops) => c.execute(ops), close: () => c.close(),
+    info: () => c.info(),
+    timeouts: () => c.timeouts(),
+    services: () => c.services(),
+    realServers: (s) => c.realServers(s),
+    readTable: () => c.readTable(),
+    execute: (ops) => c.execute(ops),
+    close: () => c.close(),
   };
 }
 
@@ -76,7 +102,8 @@ async function waitFor(lines: Line[], pred: (l: Line) => boolean, ms = 5000): Pr
   for (;;) {
     const l = lines.find(pred);
     if (l) return l;
-    if (Date.now() - t0 > ms) throw new Error(`no such log line within ${ms} ms:\n${lines.map((x) => JSON.stringify(x)).join('\n')}`);
+    if (Date.now() - t0 > ms)
+      throw new Error(`no such log line within ${ms} ms:\n${lines.map((x) => JSON.stringify(x)).join('\n')}`);
     await new Promise((res) => setTimeout(res, 10));
   }
 }
@@ -85,7 +112,12 @@ function httpGet(port: number, path: string): Promise<{ status: number; body: st
   return new Promise((resolve, reject) => {
     get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
   });
 }
@@ -102,7 +134,10 @@ describe('lvsd run, start-up', () => {
     expect(await d.done).toBe(1);
     expect(client.opsExecuted).toBe(0);
     expect(d.counts.opens).toBe(0);
-    expect(d.lines.find((l) => l['event'] === 'start_failed')).toMatchObject({ level: 'fatal', msg: expect.stringMatching(/cannot listen on 192\.0\.2\.1:9588/) });
+    expect(d.lines.find((l) => l['event'] === 'start_failed')).toMatchObject({
+      level: 'fatal',
+      msg: expect.stringMatching(/cannot listen on 192\.0\.2\.1:9588/),
+    });
   });
 });
 
@@ -120,7 +155,10 @@ describe('lvsd run, stop', () => {
     const code = await Promise.race([d.done, new Promise((res) => setTimeout(() => res('still running'), 5000))]);
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect(d.lines.find((l) => l['event'] === 'stop_timeout')).toMatchObject({ level: 'warn', step: 'reconcile in flight' });
+    expect(d.lines.find((l) => l['event'] === 'stop_timeout')).toMatchObject({
+      level: 'warn',
+      step: 'reconcile in flight',
+    });
     expect(d.lines.at(-1)).toMatchObject({ event: 'stopped', in_time: false });
   });
 
@@ -139,7 +177,9 @@ describe('lvsd run, stop', () => {
       // A loader that blocks on the FIFO is left behind; one that refuses it ends the reload with the table kept.
       const reload = d.lines.find((l) => l['event'] === 'reconcile' && l['trigger'] === 'signal');
       const timedOut = d.lines.find((l) => l['event'] === 'stop_timeout');
-      expect(timedOut ?? reload).toMatchObject(timedOut ? { step: 'reconcile in flight' } : { result: expect.stringMatching(/^(invalid_config|error)$/) });
+      expect(timedOut ?? reload).toMatchObject(
+        timedOut ? { step: 'reconcile in flight' } : { result: expect.stringMatching(/^(invalid_config|error)$/) },
+      );
     } finally {
       // Let a reader still blocked on the FIFO see its end, so that the worker's thread is free again.
       try {
@@ -148,6 +188,29 @@ describe('lvsd run, stop', () => {
         // no reader: nothing is blocked
       }
     }
+  });
+});
+
+describe('lvsd run, the config file changing kind', () => {
+  test('a directory (with a valid lvsd.yaml) put where the file was is refused, not read as a config directory', async () => {
+    const client = new FakeIpvs();
+    const d = await start({}, client);
+    const applied = client.opsExecuted;
+    rmSync(d.file);
+    mkdirSync(d.file);
+    writeFileSync(join(d.file, 'lvsd.yaml'), config(7));
+    const err = await waitFor(d.lines, (l) => l['event'] === 'config_error');
+    expect(err).toMatchObject({ code: 'CONFIG_NOT_REGULAR', file: d.file });
+    await new Promise((res) => setTimeout(res, 200));
+    expect(client.opsExecuted).toBe(applied);
+    // The file back: it applies.
+    rmSync(d.file, { recursive: true });
+    writeFileSync(d.file, config(3));
+    await waitFor(
+      d.lines,
+      (l) => l['event'] === 'reconcile' && l['trigger'] === 'file' && client.opsExecuted > applied,
+    );
+    expect((await client.readTable()).services[0]!.realservers[0]!.weight).toBe(3);
   });
 });
 
@@ -189,7 +252,9 @@ describe('lvsd run, status endpoint', () => {
     await waitFor(d.lines, (l) => l['event'] === 'reconcile' && l['result'] === 'error');
     const h = await httpGet(port, '/healthz');
     expect(h).toEqual({ status: 503, body: 'unhealthy: netlink: ENOBUFS; retrying within 1 s\n' });
-    expect((await httpGet(port, '/metrics')).body).toMatch(/lvsd_reconcile_failures_total\{trigger="signal",result="error"\} 1/);
+    expect((await httpGet(port, '/metrics')).body).toMatch(
+      /lvsd_reconcile_failures_total\{trigger="signal",result="error"\} 1/,
+    );
     broken = false;
     await waitFor(d.lines, (l) => l['event'] === 'reconcile' && l['trigger'] === 'retry' && l['result'] === 'ok');
     expect((await httpGet(port, '/healthz')).status).toBe(200);
@@ -198,9 +263,19 @@ describe('lvsd run, status endpoint', () => {
 
 describe('STATUS line for systemctl status', () => {
   test('a failed reconcile says when it is retried', () => {
-    expect(statusLine({ trigger: 'file', result: 'error', durationMs: 3, changes: 0, failures: 1, reason: 'EIO', retryInMs: 4000 }))
-      .toMatch(/^\d\d:\d\d:\d\d file: error: EIO; retry in 4 s$/);
-    expect(statusLine({ trigger: 'retry', result: 'failed', durationMs: 3, changes: 1, failures: 2, retryInMs: 60_000 }))
-      .toMatch(/retry: 2 operation\(s\) failed, 1 applied; retry in 60 s$/);
+    expect(
+      statusLine({
+        trigger: 'file',
+        result: 'error',
+        durationMs: 3,
+        changes: 0,
+        failures: 1,
+        reason: 'EIO',
+        retryInMs: 4000,
+      }),
+    ).toMatch(/^\d\d:\d\d:\d\d file: error: EIO; retry in 4 s$/);
+    expect(
+      statusLine({ trigger: 'retry', result: 'failed', durationMs: 3, changes: 1, failures: 2, retryInMs: 60_000 }),
+    ).toMatch(/retry: 2 operation\(s\) failed, 1 applied; retry in 60 s$/);
   });
 });
