@@ -20,6 +20,7 @@ declare -A provides=(
   [python3]=python3
   [dpkg-dev]=dpkg-shlibdeps
   [binutils]=strip
+  [prometheus]=promtool
 )
 
 missing=()
