@@ -12,11 +12,39 @@
 // `container=` set systemd skips hardware units; it reaches its target in
 // about 5 s. Commands run inside through nsenter, in every namespace of
 // systemd and under its root. Nothing of this touches the host.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { GUEST_MODPROBE } from '../helpers.js';
+import { GUEST_MODPROBE, tmpDir } from '../helpers.js';
 import { exec, run, sleep } from '../e2e/lan.js';
+
+const REPO = path.resolve(import.meta.dirname, '..', '..', '..');
+
+/** Same rule as test/run-all.mjs: CI=true (or any value but false/0). */
+export const IN_CI = Boolean(process.env['CI']) && process.env['CI'] !== 'false' && process.env['CI'] !== '0';
+
+/**
+ * What a test of the package under systemd needs besides the test bed, that is
+ * missing here: the tools (and `extra` ones), and the Debian package nodejs
+ * the .deb depends on. A missing one fails in CI and skips (loudly) elsewhere.
+ */
+export function missingTools(extra: string[] = []): string[] {
+  const tools = ['dpkg-deb', 'dpkg-shlibdeps', 'strip', 'unshare', 'nsenter', '/lib/systemd/systemd', ...extra];
+  const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  const nodejs = spawnSync('dpkg-query', ['-W', '-f', '${Status}', 'nodejs'], { encoding: 'utf8' }).stdout ?? '';
+  if (!nodejs.includes('install ok installed')) missing.push('the Debian package nodejs (the .deb depends on it)');
+  return missing;
+}
+
+/** Builds the .deb with scripts/build-deb.sh (from the dist/ `npm test` built) and returns its path. */
+export function buildDeb(): string {
+  const build = spawnSync('bash', [path.join(REPO, 'scripts/build-deb.sh'), '--no-build', tmpDir('lvsd-deb-')], {
+    encoding: 'utf8',
+    cwd: REPO,
+  });
+  if (build.status !== 0) throw new Error(`scripts/build-deb.sh failed:\n${build.stderr}${build.stdout}`);
+  return build.stdout.trim().split('\n').pop()!;
+}
 
 /** A command's result; `code` is its exit status. */
 export interface Result {
@@ -79,7 +107,7 @@ export class SystemdContainer {
   }
 
   /** Runs a command inside (all of systemd's namespaces, its root); never rejects for an exit status. */
-  exec(cmd: string, args: string[] = [], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
+  exec(cmd: string, args: string[] = [], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
     return exec('nsenter', ['-t', String(this.pid), '-a', '-r', '-w', cmd, ...args], opts);
   }
 
