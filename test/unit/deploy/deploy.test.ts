@@ -253,6 +253,17 @@ describe('deploy/modules-load.d/lvsd.conf', () => {
   });
 });
 
+describe('deploy/debian/lvsd.yaml (the conffile of the Debian package)', () => {
+  test('is valid and manages nothing: no services, no host settings, no timeouts (installing never changes a table)', () => {
+    const r = loadConfigTexts([{ file: 'lvsd.yaml', text: readFileSync(join(ROOT, 'deploy/debian/lvsd.yaml'), 'utf8') }]);
+    expect(r.ok ? [] : r.errors.map(String)).toEqual([]);
+    if (!r.ok) return;
+    expect(r.state.services).toBeUndefined();
+    expect(r.state.host).toBeUndefined();
+    expect(r.state.timeouts).toBeUndefined();
+  });
+});
+
 // --- systemd-analyze -----------------------------------------------------------
 
 withTool(
