@@ -73,6 +73,7 @@ if (missing.length > 0 && !IN_CI) {
       fs.copyFileSync(deb, sd.file('/root/lvsd.deb'));
       // a container image's policy-rc.d (exit 101) would hide what the maintainer scripts do
       fs.rmSync(sd.file('/usr/sbin/policy-rc.d'), { force: true });
+      await sd.ensureNodejsPackage();
       fs.mkdirSync(sd.file('/root/play'), { recursive: true });
       fs.writeFileSync(sd.file('/root/play/site.yml'), PLAYBOOK);
     }, 300_000);

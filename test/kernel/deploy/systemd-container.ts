@@ -25,15 +25,12 @@ export const IN_CI = Boolean(process.env['CI']) && process.env['CI'] !== 'false'
 
 /**
  * What a test of the package under systemd needs besides the test bed, that is
- * missing here: the tools (and `extra` ones), and the Debian package nodejs
- * the .deb depends on. A missing one fails in CI and skips (loudly) elsewhere.
+ * missing here (the tools, and `extra` ones). A missing one fails in CI and
+ * skips (loudly) elsewhere.
  */
 export function missingTools(extra: string[] = []): string[] {
   const tools = ['dpkg-deb', 'dpkg-shlibdeps', 'strip', 'unshare', 'nsenter', '/lib/systemd/systemd', ...extra];
-  const missing = tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-  const nodejs = spawnSync('dpkg-query', ['-W', '-f', '${Status}', 'nodejs'], { encoding: 'utf8' }).stdout ?? '';
-  if (!nodejs.includes('install ok installed')) missing.push('the Debian package nodejs (the .deb depends on it)');
-  return missing;
+  return tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 }
 
 /** Builds the .deb with scripts/build-deb.sh (from the dist/ `npm test` built) and returns its path. */
@@ -121,6 +118,28 @@ export class SystemdContainer {
   /** `systemctl ARGS` inside; throws unless it exits 0. */
   systemctl(...args: string[]): Promise<string> {
     return this.run('systemctl', ['--no-pager', ...args], { timeoutMs: 120_000 });
+  }
+
+  /**
+   * The .deb depends on nodejs (>= 20.19). When the machine's Node is not a
+   * Debian package (e.g. nodejs.org binaries), install a stand-in package
+   * `nodejs` of the running Node's version in the throwaway root, and link
+   * /usr/bin/node to it, so that `dpkg -i` checks lvsd's package and not how
+   * this machine got its Node.
+   */
+  async ensureNodejsPackage(): Promise<void> {
+    const status = await this.exec('dpkg-query', ['-W', '-f', '${Status}', 'nodejs']);
+    if (status.stdout.includes('install ok installed')) return;
+    const dir = path.join(this.root, 'root', 'nodejs-stand-in');
+    fs.mkdirSync(path.join(dir, 'DEBIAN'), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'DEBIAN', 'control'),
+      `Package: nodejs\nVersion: ${process.versions.node}-0lvsdtest\nArchitecture: all\nMaintainer: lvsd tests <lvsd@example.org>\n` +
+        `Description: stand-in for the Node.js ${process.versions.node} of the test machine\n`,
+    );
+    await this.run('dpkg-deb', ['--build', '/root/nodejs-stand-in', '/root/nodejs-stand-in.deb']);
+    await this.run('dpkg', ['-i', '/root/nodejs-stand-in.deb']);
+    if (!fs.existsSync(path.join(this.root, 'usr/bin/node'))) fs.symlinkSync(process.execPath, path.join(this.root, 'usr/bin/node'));
   }
 
   /** A file of the container, e.g. '/etc/lvsd/lvsd.yaml'. */

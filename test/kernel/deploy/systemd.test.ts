@@ -77,6 +77,7 @@ if (missing.length > 0 && !IN_CI) {
       // A container image's policy-rc.d (exit 101: never start services from
       // maintainer scripts) would hide what the postinst does on a real host.
       fs.rmSync(sd.file('/usr/sbin/policy-rc.d'), { force: true });
+      await sd.ensureNodejsPackage();
     }, 300_000);
 
     afterAll(async () => {
