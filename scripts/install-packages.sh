@@ -18,6 +18,9 @@ declare -A provides=(
   [ansible-core]=ansible-playbook
   [systemd]=systemd-analyze
   [python3]=python3
+  [dpkg-dev]=dpkg-shlibdeps
+  [binutils]=strip
+  [prometheus]=promtool
 )
 
 missing=()

@@ -11,8 +11,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # ansible-core and systemd: the deploy tests (playbook syntax, unit security score);
-# python3: the e2e LAN's real servers.
-bash scripts/install-packages.sh install-and-test user-mode-linux ipvsadm kmod iproute2 ansible-core systemd python3
+# python3: the e2e LAN's real servers; dpkg-dev and binutils: scripts/build-deb.sh
+# (dpkg-shlibdeps, strip), which the systemd kernel test runs; prometheus: promtool
+# (alert rules, a real /metrics scrape).
+bash scripts/install-packages.sh install-and-test user-mode-linux ipvsadm kmod iproute2 ansible-core systemd python3 dpkg-dev binutils prometheus
 
 npm ci
 npm test

@@ -79,6 +79,30 @@ function withTool(tool: string, install: string, declare: (path: string) => void
 
 // --- the unit file ---------------------------------------------------------
 
+/** An address as a bigint and its width in bits. */
+function addressBits(address: string): { value: bigint; bits: number } {
+  if (address.includes('.')) {
+    return { value: address.split('.').reduce((v, part) => (v << 8n) | BigInt(Number(part)), 0n), bits: 32 };
+  }
+  const [head = '', tail = ''] = address.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  return { value: groups.reduce((v, g) => (v << 16n) | BigInt(parseInt(g, 16)), 0n), bits: 128 };
+}
+
+/** Whether an address lies in PREFIX/LEN (same family only). */
+function inPrefix(address: string, prefix: string): boolean {
+  const [net = '', len = ''] = prefix.split('/');
+  const a = addressBits(address);
+  const n = addressBits(net);
+  if (a.bits !== n.bits) return false;
+  const shift = BigInt(a.bits - Number(len));
+  return a.value >> shift === n.value >> shift;
+}
+
+const isLoopback = (address: string) => address === '::1' || address.startsWith('127.');
+
 /** Directives of the unit: [section, key, value] in file order, comments left out. */
 function unitDirectives(text: string): Array<[string, string, string]> {
   const out: Array<[string, string, string]> = [];
@@ -162,7 +186,6 @@ describe('deploy/lvsd.service (static)', () => {
       ProtectClock: 'yes',
       ProtectHostname: 'yes',
       ProtectProc: 'invisible',
-      ProcSubset: 'pid',
       RestrictNamespaces: 'yes',
       RestrictRealtime: 'yes',
       RestrictSUIDSGID: 'yes',
@@ -170,10 +193,33 @@ describe('deploy/lvsd.service (static)', () => {
       SystemCallArchitectures: 'native',
       UMask: '0077',
       IPAddressDeny: 'any',
-      IPAddressAllow: 'localhost',
     };
     for (const [key, value] of Object.entries(expected)) expect(one(key), key).toBe(value);
     expect(one('RestrictAddressFamilies').split(/\s+/).sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
+  });
+
+  test('lets health checks reach a real server at any unicast address, and nothing else but localhost', () => {
+    // IPAddressDeny=any with IPAddressAllow=localhost alone dropped every
+    // check to a real server: every real server was quiesced.
+    const allow = service('IPAddressAllow').flatMap((v) => v.split(/\s+/));
+    const allowed = (address: string) =>
+      allow.some((entry) => (entry === 'localhost' ? isLoopback(address) : inPrefix(address, entry)));
+    for (const a of ['198.51.100.193', '10.1.2.3', '172.16.0.9', '192.168.1.193', '100.64.0.1', '8.8.8.8', '127.0.0.1']) {
+      expect(allowed(a), a).toBe(true);
+    }
+    for (const a of ['2001:db8::10', 'fd00::5', '2a00:1450::1', '::1']) expect(allowed(a), a).toBe(true);
+    for (const a of ['224.0.0.18', '239.1.1.1', '255.255.255.255', 'ff02::1', 'fe80::1']) expect(allowed(a), a).toBe(false);
+  });
+
+  test('may write net.* sysctls (ARP settings of a real server) and nothing else under /proc/sys', () => {
+    expect(one('ProtectKernelTunables')).toBe('yes');
+    expect(service('ReadWritePaths')).toEqual(['/proc/sys/net']);
+    // ProcSubset=pid hides /proc/sys altogether
+    expect(service('ProcSubset').filter((v) => v !== 'all')).toEqual([]);
+  });
+
+  test('has /run/lvsd for the status file', () => {
+    expect(one('RuntimeDirectory')).toBe('lvsd');
   });
 
   test('filters system calls, allowing @pkey (V8 probes pkey_alloc; without it Node dies of SIGSYS)', () => {
@@ -204,6 +250,17 @@ describe('deploy/modules-load.d/lvsd.conf', () => {
     for (const m of modules) expect(m).toMatch(/^ip_vs(_[a-z]+)?$/);
     expect(modules).not.toContain('ip_vs_twos'); // Linux 6.2+; Debian 12 has 6.1
     expect(new Set(modules).size).toBe(modules.length);
+  });
+});
+
+describe('deploy/debian/lvsd.yaml (the conffile of the Debian package)', () => {
+  test('is valid and manages nothing: no services, no host settings, no timeouts (installing never changes a table)', () => {
+    const r = loadConfigTexts([{ file: 'lvsd.yaml', text: readFileSync(join(ROOT, 'deploy/debian/lvsd.yaml'), 'utf8') }]);
+    expect(r.ok ? [] : r.errors.map(String)).toEqual([]);
+    if (!r.ok) return;
+    expect(r.state.services).toBeUndefined();
+    expect(r.state.host).toBeUndefined();
+    expect(r.state.timeouts).toBeUndefined();
   });
 });
 
