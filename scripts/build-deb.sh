@@ -103,11 +103,13 @@ SHLIBS=$(cd "$WORK/shlibs" && dpkg-shlibdeps -O -e "$ADDON" 2>/dev/null | sed -n
 
 # --- /usr/bin/lvsd ----------------------------------------------------------------
 install -d -m 0755 "$PKG/usr/bin"
-cat > "$PKG/usr/bin/lvsd" <<'EOF'
+# node's flags come from the CLI's own #! line (one source: src/cli/main.ts).
+NODE_FLAGS=$(head -n1 dist/cli/main.js | tr ' ' '\n' | grep -- '^--' | tr '\n' ' ')
+cat > "$PKG/usr/bin/lvsd" <<EOF
 #!/bin/sh
 # lvsd, installed by the Debian package: run its CLI with the system's node.
 # exec: the unit's main process is node itself (SIGHUP, SIGTERM, READY=1).
-exec /usr/bin/node --single-threaded-gc /usr/lib/lvsd/dist/cli/main.js "$@"
+exec /usr/bin/node ${NODE_FLAGS}/usr/lib/lvsd/dist/cli/main.js "\$@"
 EOF
 chmod 0755 "$PKG/usr/bin/lvsd"
 

@@ -68,6 +68,18 @@ if (typecheck.code !== 0) {
   process.exit(1);
 }
 
+// Formatting (prettier) and lint (eslint with typescript-eslint): part of the test, not advice.
+heading('format and lint (prettier --check, eslint)');
+const format = runNode([path.join(REPO_ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level', 'warn', '.']);
+const lint = runNode([path.join(REPO_ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
+if (format.code !== 0 || lint.code !== 0) {
+  process.stderr.write(
+    `${format.code !== 0 ? `formatting differs (${how(format)}): run \`npm run format\`\n` : ''}` +
+      `${lint.code !== 0 ? `lint failed (${how(lint)}): see above\n` : ''}`,
+  );
+  process.exit(1);
+}
+
 // 1) unit suite, on the host (vitest.config.ts: test/unit/**/*.test.ts)
 heading('unit suite (host)');
 const unit = runNode([vitest, 'run']);
