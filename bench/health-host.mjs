@@ -14,9 +14,25 @@ for (let i = 0; i < 1000; i++) {
 }
 const check = { type: 'tcp', interval: 1, timeout: 1, rise: 2, fall: 3, port: 0, initial: 'up', onFailure: 'quiesce' };
 const services = Array.from({ length: 100 }, (_, i) => ({
-  family: 'ipv4', protocol: 'tcp', address: `203.0.113.${i + 1}`, port: 80, scheduler: 'rr', flags: [], onePacket: false, name: `s${i}`,
+  family: 'ipv4',
+  protocol: 'tcp',
+  address: `203.0.113.${i + 1}`,
+  port: 80,
+  scheduler: 'rr',
+  flags: [],
+  onePacket: false,
+  name: `s${i}`,
   // One listener per real server, all on loopback.
-  realservers: Array.from({ length: 10 }, (_, j) => ({ family: 'ipv4', address: '127.0.0.1', port: 20000 + i * 10 + j, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0, check: { ...check, port: 20000 + i * 10 + j } })),
+  realservers: Array.from({ length: 10 }, (_, j) => ({
+    family: 'ipv4',
+    address: '127.0.0.1',
+    port: 20000 + i * 10 + j,
+    forward: 'nat',
+    weight: 1,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+    check: { ...check, port: 20000 + i * 10 + j },
+  })),
 }));
 let results = 0;
 let flips = 0;
@@ -32,4 +48,14 @@ const elapsed = (Date.now() - t0) / 1000;
 m.stop();
 servers.forEach((s) => s.close());
 const cpu = (c1.user + c1.system) / 1e6;
-console.log(JSON.stringify({ realservers: 1000, window_s: Math.round(elapsed), checks_per_s: Math.round((results - r0) / elapsed), cpu_seconds: +cpu.toFixed(2), cpu_percent: +((cpu / elapsed) * 100).toFixed(1), rss_mb: +(process.memoryUsage().rss / 1048576).toFixed(1), flips }));
+console.log(
+  JSON.stringify({
+    realservers: 1000,
+    window_s: Math.round(elapsed),
+    checks_per_s: Math.round((results - r0) / elapsed),
+    cpu_seconds: +cpu.toFixed(2),
+    cpu_percent: +((cpu / elapsed) * 100).toFixed(1),
+    rss_mb: +(process.memoryUsage().rss / 1048576).toFixed(1),
+    flips,
+  }),
+);

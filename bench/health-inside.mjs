@@ -27,16 +27,36 @@ for (let i = 0; i < SERVICES; i++) {
 
 const dir = mkdtempSync('/run/lvsd-bench-health-');
 const file = join(dir, 'lvsd.yaml');
-const services = Array.from({ length: SERVICES }, (_, i) => `  - vip: 203.0.113.${i + 1}
+const services = Array.from(
+  { length: SERVICES },
+  (_, i) => `  - vip: 203.0.113.${i + 1}
     port: 80
     scheduler: wrr
     check: { type: tcp, interval: 1s, timeout: 1s }
     realservers:
-${Array.from({ length: PER }, (_, j) => `      - { address: 198.51.100.${j + 1}, port: ${10000 + i}, forward: nat }`).join('\n')}`).join('\n');
+${Array.from({ length: PER }, (_, j) => `      - { address: 198.51.100.${j + 1}, port: ${10000 + i}, forward: nat }`).join('\n')}`,
+).join('\n');
 writeFileSync(file, `version: 1\nservices:\n${services}\n`);
 
 sh('ipvsadm', '-C');
-const child = spawn(process.execPath, [CLI, 'run', '-c', file, '--resync-interval', '30s', '--log-format', 'json', '--log-level', 'info', '--listen', '127.0.0.1:9599'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [
+    CLI,
+    'run',
+    '-c',
+    file,
+    '--resync-interval',
+    '30s',
+    '--log-format',
+    'json',
+    '--log-level',
+    'info',
+    '--listen',
+    '127.0.0.1:9599',
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 let flips = 0;
 let buf = '';
 child.stdout.setEncoding('utf8').on('data', (d) => {
@@ -56,7 +76,9 @@ const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid
 // Wait for the table, then measure a steady window.
 for (let t = 0; t < 120; t++) {
   await new Promise((r) => setTimeout(r, 500));
-  const n = sh('ipvsadm', '-Sn').split('\n').filter((l) => l.startsWith('-a ')).length;
+  const n = sh('ipvsadm', '-Sn')
+    .split('\n')
+    .filter((l) => l.startsWith('-a ')).length;
   if (n === SERVICES * PER) break;
 }
 await new Promise((r) => setTimeout(r, 3000)); // first checks done
@@ -68,10 +90,15 @@ const elapsed = (Date.now() - t0) / 1000;
 const metrics = await (await fetch('http://127.0.0.1:9599/metrics')).text();
 const up = metrics.split('\n').filter((l) => l.startsWith('lvsd_backend_up{') && l.endsWith(' 1')).length;
 const result = {
-  realservers: SERVICES * PER, interval_s: 1, window_s: Math.round(elapsed),
-  cpu_seconds: +(cpu1 - cpu0).toFixed(2), cpu_percent: +(((cpu1 - cpu0) / elapsed) * 100).toFixed(1),
-  rss_mb: +(rssKb() / 1024).toFixed(1), peak_rss_mb: +(hwmKb() / 1024).toFixed(1),
-  backends_up: up, health_flips: flips,
+  realservers: SERVICES * PER,
+  interval_s: 1,
+  window_s: Math.round(elapsed),
+  cpu_seconds: +(cpu1 - cpu0).toFixed(2),
+  cpu_percent: +(((cpu1 - cpu0) / elapsed) * 100).toFixed(1),
+  rss_mb: +(rssKb() / 1024).toFixed(1),
+  peak_rss_mb: +(hwmKb() / 1024).toFixed(1),
+  backends_up: up,
+  health_flips: flips,
 };
 child.kill('SIGTERM');
 await new Promise((r) => child.on('exit', r));

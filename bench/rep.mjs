@@ -16,7 +16,11 @@ import { configText, ipvsadmText, serviceAt } from './table.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 /** node's flags from the CLI's `#!/usr/bin/env -S node ...` line: lvsd runs as the installed command does. */
-const NODE_FLAGS = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0].split(/\s+/).filter((a) => a.startsWith('--'));
+const NODE_FLAGS = fs
+  .readFileSync(CLI, 'utf8')
+  .split('\n', 1)[0]
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
 const LVSD = [process.execPath, ...NODE_FLAGS, CLI];
 const [n, r, rep] = process.argv.slice(2, 5).map(Number);
 const work = process.argv[5];
@@ -30,16 +34,24 @@ const ms = (t0) => Math.round(performance.now() - t0);
 function timed(argv, { stdin, ok = [0], env } = {}) {
   const input = stdin ? fs.openSync(stdin, 'r') : 'ignore';
   const t0 = performance.now();
-  const p = spawnSync(argv[0], argv.slice(1), { stdio: [input, 'ignore', 'pipe'], env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  const p = spawnSync(argv[0], argv.slice(1), {
+    stdio: [input, 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 26,
+  });
   const wall = ms(t0);
   if (stdin) fs.closeSync(input);
-  if (!ok.includes(p.status)) throw new Error(`${argv.join(' ')} exited ${p.status}: ${String(p.stderr).slice(0, 2000)}`);
+  if (!ok.includes(p.status))
+    throw new Error(`${argv.join(' ')} exited ${p.status}: ${String(p.stderr).slice(0, 2000)}`);
   return wall;
 }
 
 /** In-process phases of apply/plan (bench/phases.mjs), as JSON. */
 function phases(mode, file) {
-  const p = spawnSync(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'bench/phases.mjs'), mode, file], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const p = spawnSync(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'bench/phases.mjs'), mode, file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (p.status !== 0) throw new Error(`phases ${mode} exited ${p.status}: ${p.stderr}`);
   return JSON.parse(p.stdout);
 }
@@ -65,7 +77,7 @@ async function settle(label) {
     const a = cpuTicks();
     await sleep(500);
     const b = cpuTicks();
-    if ((b.busy - a.busy) <= 0.1 * (b.total - a.total) || performance.now() - t0 > 180_000) break;
+    if (b.busy - a.busy <= 0.1 * (b.total - a.total) || performance.now() - t0 > 180_000) break;
   }
   say(`settled after ${label} in ${ms(t0)} ms`);
 }
@@ -88,10 +100,28 @@ const ours = () => {
   out.applyMs = timed([...LVSD, 'apply', '-c', cfgFile]);
   say(`lvsd apply: ${out.applyMs} ms`);
 };
-if (rep % 2) { reference(); await settle('ipvsadm -R'); ours(); } else { ours(); await settle('lvsd apply'); reference(); await settle('ipvsadm -R'); }
+if (rep % 2) {
+  reference();
+  await settle('ipvsadm -R');
+  ours();
+} else {
+  ours();
+  await settle('lvsd apply');
+  reference();
+  await settle('ipvsadm -R');
+}
 // Where lvsd apply's time goes, on an empty table again (a namespace of its own).
 {
-  const p = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec ${[process.execPath, ...NODE_FLAGS, path.join(ROOT, 'bench/phases.mjs')].join(' ')} apply ${cfgFile}`], { encoding: 'utf8' });
+  const p = spawnSync(
+    'unshare',
+    [
+      '-n',
+      'sh',
+      '-c',
+      `ip link set lo up && exec ${[process.execPath, ...NODE_FLAGS, path.join(ROOT, 'bench/phases.mjs')].join(' ')} apply ${cfgFile}`,
+    ],
+    { encoding: 'utf8' },
+  );
   if (p.status !== 0) throw new Error(`phases apply: ${p.stderr}`);
   out.applyPhases = JSON.parse(p.stdout);
   say(`apply phases: ${JSON.stringify(out.applyPhases)}`);
@@ -99,9 +129,21 @@ if (rep % 2) { reference(); await settle('ipvsadm -R'); ours(); } else { ours();
 }
 
 // 2. Read the live table (110,000 objects here now) / a no-op reconcile.
-const readRef = () => { out.saveMs = timed(['sh', '-c', 'exec ipvsadm -Sn > /dev/null']); say(`ipvsadm -Sn: ${out.saveMs} ms`); };
-const readOurs = () => { out.planMs = timed([...LVSD, 'plan', '-c', cfgFile]); say(`lvsd plan (no changes): ${out.planMs} ms`); };
-if (rep % 2) { readRef(); readOurs(); } else { readOurs(); readRef(); }
+const readRef = () => {
+  out.saveMs = timed(['sh', '-c', 'exec ipvsadm -Sn > /dev/null']);
+  say(`ipvsadm -Sn: ${out.saveMs} ms`);
+};
+const readOurs = () => {
+  out.planMs = timed([...LVSD, 'plan', '-c', cfgFile]);
+  say(`lvsd plan (no changes): ${out.planMs} ms`);
+};
+if (rep % 2) {
+  readRef();
+  readOurs();
+} else {
+  readOurs();
+  readRef();
+}
 out.planPhases = phases('plan', cfgFile);
 say(`plan phases: ${JSON.stringify(out.planPhases)}`);
 
@@ -112,7 +154,22 @@ fs.copyFileSync(cfgFile, watched);
 
 /** Starts `lvsd run`; resolves once it logged `started`. */
 async function startDaemon(resync) {
-  const child = spawn(LVSD[0], [...LVSD.slice(1), 'run', '-c', watched, '--resync-interval', resync, '--log-format', 'json', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    LVSD[0],
+    [
+      ...LVSD.slice(1),
+      'run',
+      '-c',
+      watched,
+      '--resync-interval',
+      resync,
+      '--log-format',
+      'json',
+      '--log-level',
+      'info',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const logs = [];
   let buf = '';
   child.stdout.setEncoding('utf8').on('data', (d) => {
@@ -121,11 +178,17 @@ async function startDaemon(resync) {
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      try { logs.push(JSON.parse(line)); } catch { logs.push({ raw: line }); }
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        logs.push({ raw: line });
+      }
     }
   });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+  child.stderr.setEncoding('utf8').on('data', (d) => {
+    stderr += d;
+  });
   const t0 = performance.now();
   while (!logs.some((l) => l.event === 'started')) {
     if (child.exitCode !== null) throw new Error(`lvsd run exited ${child.exitCode}: ${stderr}`);
@@ -134,7 +197,10 @@ async function startDaemon(resync) {
   }
   const started = ms(t0);
   return {
-    child, logs, started, stderr: () => stderr,
+    child,
+    logs,
+    started,
+    stderr: () => stderr,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -157,7 +223,12 @@ async function atRest(d, label) {
   const a = usage(d.child.pid);
   await sleep(REST_SECONDS * 1000);
   const b = usage(d.child.pid);
-  const res = { seconds: REST_SECONDS, cpuSeconds: +(b.cpuSeconds - a.cpuSeconds).toFixed(2), peakRssMB: Math.round(b.hwmMB), rssMB: Math.round(b.rssMB) };
+  const res = {
+    seconds: REST_SECONDS,
+    cpuSeconds: +(b.cpuSeconds - a.cpuSeconds).toFixed(2),
+    peakRssMB: Math.round(b.hwmMB),
+    rssMB: Math.round(b.rssMB),
+  };
   say(`at rest (${label}): ${JSON.stringify(res)}`);
   return res;
 }
@@ -173,7 +244,10 @@ async function atRest(d, label) {
   const newWeight = 100 + rep;
   const s = serviceAt(target);
   const before = d.logs.length;
-  fs.writeFileSync(path.join(watchDir, '.lvsd.yaml.tmp'), configText(n, r, (i, k) => (i === target && k === j ? newWeight : k + 1)));
+  fs.writeFileSync(
+    path.join(watchDir, '.lvsd.yaml.tmp'),
+    configText(n, r, (i, k) => (i === target && k === j ? newWeight : k + 1)),
+  );
   fs.renameSync(path.join(watchDir, '.lvsd.yaml.tmp'), watched);
   const t0 = performance.now();
   const svc = { family: 'ipv4', protocol: 'tcp', address: s.vip, port: s.port };
@@ -185,14 +259,21 @@ async function atRest(d, label) {
       break;
     }
     if (performance.now() - t0 > 300_000) {
-      const dead = d.child.exitCode !== null || d.child.signalCode !== null ? `; the daemon had exited (${d.child.exitCode ?? d.child.signalCode}): ${d.stderr().slice(-1500)}` : '';
+      const dead =
+        d.child.exitCode !== null || d.child.signalCode !== null
+          ? `; the daemon had exited (${d.child.exitCode ?? d.child.signalCode}): ${d.stderr().slice(-1500)}`
+          : '';
       out.changeError = `the new weight did not reach the kernel within 300 s${dead}`;
-      say(`${out.changeError}; the daemon's logs since the rename: ${JSON.stringify(d.logs.slice(before)).slice(0, 3000)}`);
+      say(
+        `${out.changeError}; the daemon's logs since the rename: ${JSON.stringify(d.logs.slice(before)).slice(0, 3000)}`,
+      );
       break;
     }
     if (performance.now() - note > 30_000) {
       note = performance.now();
-      say(`waiting for the weight: ${ms(t0)} ms since the rename, daemon logs since: ${JSON.stringify(d.logs.slice(before).map((l) => l.event ?? l.raw)).slice(0, 500)}`);
+      say(
+        `waiting for the weight: ${ms(t0)} ms since the rename, daemon logs since: ${JSON.stringify(d.logs.slice(before).map((l) => l.event ?? l.raw)).slice(0, 500)}`,
+      );
     }
     await sleep(50); // the poll shares the one CPU of the test kernel with the daemon: not too often
   }
@@ -202,8 +283,15 @@ async function atRest(d, label) {
     out.changeOps = recs.filter((l) => l.event === 'change').length;
     const rec = recs.find((l) => l.event === 'reconcile');
     out.changeReconcileMs = rec.duration_ms;
-    out.changeReconcilePhases = { loadMs: rec.load_ms, readMs: rec.read_ms, planMs: rec.plan_ms, applyMs: rec.apply_ms };
-    say(`one weight changed: in the kernel ${out.changeLatencyMs} ms after the rename; ${out.changeOps} kernel operation(s); reconcile ${out.changeReconcileMs} ms ${JSON.stringify(out.changeReconcilePhases)}`);
+    out.changeReconcilePhases = {
+      loadMs: rec.load_ms,
+      readMs: rec.read_ms,
+      planMs: rec.plan_ms,
+      applyMs: rec.apply_ms,
+    };
+    say(
+      `one weight changed: in the kernel ${out.changeLatencyMs} ms after the rename; ${out.changeOps} kernel operation(s); reconcile ${out.changeReconcileMs} ms ${JSON.stringify(out.changeReconcilePhases)}`,
+    );
   }
   client.close();
 

@@ -18,7 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, runInUml, UmlError } from '../test/kernel/uml.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, runs: { type: 'string', default: '3' }, out: { type: 'string', default: 'bench/results/latest.json' } } });
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,10000' },
+    runs: { type: 'string', default: '3' },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+  },
+});
 const outFile = path.resolve(ROOT, values.out);
 
 if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
@@ -29,11 +35,45 @@ if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
 // 1. The diff is linear: time it at 1k, 10k and 100k services x 10 real servers, here.
 const { diff } = await import(path.join(ROOT, 'dist/plan/diff.js'));
 function tables(n) {
-  const rs = (j, w) => ({ family: 'ipv4', address: `203.0.113.${10 + j}`, port: 1000 + (n % 7), forward: 'dr', weight: w, upperThreshold: 0, lowerThreshold: 0 });
-  const svc = (i) => ({ family: 'ipv4', protocol: 'tcp', address: `198.51.${(i >> 8) & 255}.${i & 255}`, port: 1000 + (i >> 16), scheduler: 'wrr', flags: [], onePacket: false });
-  const desired = { ignore: [], services: Array.from({ length: n }, (_, i) => ({ ...svc(i), name: `s${i}`, realservers: Array.from({ length: 10 }, (_, j) => rs(j, j + 1)) })) };
+  const rs = (j, w) => ({
+    family: 'ipv4',
+    address: `203.0.113.${10 + j}`,
+    port: 1000 + (n % 7),
+    forward: 'dr',
+    weight: w,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+  });
+  const svc = (i) => ({
+    family: 'ipv4',
+    protocol: 'tcp',
+    address: `198.51.${(i >> 8) & 255}.${i & 255}`,
+    port: 1000 + (i >> 16),
+    scheduler: 'wrr',
+    flags: [],
+    onePacket: false,
+  });
+  const desired = {
+    ignore: [],
+    services: Array.from({ length: n }, (_, i) => ({
+      ...svc(i),
+      name: `s${i}`,
+      realservers: Array.from({ length: 10 }, (_, j) => rs(j, j + 1)),
+    })),
+  };
   // The live table differs in one weight in a hundred services.
-  const live = { timeouts: { tcp: 900, tcpFin: 120, udp: 300 }, services: Array.from({ length: n }, (_, i) => ({ ...svc(i), realservers: Array.from({ length: 10 }, (_, j) => ({ ...rs(j, i % 100 === 0 && j === 0 ? 9 : j + 1), activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 })) })) };
+  const live = {
+    timeouts: { tcp: 900, tcpFin: 120, udp: 300 },
+    services: Array.from({ length: n }, (_, i) => ({
+      ...svc(i),
+      realservers: Array.from({ length: 10 }, (_, j) => ({
+        ...rs(j, i % 100 === 0 && j === 0 ? 9 : j + 1),
+        activeConnections: 0,
+        inactiveConnections: 0,
+        persistentConnections: 0,
+      })),
+    })),
+  };
   return { desired, live };
 }
 const linearity = [];
@@ -47,8 +87,16 @@ for (const n of [1000, 10_000, 100_000]) {
     times.push(performance.now() - t0);
   }
   const best = Math.min(...times);
-  linearity.push({ services: n, objects: n * 11, ops, diffMs: Math.round(best), nsPerObject: Math.round((best * 1e6) / (n * 11)) });
-  process.stdout.write(`diff at ${n} services (${n * 11} objects, ${ops} changes): ${best.toFixed(0)} ms, ${Math.round((best * 1e6) / (n * 11))} ns per object\n`);
+  linearity.push({
+    services: n,
+    objects: n * 11,
+    ops,
+    diffMs: Math.round(best),
+    nsPerObject: Math.round((best * 1e6) / (n * 11)),
+  });
+  process.stdout.write(
+    `diff at ${n} services (${n * 11} objects, ${ops} changes): ${best.toFixed(0)} ms, ${Math.round((best * 1e6) / (n * 11))} ns per object\n`,
+  );
 }
 
 // 2. Everything else in the kernel.
@@ -79,10 +127,17 @@ if (!fs.existsSync(tmpOut)) {
 const report = JSON.parse(fs.readFileSync(tmpOut, 'utf8'));
 fs.rmSync(tmpOut, { force: true });
 if (failed) report.partial = failed;
-report.host = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(2)) };
+report.host = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  loadAverageAtEnd: os.loadavg().map((x) => +x.toFixed(2)),
+};
 if (r) report.totalSeconds = Math.round(r.totalMs / 1000);
 report.diffLinearity = linearity;
 fs.mkdirSync(path.dirname(outFile), { recursive: true });
 fs.writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
-process.stdout.write(`\nwritten: ${path.relative(ROOT, outFile)}${r ? ` (${report.totalSeconds} s in User-Mode Linux)` : ''}${failed ? `; INCOMPLETE: ${failed.split('\n')[0]}` : ''}\n`);
+process.stdout.write(
+  `\nwritten: ${path.relative(ROOT, outFile)}${r ? ` (${report.totalSeconds} s in User-Mode Linux)` : ''}${failed ? `; INCOMPLETE: ${failed.split('\n')[0]}` : ''}\n`,
+);
 process.exit(failed ? 1 : 0);

@@ -21,7 +21,10 @@ export function configText(n, r, weightOf = (_i, j) => realServerAt(j).weight) {
   const out = ['version: 1', 'services:'];
   for (let i = 0; i < n; i++) {
     const s = serviceAt(i);
-    const rs = Array.from({ length: r }, (_, j) => `{ address: ${realServerAt(j).address}, weight: ${weightOf(i, j)} }`);
+    const rs = Array.from(
+      { length: r },
+      (_, j) => `{ address: ${realServerAt(j).address}, weight: ${weightOf(i, j)} }`,
+    );
     out.push(`  - { name: s${i}, vip: ${s.vip}, port: ${s.port}, scheduler: wrr, realservers: [${rs.join(', ')}] }`);
   }
   return out.join('\n') + '\n';

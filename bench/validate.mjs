@@ -22,7 +22,11 @@ const N = Number(process.env.N ?? 10000);
 const R = 10;
 const RUNS = Number(process.env.RUNS ?? 5);
 // The node flags lvsd runs with: those of the CLI's shebang line.
-const FLAGS = fs.readFileSync(CLI, 'utf8').split('\n')[0].split(/\s+/).filter((a) => a.startsWith('--'));
+const FLAGS = fs
+  .readFileSync(CLI, 'utf8')
+  .split('\n')[0]
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
 
 /** The same table, one key per line. */
 function blockText(n, r) {

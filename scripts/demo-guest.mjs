@@ -11,7 +11,15 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CLI, REPO_ROOT, VIP, countServers, createLan, parseIpvsStats, sleep, spawnIn, waitFor,
+  CLI,
+  REPO_ROOT,
+  VIP,
+  countServers,
+  createLan,
+  parseIpvsStats,
+  sleep,
+  spawnIn,
+  waitFor,
 } from '../test/kernel/e2e/lan-core.mjs';
 
 const DEMO = join(REPO_ROOT, 'config', 'demo');
@@ -22,11 +30,18 @@ const bold = (s) => (color ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s) => (color ? `\x1b[2m${s}\x1b[0m` : s);
 const say = (s = '') => process.stdout.write(`${s}\n`);
 const step = (s) => say(`\n${bold(`== ${s}`)} ${dim(`(${((Date.now() - t0) / 1000).toFixed(1)} s)`)}`);
-const indent = (text, prefix = '   ') => text.trimEnd().split('\n').map((l) => prefix + l).join('\n');
-const rel = (p) => p.startsWith(REPO_ROOT + '/') ? p.slice(REPO_ROOT.length + 1) : p;
+const indent = (text, prefix = '   ') =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => prefix + l)
+    .join('\n');
+const rel = (p) => (p.startsWith(REPO_ROOT + '/') ? p.slice(REPO_ROOT.length + 1) : p);
 
 if (process.env.LVSD_UML_GUEST !== '1') {
-  process.stderr.write('scripts/demo-guest.mjs runs inside the User-Mode Linux kernel; start the demo with `npm start`\n');
+  process.stderr.write(
+    'scripts/demo-guest.mjs runs inside the User-Mode Linux kernel; start the demo with `npm start`\n',
+  );
   process.exit(2);
 }
 
@@ -46,18 +61,31 @@ async function requests(lan, n) {
   say(`${dim('[client]#')} ${n} requests to http://${VIP}/, each on a new connection:`);
   say(indent(replies.map((r) => (r.ok ? r.server : `FAILED (${r.error})`)).join(' ')));
   const counts = countServers(replies);
-  say(`   split: ${Object.entries(counts).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  say(
+    `   split: ${Object.entries(counts)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   return replies;
 }
 
 /** The director's IPVS counters for the VIP, once the kernel's 2-second stats timer has counted `conns` connections. */
 async function counters(lan, conns) {
-  const svc = await waitFor(async () => {
-    const s = parseIpvsStats(await lan.run('director', 'ipvsadm', ['-Ln', '--stats', '--exact'])).find((x) => x.service === `${VIP}:80`);
-    return s && s.conns >= conns ? s : undefined;
-  }, { timeoutMs: 8000, intervalMs: 250, what: 'the IPVS counters' });
-  say(`   director's IPVS counters for ${VIP}:80: ${svc.conns} connections, InPkts ${svc.inpkts}, OutPkts ${bold(String(svc.outpkts))}`);
-  if (svc.outpkts === 0) say('   OutPkts 0: the replies went straight from the real servers to the client (direct routing).');
+  const svc = await waitFor(
+    async () => {
+      const s = parseIpvsStats(await lan.run('director', 'ipvsadm', ['-Ln', '--stats', '--exact'])).find(
+        (x) => x.service === `${VIP}:80`,
+      );
+      return s && s.conns >= conns ? s : undefined;
+    },
+    { timeoutMs: 8000, intervalMs: 250, what: 'the IPVS counters' },
+  );
+  say(
+    `   director's IPVS counters for ${VIP}:80: ${svc.conns} connections, InPkts ${svc.inpkts}, OutPkts ${bold(String(svc.outpkts))}`,
+  );
+  if (svc.outpkts === 0)
+    say('   OutPkts 0: the replies went straight from the real servers to the client (direct routing).');
 }
 
 let lan;
@@ -90,7 +118,8 @@ try {
   daemon.listeners.push((line) => say(`   ${dim('lvsd run |')} ${line}`));
   daemon.child.stderr.on('data', (d) => process.stdout.write(indent(String(d), `   ${dim('lvsd run |')} `) + '\n'));
   await waitFor(async () => /-r 198\.51\.100\.195:80 -g -w 1\b/.test(await lan.run('director', 'ipvsadm', ['-Sn'])), {
-    timeoutMs: 30_000, what: 'lvsd run to build the table',
+    timeoutMs: 30_000,
+    what: 'lvsd run to build the table',
   });
   await sleep(300);
   await lvsd(lan, 'director', ['show', '--format', 'ipvsadm']);
@@ -99,10 +128,12 @@ try {
   const first = await requests(lan, 10);
   await counters(lan, first.length);
   const mac = await lan.neighbour('client', VIP);
-  say(`   the client's ARP entry for ${VIP}: ${mac} = ${mac === lan.host('director').mac ? 'the director' : 'NOT the director!'} ` +
-    `(rs1 is ${lan.host('rs1').mac}, rs2 ${lan.host('rs2').mac})`);
+  say(
+    `   the client's ARP entry for ${VIP}: ${mac} = ${mac === lan.host('director').mac ? 'the director' : 'NOT the director!'} ` +
+      `(rs1 is ${lan.host('rs1').mac}, rs2 ${lan.host('rs2').mac})`,
+  );
 
-  step('5. Edit the director\'s file: rs1 weight 1 -> 3; `lvsd run` changes just that, in place');
+  step("5. Edit the director's file: rs1 weight 1 -> 3; `lvsd run` changes just that, in place");
   const before = readFileSync(file, 'utf8');
   const after = before.replace(/(address: 198\.51\.100\.193[^\n]*\n\s*weight: )1/, '$13');
   if (after === before) throw new Error(`cannot find rs1's weight in ${file}`);
@@ -112,7 +143,8 @@ try {
   const b = after.split('\n');
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) say(indent(`- ${a[i]}\n+ ${b[i]}`));
   await waitFor(async () => /-r 198\.51\.100\.193:80 -g -w 3\b/.test(await lan.run('director', 'ipvsadm', ['-Sn'])), {
-    timeoutMs: 30_000, what: 'lvsd run to apply the new weight',
+    timeoutMs: 30_000,
+    what: 'lvsd run to apply the new weight',
   });
   await sleep(300);
   await lvsd(lan, 'director', ['show', '--format', 'ipvsadm']);
@@ -122,7 +154,9 @@ try {
   await counters(lan, first.length + second.length);
 
   step(`Done: LVS-DR configured by lvsd alone, on every host, in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  say('   Files: config/demo/. Tests of all this and more (NAT, TUN, IPv6, UDP, fwmark, live changes): test/kernel/e2e/, docs/e2e.md');
+  say(
+    '   Files: config/demo/. Tests of all this and more (NAT, TUN, IPv6, UDP, fwmark, live changes): test/kernel/e2e/, docs/e2e.md',
+  );
 } catch (e) {
   status = 1;
   say(`\ndemo failed: ${e instanceof Error ? e.message : String(e)}`);

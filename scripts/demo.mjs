@@ -13,7 +13,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  REPO_ROOT, UML_FAILURE_EXIT_CODE, UML_MISSING_EXIT_CODE, UmlError, findUml, runInUml, umlMissingBanner,
+  REPO_ROOT,
+  UML_FAILURE_EXIT_CODE,
+  UML_MISSING_EXIT_CODE,
+  UmlError,
+  findUml,
+  runInUml,
+  umlMissingBanner,
 } from '../test/kernel/uml.mjs';
 
 const say = (/** @type {string} */ s) => process.stderr.write(`[demo] ${s}\n`);
@@ -56,7 +62,9 @@ function build() {
 }
 
 if (!findUml()) {
-  process.stderr.write(umlMissingBanner('The demo runs inside User-Mode Linux: `bash scripts/demo.sh` installs it and starts the demo.'));
+  process.stderr.write(
+    umlMissingBanner('The demo runs inside User-Mode Linux: `bash scripts/demo.sh` installs it and starts the demo.'),
+  );
   process.exit(UML_MISSING_EXIT_CODE);
 }
 build();
@@ -70,14 +78,16 @@ try {
     stream: true,
   });
   for (const w of r.warnings) say(`warning: ${w}`);
-  say(`kernel booted in ${(r.bootMs / 1000).toFixed(1)} s; demo ${r.exitCode === 0 ? 'finished' : `failed (exit ${r.exitCode})`} after ${((r.totalMs - r.bootMs) / 1000).toFixed(1)} s`);
+  say(
+    `kernel booted in ${(r.bootMs / 1000).toFixed(1)} s; demo ${r.exitCode === 0 ? 'finished' : `failed (exit ${r.exitCode})`} after ${((r.totalMs - r.bootMs) / 1000).toFixed(1)} s`,
+  );
   process.exitCode = r.exitCode;
 } catch (e) {
   if (e instanceof UmlError) {
     say(`ERROR: ${e.message}`);
     process.exitCode = e.exitCode;
   } else {
-    say(`ERROR: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    say(`ERROR: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exitCode = UML_FAILURE_EXIT_CODE;
   }
 }

@@ -22,7 +22,13 @@ export function validatorSource() {
   const require = createRequire(import.meta.url);
   const schema = require(path.join(ROOT, 'schemas/lvsd.schema.json'));
   // The same options as ever: every error, with its schema (messages name the definitions).
-  const ajv = new Ajv({ strict: true, allErrors: true, verbose: true, allowUnionTypes: true, code: { source: true, esm: true } });
+  const ajv = new Ajv({
+    strict: true,
+    allErrors: true,
+    verbose: true,
+    allowUnionTypes: true,
+    code: { source: true, esm: true },
+  });
   const code = standalone.default(ajv, ajv.compile(schema));
   // ajv's ESM output still require()s its small runtime helpers; give it a require.
   return [

@@ -29,7 +29,8 @@ export const ErrorCodes = {
   CONFIG_HOST: 'bad director or realserver settings',
   CONFIG_PORT: 'a real server port that dr or tunnel forwarding cannot use',
   CONFIG_TOO_LARGE: 'a config file larger than lvsd reads',
-  CONFIG_NOT_REGULAR: 'a config file that is not a regular file (a FIFO, device, socket, or a directory where a file was)',
+  CONFIG_NOT_REGULAR:
+    'a config file that is not a regular file (a FIFO, device, socket, or a directory where a file was)',
   CONFIG_DANGLING: 'a config file that is a symbolic link to nothing',
   CONFIG_TOO_DEEP: 'a config nested deeper than lvsd reads',
   CONFIG_TOO_MANY: 'a config whose aliases expand to more than lvsd reads',

@@ -38,6 +38,8 @@ export function prettyLine(json: string): string {
   }
   const { time, level, msg, ...rest } = rec;
   const clock = typeof time === 'string' ? time.slice(11, 19) : '';
-  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
   return `${clock} ${String(level).toUpperCase().padEnd(5)} ${String(msg ?? '')}${fields ? '  ' + fields : ''}\n`;
 }

@@ -62,7 +62,11 @@ if (build.code !== 0) {
   process.exit(1);
 }
 // The tests are type-checked too: vitest only strips types.
-const typecheck = runNode([path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.test.json']);
+const typecheck = runNode([
+  path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+  '-p',
+  'tsconfig.test.json',
+]);
 if (typecheck.code !== 0) {
   process.stderr.write(`type check of the tests failed (${how(typecheck)})\n`);
   process.exit(1);
@@ -70,7 +74,13 @@ if (typecheck.code !== 0) {
 
 // Formatting (prettier) and lint (eslint with typescript-eslint): part of the test, not advice.
 heading('format and lint (prettier --check, eslint)');
-const format = runNode([path.join(REPO_ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'), '--check', '--log-level', 'warn', '.']);
+const format = runNode([
+  path.join(REPO_ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+  '--check',
+  '--log-level',
+  'warn',
+  '.',
+]);
 const lint = runNode([path.join(REPO_ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.']);
 if (format.code !== 0 || lint.code !== 0) {
   process.stderr.write(
@@ -112,7 +122,8 @@ if (!uml) {
   kernelRan = kernel.code !== UML_MISSING_EXIT_CODE;
   kernelOk = kernel.code === 0;
   if (kernelOk) kernelLine = `PASSED (User-Mode Linux ${version})`;
-  else if (kernel.code === UML_FAILURE_EXIT_CODE) kernelLine = `ERROR: the User-Mode Linux test bed failed (see above; User-Mode Linux ${version})`;
+  else if (kernel.code === UML_FAILURE_EXIT_CODE)
+    kernelLine = `ERROR: the User-Mode Linux test bed failed (see above; User-Mode Linux ${version})`;
   else if (kernel.code === UML_MISSING_EXIT_CODE) {
     kernelOk = !inCi;
     kernelLine = `NOT RUN !!! User-Mode Linux could not be used; install it with: ${UML_INSTALL_COMMAND}`;

@@ -43,7 +43,10 @@ const indent = (text) =>
     .join('\n');
 
 const holderOf = (pkg, text) => {
-  const lines = (text ?? '').split('\n').filter((l) => /copyright\s+(\(c\)|©|\d{4})/i.test(l)).map((l) => l.trim());
+  const lines = (text ?? '')
+    .split('\n')
+    .filter((l) => /copyright\s+(\(c\)|©|\d{4})/i.test(l))
+    .map((l) => l.trim());
   if (lines.length > 0) return lines.map((l) => l.replace(/^copyright\s*(\(c\)|©)?\s*/i, '')).join('\n ');
   const author = typeof pkg.author === 'string' ? pkg.author : pkg.author?.name;
   return author ?? `the ${pkg.name} authors`;
@@ -63,12 +66,15 @@ const out = [
 ];
 for (const dir of packageDirs(modulesDir)) {
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-  const license = typeof pkg.license === 'string' ? pkg.license : pkg.license?.type ?? 'UNKNOWN';
+  const license = typeof pkg.license === 'string' ? pkg.license : (pkg.license?.type ?? 'UNKNOWN');
   const text = licenseText(dir);
   const rel = path.relative(path.dirname(modulesDir), dir);
   out.push('', `Files: usr/lib/lvsd/${rel}/*`, `Copyright: ${holderOf(pkg, text)}`, `License: ${license}`);
   if (license === 'Apache-2.0') {
-    out.push(' On Debian systems the full text of the Apache License 2.0 is in', ' /usr/share/common-licenses/Apache-2.0.');
+    out.push(
+      ' On Debian systems the full text of the Apache License 2.0 is in',
+      ' /usr/share/common-licenses/Apache-2.0.',
+    );
   } else if (text) out.push(indent(text));
   else out.push(` ${pkg.name} ${pkg.version} ships no license file; its package.json says ${license}.`);
 }

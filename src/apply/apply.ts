@@ -11,8 +11,7 @@ import { type Change, isHostChange, PHASES, phaseIndex, type Plan } from '../pla
 
 /** What became of one change. `skipped`: never sent, because something it needs failed. */
 export type ChangeResult =
-  | { change: Change; status: 'ok' }
-  | { change: Change; status: 'failed' | 'skipped'; error: LvsdError };
+  { change: Change; status: 'ok' } | { change: Change; status: 'failed' | 'skipped'; error: LvsdError };
 
 /** The outcome of applying a plan: one result per change, in plan order. */
 export interface ApplyResult {
@@ -55,14 +54,19 @@ export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClien
       const c = plan[i]!;
       const cause = broken ?? (c.kind === 'realserver' ? failedAdds.get(c.service) : undefined);
       if (cause) results[i] = { change: c, status: 'skipped', error: skipError(c, cause, broken !== undefined) };
-      else if (c.problem) results[i] = { change: c, status: 'failed', error: new LvsdError('HOST_UNSUPPORTED', c.problem) };
+      else if (c.problem)
+        results[i] = { change: c, status: 'failed', error: new LvsdError('HOST_UNSUPPORTED', c.problem) };
       else send.push(i);
     }
     if (send.length === 0) continue;
 
     let outcomes: OpResult[];
     try {
-      outcomes = await sendPhase(send.map((i) => plan[i]!), client, host);
+      outcomes = await sendPhase(
+        send.map((i) => plan[i]!),
+        client,
+        host,
+      );
     } catch (e) {
       broken = asLvsdError(e);
       for (const i of send) results[i] = { change: plan[i]!, status: 'failed', error: broken };
@@ -103,6 +107,10 @@ function skipError(c: Change, cause: LvsdError, batchBroken: boolean): LvsdError
     : `not sent: service ${c.service ?? '?'} could not be added (${cause.code}: ${cause.message})`;
   return new LvsdError('APPLY_SKIPPED', message, {
     cause,
-    details: { service: c.service, ...(c.realserver !== undefined ? { realserver: c.realserver } : {}), causeCode: cause.code },
+    details: {
+      service: c.service,
+      ...(c.realserver !== undefined ? { realserver: c.realserver } : {}),
+      causeCode: cause.code,
+    },
   });
 }

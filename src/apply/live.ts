@@ -56,11 +56,21 @@ export interface KernelSource {
 export function lazyKernel(open: { ipvs: () => Promise<IpvsClient>; host: () => Promise<HostClient> }): KernelSource {
   let ipvs: Promise<IpvsClient> | undefined;
   let host: Promise<HostClient> | undefined;
-  const once = <T>(p: Promise<T>, reset: () => void): Promise<T> => p.catch((e: unknown) => { reset(); throw e; });
+  const once = <T>(p: Promise<T>, reset: () => void): Promise<T> =>
+    p.catch((e: unknown) => {
+      reset();
+      throw e;
+    });
   return {
     // A failed open is retried next time (e.g. ip_vs loaded after lvsd started).
-    ipvs: () => (ipvs ??= once(open.ipvs(), () => { ipvs = undefined; })),
-    host: () => (host ??= once(open.host(), () => { host = undefined; })),
+    ipvs: () =>
+      (ipvs ??= once(open.ipvs(), () => {
+        ipvs = undefined;
+      })),
+    host: () =>
+      (host ??= once(open.host(), () => {
+        host = undefined;
+      })),
     close() {
       // Closing is best effort: a socket that failed to open or to close has nothing left to free.
       ipvs?.then((c) => c.close()).catch(() => undefined);

@@ -30,11 +30,15 @@ export function stringOpt(values: OptionValues, name: string): string | undefine
  * prints every one of them (`FILE:LINE:COLUMN: message`) to stderr and
  * returns undefined.
  */
-export async function loadOrReport(values: OptionValues): Promise<{ state: DesiredState; files: string[] } | undefined> {
+export async function loadOrReport(
+  values: OptionValues,
+): Promise<{ state: DesiredState; files: string[] } | undefined> {
   const result = await loadConfig(stringOpt(values, 'config') ?? DEFAULT_CONFIG_PATH);
   if (!result.ok) {
     for (const e of result.errors) process.stderr.write(`${e.toString()}\n`);
-    process.stderr.write(`lvsd: ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; nothing was changed\n`);
+    process.stderr.write(
+      `lvsd: ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; nothing was changed\n`,
+    );
     return undefined;
   }
   return { state: result.state, files: result.files };

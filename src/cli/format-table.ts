@@ -19,15 +19,28 @@ export function formatIpvsadm(live: LiveState, version: string, connTableSize: n
   for (const s of sortServices(live.services)) {
     lines.push(serviceHeader(s));
     for (const r of [...s.realservers].sort((a, b) => realServerKey(a).localeCompare(realServerKey(b)))) {
-      const tunnel = r.tunnel ? [r.tunnel.type, r.tunnel.type === 'gue' ? String(r.tunnel.port) : '', r.tunnel.checksum === 'none' ? '' : r.tunnel.checksum].filter(Boolean).join(':') : '';
-      lines.push(`  -> ${realServerKey(r).padEnd(28)} ${FORWARD_NAME[r.forward].padEnd(7)} ${String(r.weight).padEnd(6)} ${String(r.activeConnections).padEnd(10)} ${String(r.inactiveConnections).padEnd(9)} ${String(r.upperThreshold).padEnd(10)} ${String(r.lowerThreshold).padEnd(10)} ${tunnel}`.trimEnd());
+      const tunnel = r.tunnel
+        ? [
+            r.tunnel.type,
+            r.tunnel.type === 'gue' ? String(r.tunnel.port) : '',
+            r.tunnel.checksum === 'none' ? '' : r.tunnel.checksum,
+          ]
+            .filter(Boolean)
+            .join(':')
+        : '';
+      lines.push(
+        `  -> ${realServerKey(r).padEnd(28)} ${FORWARD_NAME[r.forward].padEnd(7)} ${String(r.weight).padEnd(6)} ${String(r.activeConnections).padEnd(10)} ${String(r.inactiveConnections).padEnd(9)} ${String(r.upperThreshold).padEnd(10)} ${String(r.lowerThreshold).padEnd(10)} ${tunnel}`.trimEnd(),
+      );
     }
   }
   return lines.join('\n') + '\n';
 }
 
 function serviceHeader(s: LiveService): string {
-  const where = s.fwmark !== undefined ? `FWM  ${s.fwmark}${s.family === 'ipv6' ? ' IPv6' : ''}` : `${s.protocol.toUpperCase().padEnd(4)} ${hostPort(s.address, s.port)}`;
+  const where =
+    s.fwmark !== undefined
+      ? `FWM  ${s.fwmark}${s.family === 'ipv6' ? ' IPv6' : ''}`
+      : `${s.protocol.toUpperCase().padEnd(4)} ${hostPort(s.address, s.port)}`;
   const parts = [where, s.scheduler];
   if (s.flags.length) parts.push(`(${s.flags.join(',')})`);
   if (s.persistence) {
@@ -67,9 +80,12 @@ export function formatDaemonStatus(s: DaemonStatus): string {
   const lines = [`# lvsd run (pid ${s.pid}), as of ${s.updated}:`];
   const byKey = (h: DaemonStatus['health'][number]): string => healthKey(h.service, h.realserver);
   for (const h of [...s.health].sort((a, b) => byKey(a).localeCompare(byKey(b)))) {
-    lines.push(`#   ${h.service} -> ${h.realserver}: ${h.up ? 'up' : 'DOWN'} since ${h.since}${!h.up && h.lastError ? ` (${h.lastError})` : ''}`);
+    lines.push(
+      `#   ${h.service} -> ${h.realserver}: ${h.up ? 'up' : 'DOWN'} since ${h.since}${!h.up && h.lastError ? ` (${h.lastError})` : ''}`,
+    );
   }
-  for (const [key, until] of Object.entries(s.draining)) lines.push(`#   draining: ${key.replace(' ', ' -> ')} (deleted by ${until} at the latest)`);
+  for (const [key, until] of Object.entries(s.draining))
+    lines.push(`#   draining: ${key.replace(' ', ' -> ')} (deleted by ${until} at the latest)`);
   if (lines.length === 1) lines.push('#   no health checks, nothing draining');
   return lines.join('\n') + '\n';
 }

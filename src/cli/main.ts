@@ -76,7 +76,11 @@ export async function main(argv: string[]): Promise<number> {
     try {
       parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: false, strict: true });
     } catch (e) {
-      throw new LvsdError('CLI_USAGE', `${name}: ${(e as Error).message.replace(/\. To specify.*$/s, '')} (see: lvsd --help)`, { cause: e });
+      throw new LvsdError(
+        'CLI_USAGE',
+        `${name}: ${(e as Error).message.replace(/\. To specify.*$/s, '')} (see: lvsd --help)`,
+        { cause: e },
+      );
     }
     if (parsed.values['help']) {
       process.stdout.write(USAGE + '\n');
@@ -93,7 +97,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
     process.stderr.write(`lvsd: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;

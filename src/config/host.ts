@@ -7,7 +7,6 @@ import { type DesiredHost, type HostAddress, type Sysctl, TUNNEL_DEVICE } from '
 import type { DesiredService } from '../model/types.js';
 import { isRecord } from './values.js';
 
-
 /** A sysctl name part: dotted names split on dots, so their parts hold none. */
 const DOTTED_PART = /^[A-Za-z0-9_-]+$/;
 /** A path part: may hold dots (interface eth0.100), never be only dots ("." and ".." leave the directory). */
@@ -24,7 +23,10 @@ const PATH_PART = /^(?!\.+$)[A-Za-z0-9_.-]+$/;
 export function sysctlPath(name: string): { ok: true; path: string } | { ok: false; reason: string } {
   const slashed = name.includes('/');
   if (slashed && /^[^/]*\./.test(name.replace(/^proc\/sys\//, ''))) {
-    return { ok: false, reason: 'mixes dots and slashes: write it with dots only, or (when a part holds a dot) with slashes only' };
+    return {
+      ok: false,
+      reason: 'mixes dots and slashes: write it with dots only, or (when a part holds a dot) with slashes only',
+    };
   }
   const parts = (slashed ? name.replace(/^proc\/sys\//, '') : name).split(slashed ? '/' : '.');
   if (!parts.every((p) => (slashed ? PATH_PART : DOTTED_PART).test(p))) {

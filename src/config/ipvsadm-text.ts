@@ -16,7 +16,16 @@
 import { LvsdError } from '../errors.js';
 import { parseAddressPort } from '../model/address.js';
 import { defaultNetmask, schedFlagNames, serviceKey } from '../model/keys.js';
-import type { Family, Forward, Protocol, RealServer, ServiceEntry, ServiceId, TunnelChecksum, TunnelType } from '../model/types.js';
+import type {
+  Family,
+  Forward,
+  Protocol,
+  RealServer,
+  ServiceEntry,
+  ServiceId,
+  TunnelChecksum,
+  TunnelType,
+} from '../model/types.js';
 import { DEFAULT_PERSISTENCE, parseNetmask } from './values.js';
 
 interface Token {
@@ -26,37 +35,56 @@ interface Token {
 
 /** Options that take a value, by every name ipvsadm knows them by. */
 const WITH_VALUE: Record<string, string> = {
-  '-t': 'tcp', '--tcp-service': 'tcp',
-  '-u': 'udp', '--udp-service': 'udp',
+  '-t': 'tcp',
+  '--tcp-service': 'tcp',
+  '-u': 'udp',
+  '--udp-service': 'udp',
   '--sctp-service': 'sctp',
-  '-f': 'fwmark', '--fwmark-service': 'fwmark',
-  '-s': 'scheduler', '--scheduler': 'scheduler',
-  '-M': 'netmask', '--netmask': 'netmask',
-  '-b': 'flags', '--sched-flags': 'flags',
-  '--pe': 'pe', pe: 'pe',
-  '-r': 'server', '--real-server': 'server',
-  '-w': 'weight', '--weight': 'weight',
-  '-x': 'upper', '--u-threshold': 'upper',
-  '-y': 'lower', '--l-threshold': 'lower',
+  '-f': 'fwmark',
+  '--fwmark-service': 'fwmark',
+  '-s': 'scheduler',
+  '--scheduler': 'scheduler',
+  '-M': 'netmask',
+  '--netmask': 'netmask',
+  '-b': 'flags',
+  '--sched-flags': 'flags',
+  '--pe': 'pe',
+  pe: 'pe',
+  '-r': 'server',
+  '--real-server': 'server',
+  '-w': 'weight',
+  '--weight': 'weight',
+  '-x': 'upper',
+  '--u-threshold': 'upper',
+  '-y': 'lower',
+  '--l-threshold': 'lower',
   '--tun-type': 'tunType',
   '--tun-port': 'tunPort',
 };
 
 /** Options without a value. */
 const FLAGS: Record<string, string> = {
-  '-6': 'ipv6', '--ipv6': 'ipv6',
-  '-o': 'ops', '--ops': 'ops', ops: 'ops',
-  '-g': 'dr', '--gatewaying': 'dr',
-  '-i': 'tunnel', '--ipip': 'tunnel',
-  '-m': 'nat', '--masquerading': 'nat',
+  '-6': 'ipv6',
+  '--ipv6': 'ipv6',
+  '-o': 'ops',
+  '--ops': 'ops',
+  ops: 'ops',
+  '-g': 'dr',
+  '--gatewaying': 'dr',
+  '-i': 'tunnel',
+  '--ipip': 'tunnel',
+  '-m': 'nat',
+  '--masquerading': 'nat',
   '--tun-nocsum': 'none',
   '--tun-csum': 'csum',
   '--tun-remcsum': 'remcsum',
 };
 
 const COMMANDS: Record<string, 'service' | 'server'> = {
-  '-A': 'service', '--add-service': 'service',
-  '-a': 'server', '--add-server': 'server',
+  '-A': 'service',
+  '--add-service': 'service',
+  '-a': 'server',
+  '--add-server': 'server',
 };
 
 /**
@@ -74,7 +102,10 @@ export function parseIpvsadmSave(text: string, source = 'ipvsadm -Sn'): { servic
     const start = tokens[0];
     // Errors about the line as a whole point at its command.
     const fail = (message: string, at: Token | undefined = start): never => {
-      throw new LvsdError('IMPORT_PARSE', message, { pos: { file: source, line, column: at?.column ?? 1 }, details: { text: raw } });
+      throw new LvsdError('IMPORT_PARSE', message, {
+        pos: { file: source, line, column: at?.column ?? 1 },
+        details: { text: raw },
+      });
     };
     const cmdToken = tokens.shift();
     if (!cmdToken) return;
@@ -86,8 +117,22 @@ export function parseIpvsadmSave(text: string, source = 'ipvsadm -Sn'): { servic
     const key = serviceKey(id);
     if (command === 'service') {
       if (services.has(key)) fail(`service ${key} is added twice`);
-      for (const o of ['server', 'weight', 'upper', 'lower', 'tunType', 'tunPort', 'dr', 'nat', 'tunnel', 'none', 'csum', 'remcsum']) {
-        if (opts.has(o)) fail(`option ${opts.get(o)!.option.text} belongs on a real server line (-a)`, opts.get(o)!.option);
+      for (const o of [
+        'server',
+        'weight',
+        'upper',
+        'lower',
+        'tunType',
+        'tunPort',
+        'dr',
+        'nat',
+        'tunnel',
+        'none',
+        'csum',
+        'remcsum',
+      ]) {
+        if (opts.has(o))
+          fail(`option ${opts.get(o)!.option.text} belongs on a real server line (-a)`, opts.get(o)!.option);
       }
       services.set(key, service(id, opts, fail));
     } else {
@@ -169,7 +214,12 @@ function service(id: ServiceId, opts: Options, fail: Fail): ServiceEntry {
   if (flags) {
     let bits = 0;
     for (const f of flags.text.split(',')) {
-      const bit = ({ 'sh-fallback': 1, 'mh-fallback': 1, 'flag-1': 1, 'sh-port': 2, 'mh-port': 2, 'flag-2': 2 } as Record<string, number>)[f];
+      const bit = (
+        { 'sh-fallback': 1, 'mh-fallback': 1, 'flag-1': 1, 'sh-port': 2, 'mh-port': 2, 'flag-2': 2 } as Record<
+          string,
+          number
+        >
+      )[f];
       if (bit === undefined) fail(`unknown scheduler flag "${f}"`, flags);
       bits |= bit!;
     }
@@ -178,7 +228,9 @@ function service(id: ServiceId, opts: Options, fail: Fail): ServiceEntry {
   const persistent = opts.get('persistent');
   const netmask = opts.get('netmask')?.value;
   if (persistent) {
-    const timeout = persistent.value ? integer(persistent.value, 1, 0xffffffff, 'a persistence timeout', fail) : DEFAULT_PERSISTENCE;
+    const timeout = persistent.value
+      ? integer(persistent.value, 1, 0xffffffff, 'a persistence timeout', fail)
+      : DEFAULT_PERSISTENCE;
     let mask = defaultNetmask(id.family);
     if (netmask) {
       const m = parseNetmask(/^\d+$/.test(netmask.text) ? Number(netmask.text) : netmask.text, id.family);
@@ -215,7 +267,8 @@ function realServer(svc: ServiceEntry, opts: Options, fail: Fail): RealServer {
   const tunnelOpts = ['tunType', 'tunPort', 'none', 'csum', 'remcsum'].filter((o) => opts.has(o));
   if (forward === 'tunnel') {
     const typeText = opts.get('tunType')?.value;
-    if (typeText && !['ipip', 'gue', 'gre'].includes(typeText.text)) fail(`unknown tunnel type "${typeText.text}" (ipip, gue or gre)`, typeText);
+    if (typeText && !['ipip', 'gue', 'gre'].includes(typeText.text))
+      fail(`unknown tunnel type "${typeText.text}" (ipip, gue or gre)`, typeText);
     const portText = opts.get('tunPort')?.value;
     out.tunnel = {
       type: (typeText?.text as TunnelType | undefined) ?? 'ipip',
@@ -241,6 +294,7 @@ function hostPort(t: Token, fail: Fail): { family: Family; address: string; port
 }
 
 function integer(t: Token, min: number, max: number, what: string, fail: Fail): number {
-  if (!/^\d+$/.test(t.text) || Number(t.text) < min || Number(t.text) > max) fail(`"${t.text}" is not ${what} (${min} to ${max})`, t);
+  if (!/^\d+$/.test(t.text) || Number(t.text) < min || Number(t.text) > max)
+    fail(`"${t.text}" is not ${what} (${min} to ${max})`, t);
   return Number(t.text);
 }

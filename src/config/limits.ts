@@ -30,10 +30,7 @@ export const MAX_REAL_SERVERS = 1_000_000;
 export const MAX_VALUES = 10_000_000;
 
 /** Which bound the data passes over, if any. */
-export type DataBound =
-  | { bound: 'depth' }
-  | { bound: 'values' }
-  | { bound: 'realservers'; count: number };
+export type DataBound = { bound: 'depth' } | { bound: 'values' } | { bound: 'realservers'; count: number };
 
 /** The first bound `data` passes over, or undefined. Never recurses, stops at the bound. */
 export function overBound(data: unknown): DataBound | undefined {

@@ -56,7 +56,8 @@ export function parseConfigText(text: string, file: string): ParseResult {
   if (read.kind === 'data') return checkData({ file, data: read.data, errors: [], positions: textPositions(source) });
   const error = read.error;
   if (!error && source.length > YAML_DOCUMENT_MAX) {
-    const message = `a file over ${YAML_DOCUMENT_MAX / 1024 / 1024} MiB must not use YAML forms only the full reader reads ` +
+    const message =
+      `a file over ${YAML_DOCUMENT_MAX / 1024 / 1024} MiB must not use YAML forms only the full reader reads ` +
       '(a directive, a null or collection key, an anchor or tag before `key:` on its line)';
     const tooLarge = new LvsdError('CONFIG_TOO_LARGE', message, { pos: { file } });
     return { file, data: undefined, positions: textPositions(source), errors: [tooLarge] };
@@ -118,12 +119,13 @@ function checkData(result: ParseResult): ParseResult {
   const over = overBound(result.data);
   if (over) {
     result.data = undefined;
-    const message = over.bound === 'depth'
-      ? `collections nest more than ${MAX_DEPTH} deep (aliases included)`
-      : over.bound === 'values'
-        ? `the data expands to more than ${MAX_VALUES.toLocaleString('en')} values (aliases counted each time used)`
-        : `the services have ${over.count.toLocaleString('en')} real servers (aliases counted each time used); ` +
-          `lvsd reads at most ${MAX_REAL_SERVERS.toLocaleString('en')}`;
+    const message =
+      over.bound === 'depth'
+        ? `collections nest more than ${MAX_DEPTH} deep (aliases included)`
+        : over.bound === 'values'
+          ? `the data expands to more than ${MAX_VALUES.toLocaleString('en')} values (aliases counted each time used)`
+          : `the services have ${over.count.toLocaleString('en')} real servers (aliases counted each time used); ` +
+            `lvsd reads at most ${MAX_REAL_SERVERS.toLocaleString('en')}`;
     const pos = over.bound === 'realservers' ? sourcePos(result, ['services'], 'key') : at.pos;
     result.errors.push(new LvsdError(over.bound === 'depth' ? 'CONFIG_TOO_DEEP' : 'CONFIG_TOO_MANY', message, { pos }));
     return result;
@@ -198,91 +200,132 @@ export function sortErrors(errors: readonly LvsdError[], files: readonly string[
   };
   return errors
     .map((e, i) => ({ e, i }))
-    .sort((a, b) =>
-      rank(a.e) - rank(b.e) ||
-      (a.e.pos?.line ?? 0) - (b.e.pos?.line ?? 0) ||
-      (a.e.pos?.column ?? 0) - (b.e.pos?.column ?? 0) ||
-      a.i - b.i)
+    .sort(
+      (a, b) =>
+        rank(a.e) - rank(b.e) ||
+        (a.e.pos?.line ?? 0) - (b.e.pos?.line ?? 0) ||
+        (a.e.pos?.column ?? 0) - (b.e.pos?.column ?? 0) ||
+        a.i - b.i,
+    )
     .map((x) => x.e);
+}
+
+/** What every schema error's message is built from. */
+interface SchemaErrorContext {
+  e: ErrorObject;
+  path: PathSegment[];
+  parent: JsonSchema | undefined;
+  /** "a service", "'port'"... */
+  what: string;
+  /** The offending value, clipped. */
+  got: string;
+  make: (code: ErrorCode, message: string, at?: readonly PathSegment[], where?: 'key' | 'value') => LvsdError;
 }
 
 function mapOne(src: ParsedFile, e: ErrorObject): LvsdError {
   const path: PathSegment[] = pointerToPath(e.instancePath);
   const parent = e.parentSchema as JsonSchema | undefined;
-  const what = describe(path);
-  const got = show(e.data);
-  const make = (code: ErrorCode, message: string, at: readonly PathSegment[] = path, where: 'key' | 'value' = 'value') =>
+  const make: SchemaErrorContext['make'] = (code, message, at = path, where = 'value') =>
     new LvsdError(code, message, {
       pos: sourcePos(src, at, where),
       details: { path: path.join('.'), keyword: e.keyword },
     });
-
+  const c: SchemaErrorContext = { e, path, parent, what: describe(path), got: show(e.data), make };
   if (isDefinition(parent, 'duration') && (e.keyword === 'type' || e.keyword === 'pattern')) {
-    return make('CONFIG_DURATION', `${what} must be a duration: ${DURATION_HELP} (got ${got})`);
+    return make('CONFIG_DURATION', `${c.what} must be a duration: ${DURATION_HELP} (got ${c.got})`);
   }
-
-  switch (e.keyword) {
-    case 'additionalProperties': {
-      const key = String(e.params.additionalProperty);
-      const allowed = Object.keys(parent?.properties ?? {});
-      return make(
-        'CONFIG_UNKNOWN_KEY',
-        `unknown key '${keyText(key)}'${didYouMean(key, allowed)}; ${describe(path, 'in')} the keys are: ${allowed.join(', ')}`,
-        [...path, key],
-        'key',
-      );
-    }
-    case 'required': {
-      const key = String(e.params.missingProperty);
-      if (path.length === 0 && key === 'version') {
-        return make('CONFIG_MISSING', 'missing `version: 1`: every lvsd config file starts with it');
-      }
-      return make('CONFIG_MISSING', `${what} needs '${key}'`);
-    }
-    case 'type': {
-      if (isDefinition(parent, 'realserver')) {
-        return make('CONFIG_SCHEMA', `a real server is an address text (${'"ADDRESS", "ADDRESS:PORT" or "[IPV6]:PORT"'}) or a mapping with 'address' (got ${got})`);
-      }
-      const types = ([] as string[]).concat(e.params.type as string | string[]);
-      if (path.length === 0) {
-        // Never the content: the file may be anything given with -c (/etc/shadow, a binary).
-        return make('CONFIG_SCHEMA', `the file is not a YAML mapping of settings but ${typeName(valueType(e.data))}: an lvsd config starts with \`version: 1\``);
-      }
-      let message = `${what} must be ${types.map(typeName).join(' or ')} (got ${got})`;
-      if (types.includes('array') && e.data === null) message += `; write \`${String(path.at(-1))}: []\` for an empty list`;
-      if (types.includes('object') && e.data === null && isDefinition(parent, 'persistence')) message += '; write `persistence: {}` for the defaults';
-      return make('CONFIG_SCHEMA', message);
-    }
-    case 'enum': {
-      const allowed = (e.params.allowedValues as unknown[]).map(String);
-      const hint = typeof e.data === 'string' ? didYouMean(e.data, allowed) : '';
-      const code: ErrorCode = isDefinition(parent, 'scheduler') ? 'CONFIG_SCHEDULER' : 'CONFIG_SCHEMA';
-      return make(code, `${what} must be one of ${allowed.join(', ')} (got ${got})${hint}`);
-    }
-    case 'const':
-      return make('CONFIG_SCHEMA', `${what} must be ${show(e.params.allowedValue)} (got ${got})${path.join() === 'version' ? ': this lvsd reads format version 1' : ''}`);
-    case 'minimum':
-    case 'maximum':
-      return make('CONFIG_RANGE', `${what} must be from ${parent?.minimum ?? '-∞'} to ${parent?.maximum ?? '∞'} (got ${got})`);
-    case 'pattern':
-      if (path.at(-1) === 'name') return make('CONFIG_SCHEMA', `a service name must not be empty or contain spaces (got ${got})`);
-      return make('CONFIG_SCHEMA', `${what} must match ${String(e.params.pattern)} (got ${got})`);
-    case 'maxLength':
-      return make('CONFIG_RANGE', `${what} is longer than ${String(e.params.limit)} characters`);
-    case 'minProperties':
-    case 'maxProperties':
-      if (isDefinition(parent, 'ignoreRule')) {
-        return make('CONFIG_SCHEMA', 'an ignore rule has exactly one key: `vip: PREFIX-OR-ADDRESS` or `fwmark: N`');
-      }
-      return make('CONFIG_SCHEMA', `${what} ${e.message ?? 'is not allowed'}`);
-    case 'uniqueItems': {
-      const items = Array.isArray(e.data) ? e.data : [];
-      return make('CONFIG_SCHEMA', `${what} lists ${show(items[Number(e.params.j)])} twice`, [...path, Number(e.params.i)]);
-    }
-    default:
-      return make('CONFIG_SCHEMA', `${what} ${e.message ?? 'is not allowed'}`);
-  }
+  return (KEYWORD_ERRORS[e.keyword] ?? otherError)(c);
 }
+
+const otherError = ({ what, e, make }: SchemaErrorContext) =>
+  make('CONFIG_SCHEMA', `${what} ${e.message ?? 'is not allowed'}`);
+
+function unknownKeyError({ e, path, parent, make }: SchemaErrorContext): LvsdError {
+  const key = String(e.params.additionalProperty);
+  const allowed = Object.keys(parent?.properties ?? {});
+  const message = `unknown key '${keyText(key)}'${didYouMean(key, allowed)}; ${describe(path, 'in')} the keys are: ${allowed.join(', ')}`;
+  return make('CONFIG_UNKNOWN_KEY', message, [...path, key], 'key');
+}
+
+function requiredError({ e, path, what, make }: SchemaErrorContext): LvsdError {
+  const key = String(e.params.missingProperty);
+  if (path.length === 0 && key === 'version') {
+    return make('CONFIG_MISSING', 'missing `version: 1`: every lvsd config file starts with it');
+  }
+  return make('CONFIG_MISSING', `${what} needs '${key}'`);
+}
+
+function typeError({ e, path, parent, what, got, make }: SchemaErrorContext): LvsdError {
+  if (isDefinition(parent, 'realserver')) {
+    return make(
+      'CONFIG_SCHEMA',
+      `a real server is an address text (${'"ADDRESS", "ADDRESS:PORT" or "[IPV6]:PORT"'}) or a mapping with 'address' (got ${got})`,
+    );
+  }
+  const types = ([] as string[]).concat(e.params.type as string | string[]);
+  if (path.length === 0) {
+    // Never the content: the file may be anything given with -c (/etc/shadow, a binary).
+    return make(
+      'CONFIG_SCHEMA',
+      `the file is not a YAML mapping of settings but ${typeName(valueType(e.data))}: an lvsd config starts with \`version: 1\``,
+    );
+  }
+  let message = `${what} must be ${types.map(typeName).join(' or ')} (got ${got})`;
+  if (types.includes('array') && e.data === null) message += `; write \`${String(path.at(-1))}: []\` for an empty list`;
+  if (types.includes('object') && e.data === null && isDefinition(parent, 'persistence'))
+    message += '; write `persistence: {}` for the defaults';
+  return make('CONFIG_SCHEMA', message);
+}
+
+function enumError({ e, parent, what, got, make }: SchemaErrorContext): LvsdError {
+  const allowed = (e.params.allowedValues as unknown[]).map(String);
+  const hint = typeof e.data === 'string' ? didYouMean(e.data, allowed) : '';
+  const code: ErrorCode = isDefinition(parent, 'scheduler') ? 'CONFIG_SCHEDULER' : 'CONFIG_SCHEMA';
+  return make(code, `${what} must be one of ${allowed.join(', ')} (got ${got})${hint}`);
+}
+
+function rangeError({ parent, what, got, make }: SchemaErrorContext): LvsdError {
+  return make(
+    'CONFIG_RANGE',
+    `${what} must be from ${parent?.minimum ?? '-∞'} to ${parent?.maximum ?? '∞'} (got ${got})`,
+  );
+}
+
+function propertiesError(c: SchemaErrorContext): LvsdError {
+  if (isDefinition(c.parent, 'ignoreRule')) {
+    return c.make('CONFIG_SCHEMA', 'an ignore rule has exactly one key: `vip: PREFIX-OR-ADDRESS` or `fwmark: N`');
+  }
+  return otherError(c);
+}
+
+/** One message builder per ajv keyword; the others get `otherError`. */
+const KEYWORD_ERRORS: Record<string, (c: SchemaErrorContext) => LvsdError> = {
+  additionalProperties: unknownKeyError,
+  required: requiredError,
+  type: typeError,
+  enum: enumError,
+  const: ({ e, path, what, got, make }) =>
+    make(
+      'CONFIG_SCHEMA',
+      `${what} must be ${show(e.params.allowedValue)} (got ${got})${path.join() === 'version' ? ': this lvsd reads format version 1' : ''}`,
+    ),
+  minimum: rangeError,
+  maximum: rangeError,
+  pattern: ({ e, path, what, got, make }) =>
+    path.at(-1) === 'name'
+      ? make('CONFIG_SCHEMA', `a service name must not be empty or contain spaces (got ${got})`)
+      : make('CONFIG_SCHEMA', `${what} must match ${String(e.params.pattern)} (got ${got})`),
+  maxLength: ({ e, what, make }) => make('CONFIG_RANGE', `${what} is longer than ${String(e.params.limit)} characters`),
+  minProperties: propertiesError,
+  maxProperties: propertiesError,
+  uniqueItems: ({ e, path, what, make }) => {
+    const items = Array.isArray(e.data) ? e.data : [];
+    return make('CONFIG_SCHEMA', `${what} lists ${show(items[Number(e.params.j)])} twice`, [
+      ...path,
+      Number(e.params.i),
+    ]);
+  },
+};
 
 /** "a service", "a real server", "'port'", "the config"... for messages. */
 function describe(path: readonly PathSegment[], preposition?: 'in'): string {
@@ -291,14 +334,34 @@ function describe(path: readonly PathSegment[], preposition?: 'in'): string {
   let what: string;
   if (last === undefined) what = preposition ? 'at the top level' : 'the config';
   else if (/^\d+$/.test(String(last))) {
-    what = ({ services: 'a service', realservers: 'a real server', ignore: 'an ignore rule', flags: 'a scheduler flag' } as Record<string, string>)[String(parent)] ?? 'an item';
+    what =
+      (
+        {
+          services: 'a service',
+          realservers: 'a real server',
+          ignore: 'an ignore rule',
+          flags: 'a scheduler flag',
+        } as Record<string, string>
+      )[String(parent)] ?? 'an item';
   } else what = `'${String(last)}'`;
   if (!preposition || last === undefined) return what;
   return `in ${what}`;
 }
 
 function typeName(t: string): string {
-  return ({ integer: 'a whole number', number: 'a number', string: 'text', object: 'a mapping', array: 'a list', boolean: 'true or false', null: 'empty' } as Record<string, string>)[t] ?? t;
+  return (
+    (
+      {
+        integer: 'a whole number',
+        number: 'a number',
+        string: 'text',
+        object: 'a mapping',
+        array: 'a list',
+        boolean: 'true or false',
+        null: 'empty',
+      } as Record<string, string>
+    )[t] ?? t
+  );
 }
 
 /** A value as a message shows it: "text", 12, true, nothing, a list, a mapping. */
@@ -321,7 +384,17 @@ function keyText(key: string): string {
 }
 
 function valueType(v: unknown): string {
-  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'boolean' : 'number';
+  return Array.isArray(v)
+    ? 'array'
+    : v === null
+      ? 'null'
+      : typeof v === 'object'
+        ? 'object'
+        : typeof v === 'string'
+          ? 'string'
+          : typeof v === 'boolean'
+            ? 'boolean'
+            : 'number';
 }
 
 /** The top-level keys the schema knows. */

@@ -42,7 +42,9 @@ export function printConfig(state: PrintableState, opts: PrintOptions = {}): str
   }
   if (Object.keys(timeouts).length > 0) root['timeouts'] = timeouts;
   if (state.ignore && state.ignore.length > 0) {
-    root['ignore'] = state.ignore.map((r) => ('fwmark' in r ? { fwmark: r.fwmark } : { vip: `${r.vip.network}/${r.vip.length}` }));
+    root['ignore'] = state.ignore.map((r) =>
+      'fwmark' in r ? { fwmark: r.fwmark } : { vip: `${r.vip.network}/${r.vip.length}` },
+    );
   }
   if (state.services) root['services'] = state.services.map(service);
 

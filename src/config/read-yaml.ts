@@ -51,8 +51,20 @@ const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 /** Could `s` resolve to anything but text? Most scalars (names, addresses) start with a letter no keyword does. */
 function maybeSpecial(s: string): boolean {
   const c = s.charCodeAt(0);
-  return Number.isNaN(c) || c === 0x7e || c === 0x2b || c === 0x2d || c === 0x2e || (c >= 0x30 && c <= 0x39) ||
-    c === 0x4e || c === 0x6e || c === 0x54 || c === 0x74 || c === 0x46 || c === 0x66;
+  return (
+    Number.isNaN(c) ||
+    c === 0x7e ||
+    c === 0x2b ||
+    c === 0x2d ||
+    c === 0x2e ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x4e ||
+    c === 0x6e ||
+    c === 0x54 ||
+    c === 0x74 ||
+    c === 0x46 ||
+    c === 0x66
+  );
 }
 
 const scalarType = (tag: string, resolve: (s: string) => boolean, construct: (s: string) => unknown) =>
@@ -64,12 +76,27 @@ const scalarType = (tag: string, resolve: (s: string) => boolean, construct: (s:
 
 const CORE_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
   implicit: [
-    scalarType('null', (s) => NULL.test(s), () => null),
-    scalarType('bool', (s) => BOOL.test(s), (s) => s[0] === 't' || s[0] === 'T'),
-    scalarType('int', (s) => INT.test(s) || OCT.test(s) || HEX.test(s), (s) =>
-      OCT.test(s) ? parseInt(s.slice(2), 8) : HEX.test(s) ? parseInt(s.slice(2), 16) : parseInt(s, 10)),
-    scalarType('float', (s) => FLOAT.test(s) || EXP.test(s) || SPECIAL_FLOAT.test(s), (s) =>
-      !SPECIAL_FLOAT.test(s) ? parseFloat(s) : /nan$/i.test(s) ? NaN : s.startsWith('-') ? -Infinity : Infinity),
+    scalarType(
+      'null',
+      (s) => NULL.test(s),
+      () => null,
+    ),
+    scalarType(
+      'bool',
+      (s) => BOOL.test(s),
+      (s) => s[0] === 't' || s[0] === 'T',
+    ),
+    scalarType(
+      'int',
+      (s) => INT.test(s) || OCT.test(s) || HEX.test(s),
+      (s) => (OCT.test(s) ? parseInt(s.slice(2), 8) : HEX.test(s) ? parseInt(s.slice(2), 16) : parseInt(s, 10)),
+    ),
+    scalarType(
+      'float',
+      (s) => FLOAT.test(s) || EXP.test(s) || SPECIAL_FLOAT.test(s),
+      (s) =>
+        !SPECIAL_FLOAT.test(s) ? parseFloat(s) : /nan$/i.test(s) ? NaN : s.startsWith('-') ? -Infinity : Infinity,
+    ),
     (jsYaml as unknown as { types: { merge: InstanceType<typeof jsYaml.Type> } }).types.merge,
   ],
 });
@@ -84,13 +111,16 @@ const CORE_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
  * its line (js-yaml reads a mapping, `yaml` an error). The same characters in
  * a value decline too; that only costs time.
  */
-const DECLINED_TEXT = new RegExp([
-  '\\r(?!\\n)',
-  '^%',
-  '^(?:---|\\.\\.\\.)\\S',
-  '[&*][^\\s,[\\]{}]*:(?:[\\s,\\]}]|$)',
-  '[&!][^\\s,[\\]{}]*[ \\t]+[^\\s#[{"\'*&!][^\\n]*?:(?:[ \\t]|$)',
-].join('|'), 'm');
+const DECLINED_TEXT = new RegExp(
+  [
+    '\\r(?!\\n)',
+    '^%',
+    '^(?:---|\\.\\.\\.)\\S',
+    '[&*][^\\s,[\\]{}]*:(?:[\\s,\\]}]|$)',
+    '[&!][^\\s,[\\]{}]*[ \\t]+[^\\s#[{"\'*&!][^\\n]*?:(?:[ \\t]|$)',
+  ].join('|'),
+  'm',
+);
 
 /**
  * A comment, to look past: `#` at a line's start or after a space. Inside a
@@ -207,7 +237,8 @@ function isMapping(v: unknown): boolean {
 
 function readError(e: unknown): YamlReadError {
   const err = e as { reason?: unknown; mark?: { position?: unknown } };
-  const reason = typeof err.reason === 'string' ? err.reason : e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  const reason =
+    typeof err.reason === 'string' ? err.reason : e instanceof Error ? e.message.split('\n')[0]! : String(e);
   const offset = typeof err.mark?.position === 'number' ? err.mark.position : undefined;
   const tooDeep = reason.startsWith('nesting exceeded maxDepth');
   return { reason, ...(offset === undefined ? {} : { offset }), tooDeep };

@@ -22,7 +22,9 @@ export interface JsonSchema {
 const require = createRequire(import.meta.url);
 
 /** The schema, as parsed from schemas/lvsd.schema.json (src/config and dist/config are both two levels down). */
-export const configSchema = require('../../schemas/lvsd.schema.json') as JsonSchema & { definitions: Record<string, JsonSchema> };
+export const configSchema = require('../../schemas/lvsd.schema.json') as JsonSchema & {
+  definitions: Record<string, JsonSchema>;
+};
 
 const validator = validate as ValidateFunction;
 

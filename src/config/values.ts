@@ -4,7 +4,14 @@
  * report what is wrong) and normalize.ts (which trusts validated input). Pure.
  */
 import { parseDuration } from './duration.js';
-import { addressToBytes, bytesToAddress, familyOf, hostPrefixLength, maskToPrefix, prefixToMask } from '../model/address.js';
+import {
+  addressToBytes,
+  bytesToAddress,
+  familyOf,
+  hostPrefixLength,
+  maskToPrefix,
+  prefixToMask,
+} from '../model/address.js';
 import type { Family } from '../model/types.js';
 
 /** Default persistence timeout (ipvsadm -p without a value). */
@@ -34,11 +41,19 @@ export const SHORTHAND_HELP = '"ADDRESS", "ADDRESS:PORT" or "[IPV6]:PORT"';
  * text. Undefined when the value does not fit the family.
  */
 export function parseNetmask(value: unknown, family: Family): string | undefined {
-  const length = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : undefined;
+  const length =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d{1,3}$/.test(value)
+        ? Number(value)
+        : undefined;
   if (family === 'ipv6') {
-    return length !== undefined && Number.isInteger(length) && length >= 1 && length <= 128 ? String(length) : undefined;
+    return length !== undefined && Number.isInteger(length) && length >= 1 && length <= 128
+      ? String(length)
+      : undefined;
   }
-  if (length !== undefined) return Number.isInteger(length) && length >= 0 && length <= 32 ? prefixToMask(length) : undefined;
+  if (length !== undefined)
+    return Number.isInteger(length) && length >= 0 && length <= 32 ? prefixToMask(length) : undefined;
   if (typeof value !== 'string' || familyOf(value) !== 'ipv4') return undefined;
   const prefix = maskToPrefix(value);
   return prefix === undefined ? undefined : prefixToMask(prefix);

@@ -37,11 +37,25 @@ export function systemdNotifier(opts: SystemdNotifierOptions): Notifier {
   // Never rejects: a failed message must neither end the daemon nor stop the ones after it.
   const send = (assignments: Record<string, string>): Promise<void> =>
     new Promise<void>((resolve) => {
-      const args = [`--pid=${opts.mainPid}`, ...Object.entries(assignments).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`)];
-      execFile(opts.command ?? 'systemd-notify', args, { env: { ...process.env, NOTIFY_SOCKET: opts.socket }, timeout: 10_000 }, (err, _out, stderr) => {
-        if (err) report(new Error(`systemd-notify ${Object.keys(assignments).join(',')} failed: ${stderr.trim() || err.message}`, { cause: err }));
-        resolve();
-      });
+      const args = [
+        `--pid=${opts.mainPid}`,
+        ...Object.entries(assignments).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`),
+      ];
+      execFile(
+        opts.command ?? 'systemd-notify',
+        args,
+        { env: { ...process.env, NOTIFY_SOCKET: opts.socket }, timeout: 10_000 },
+        (err, _out, stderr) => {
+          if (err)
+            report(
+              new Error(
+                `systemd-notify ${Object.keys(assignments).join(',')} failed: ${stderr.trim() || err.message}`,
+                { cause: err },
+              ),
+            );
+          resolve();
+        },
+      );
     }).catch((e: unknown) => report(e instanceof Error ? e : new Error(String(e))));
   return {
     enabled: true,

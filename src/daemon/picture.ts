@@ -35,7 +35,14 @@ export interface OpOutcome {
 }
 
 /** Failures that leave the kernel's table exactly as it was. */
-const TABLE_UNCHANGED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['IPVS_INVALID', 'IPVS_PERMISSION', 'IPVS_BUSY', 'IPVS_KERNEL', 'IPVS_UNAVAILABLE', 'APPLY_SKIPPED']);
+const TABLE_UNCHANGED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'IPVS_INVALID',
+  'IPVS_PERMISSION',
+  'IPVS_BUSY',
+  'IPVS_KERNEL',
+  'IPVS_UNAVAILABLE',
+  'APPLY_SKIPPED',
+]);
 
 interface Entry {
   /** The service, its `realservers` rebuilt from `rs` when `dirty`. */
@@ -115,7 +122,9 @@ export class Picture {
       if (code === 'IPVS_EXISTS' || code === 'IPVS_NOT_FOUND') {
         this.invalidate(`the kernel contradicted lvsd's picture of the table (${code}: ${o.error!.message})`);
       } else if (o.status === 'failed' && (code === undefined || !TABLE_UNCHANGED.has(code))) {
-        this.invalidate(`the outcome of an operation is unknown (${code ?? 'no error code'}: ${o.error?.message ?? ''})`);
+        this.invalidate(
+          `the outcome of an operation is unknown (${code ?? 'no error code'}: ${o.error?.message ?? ''})`,
+        );
       }
     }
     return this.staleReason;

@@ -44,10 +44,12 @@ async function statFingerprint(files: readonly string[]): Promise<string | undef
   if (files.length === 0) return undefined;
   try {
     const paths = [...new Set([...files, ...files.map((f) => dirname(f))])];
-    const parts = await Promise.all(paths.map(async (p) => {
-      const st = await stat(p, { bigint: true });
-      return `${p}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
-    }));
+    const parts = await Promise.all(
+      paths.map(async (p) => {
+        const st = await stat(p, { bigint: true });
+        return `${p}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
+      }),
+    );
     return parts.join('\n');
   } catch {
     return undefined;
@@ -115,7 +117,14 @@ export interface ReconcilerDeps {
 export class Reconciler {
   private running: Promise<ReconcileSummary> | undefined;
   /** The one reconcile waiting for the running one to finish, and who waits for it. */
-  private queued: { trigger: Trigger; resolve: (s: ReconcileSummary) => void; reject: (e: unknown) => void; done: Promise<ReconcileSummary> } | undefined;
+  private queued:
+    | {
+        trigger: Trigger;
+        resolve: (s: ReconcileSummary) => void;
+        reject: (e: unknown) => void;
+        done: Promise<ReconcileSummary>;
+      }
+    | undefined;
   private appliedHash: string | undefined;
   private lastResult: ReconcileSummary | undefined;
   private readonly picture = new Picture();
@@ -146,7 +155,10 @@ export class Reconciler {
     if (!this.queued) {
       let resolve!: (s: ReconcileSummary) => void;
       let reject!: (e: unknown) => void;
-      const done = new Promise<ReconcileSummary>((res, rej) => { resolve = res; reject = rej; });
+      const done = new Promise<ReconcileSummary>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
       this.queued = { trigger: reason, resolve, reject, done };
     } else if (this.queued.trigger === 'resync') {
       // A file change or a signal outranks a resync: it also has a file to re-read.
@@ -206,11 +218,20 @@ export class Reconciler {
       if (summary.result !== 'ok') metrics.reconcileFailures.inc({ trigger, result: summary.result });
       this.lastResult = summary;
       const level = summary.result === 'ok' ? 'info' : 'error';
-      log[level]({
-        event: 'reconcile', trigger, result: summary.result, duration_ms: summary.durationMs, ...run.phases,
-        changes: summary.changes, failures: summary.failures, ...(summary.reason ? { reason: summary.reason } : {}),
-        ...(retryInMs !== undefined ? { retry_in_ms: retryInMs } : {}),
-      }, 'reconcile finished');
+      log[level](
+        {
+          event: 'reconcile',
+          trigger,
+          result: summary.result,
+          duration_ms: summary.durationMs,
+          ...run.phases,
+          changes: summary.changes,
+          failures: summary.failures,
+          ...(summary.reason ? { reason: summary.reason } : {}),
+          ...(retryInMs !== undefined ? { retry_in_ms: retryInMs } : {}),
+        },
+        'reconcile finished',
+      );
     }
     try {
       this.deps.onSummary?.(summary);
@@ -230,7 +251,11 @@ export class Reconciler {
     const { firstMs, maxMs } = this.deps.retry ?? DEFAULT_RETRY;
     const ms = Math.min(maxMs, firstMs * 2 ** Math.min(this.failuresInARow, 30));
     this.failuresInARow++;
-    this.retryTimer = after(ms, () => this.trigger('retry'), (e) => this.deps.log.error({ event: 'retry_error' }, String(e)));
+    this.retryTimer = after(
+      ms,
+      () => this.trigger('retry'),
+      (e) => this.deps.log.error({ event: 'retry_error' }, String(e)),
+    );
     this.retryTimer.unref(); // a retry alone does not keep the process up
     return ms;
   }
@@ -245,13 +270,23 @@ export class Reconciler {
       // A loader should report, not throw; if it throws, the table is kept as for an invalid file.
       const message = e instanceof Error ? e.message : String(e);
       log.error({ event: 'config_load_error', ...(isLvsdError(e) ? { code: e.code } : {}) }, message);
-      return this.finish(run, { result: 'error', changes: 0, failures: 1, reason: `the config could not be loaded: ${message}; the table is kept as it is` });
+      return this.finish(run, {
+        result: 'error',
+        changes: 0,
+        failures: 1,
+        reason: `the config could not be loaded: ${message}; the table is kept as it is`,
+      });
     }
     this.phase(run, 'load');
     if (!loaded.ok) {
       metrics.configValid.set(0);
       for (const e of loaded.errors) log.error({ event: 'config_error', code: e.code, ...(e.pos ?? {}) }, e.toString());
-      return this.finish(run, { result: 'invalid_config', changes: 0, failures: 0, reason: `config invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}): ${loaded.errors[0]!.toString()}; the table is kept as it is` });
+      return this.finish(run, {
+        result: 'invalid_config',
+        changes: 0,
+        failures: 0,
+        reason: `config invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}): ${loaded.errors[0]!.toString()}; the table is kept as it is`,
+      });
     }
     metrics.configValid.set(1);
     this.deps.onConfig?.(loaded.state);
@@ -287,8 +322,12 @@ export class Reconciler {
     }
     this.phase(run, 'read');
     const planned = planFor({
-      desired, live: live.ipvs, ...(live.host ? { host: live.host } : {}),
-      ...(this.deps.health ? { health: this.deps.health() } : {}), drains: this.drains, now: now(),
+      desired,
+      live: live.ipvs,
+      ...(live.host ? { host: live.host } : {}),
+      ...(this.deps.health ? { health: this.deps.health() } : {}),
+      drains: this.drains,
+      now: now(),
     });
     this.phase(run, 'plan');
     const result = await applyPlan(planned.plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
@@ -299,13 +338,29 @@ export class Reconciler {
     return { result, fromPicture: pictured !== undefined };
   }
 
-  private afterApply(run: Run, loaded: LoadResult & { ok: true }, result: ApplyResult, fromPicture: boolean): ReconcileSummary {
+  private afterApply(
+    run: Run,
+    loaded: LoadResult & { ok: true },
+    result: ApplyResult,
+    fromPicture: boolean,
+  ): ReconcileSummary {
     const { log, metrics } = this.deps;
     const now = this.deps.now ?? Date.now;
     this.logChanges(run.trigger, result);
-    const stale = this.picture.record(result.results.filter((r) => !isHostChange(r.change)).map((r) => ({ op: r.change.op as IpvsOp, status: r.status, ...(r.status === 'ok' ? {} : { error: r.error }) })));
+    const stale = this.picture.record(
+      result.results
+        .filter((r) => !isHostChange(r.change))
+        .map((r) => ({
+          op: r.change.op as IpvsOp,
+          status: r.status,
+          ...(r.status === 'ok' ? {} : { error: r.error }),
+        })),
+    );
     if (stale) {
-      log.warn({ event: 'picture_stale', trigger: run.trigger, reason: stale }, 'the live table is not what lvsd thought: reading it again');
+      log.warn(
+        { event: 'picture_stale', trigger: run.trigger, reason: stale },
+        'the live table is not what lvsd thought: reading it again',
+      );
       // After a diff against the picture, read at once; after a full read (someone changing the
       // table meanwhile), leave it to the next trigger rather than risk a loop.
       if (fromPicture) this.trigger('resync').catch(() => undefined);
@@ -316,7 +371,12 @@ export class Reconciler {
       return this.finish(run, { result: 'ok', changes: result.applied, failures: 0 });
     }
     const first = result.results.find((r) => r.status !== 'ok') as { error: LvsdError } | undefined;
-    return this.finish(run, { result: 'failed', changes: result.applied, failures: result.failed + result.skipped, reason: `${result.failed + result.skipped} operation(s) failed: ${first?.error.message ?? ''}` });
+    return this.finish(run, {
+      result: 'failed',
+      changes: result.applied,
+      failures: result.failed + result.skipped,
+      reason: `${result.failed + result.skipped} operation(s) failed: ${first?.error.message ?? ''}`,
+    });
   }
 
   /**
@@ -367,7 +427,11 @@ export class Reconciler {
     const next = Math.min(...draining.values()) - now;
     const wait = Math.max(50, Math.min(this.deps.drainPollMs ?? 1000, next));
     if (this.stopped) return;
-    this.drainTimer = after(wait, () => this.trigger('drain'), (e) => this.deps.log.error({ event: 'drain_poll_error' }, String(e)));
+    this.drainTimer = after(
+      wait,
+      () => this.trigger('drain'),
+      (e) => this.deps.log.error({ event: 'drain_poll_error' }, String(e)),
+    );
   }
 
   /** Stops the drain poll and the retries (the daemon is stopping); a reconcile in flight runs on. */

@@ -30,20 +30,27 @@ export async function startStatusServer(listen: { host: string; port: number }, 
     }
     if (path === '/healthz') {
       const reason = source.unhealthyReason();
-      res.writeHead(reason ? 503 : 200, { 'content-type': 'text/plain; charset=utf-8' }).end(reason ? `unhealthy: ${reason}\n` : 'ok\n');
+      res
+        .writeHead(reason ? 503 : 200, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(reason ? `unhealthy: ${reason}\n` : 'ok\n');
       return;
     }
     if (path === '/metrics') {
       source.metricsText().then(
         (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
-        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics unavailable: ${err.message}\n`),
+        (err: Error) =>
+          res
+            .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+            .end(`metrics unavailable: ${err.message}\n`),
       );
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /healthz or /metrics\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new LvsdError('CLI_USAGE', `cannot listen on ${listen.host}:${listen.port}: ${e.message}`, { cause: e })));
+    server.once('error', (e) =>
+      reject(new LvsdError('CLI_USAGE', `cannot listen on ${listen.host}:${listen.port}: ${e.message}`, { cause: e })),
+    );
     server.listen(listen.port, listen.host, () => resolve());
   });
   return server;

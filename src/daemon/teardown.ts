@@ -34,7 +34,10 @@ export class Teardown {
           log.warn({ event: 'stop_timeout', step: step.name, budget_ms: budgetMs }, why);
         }
       } catch (e) {
-        log.warn({ event: 'stop_error', step: step.name }, `${step.name}: ${e instanceof Error ? e.message : String(e)}`);
+        log.warn(
+          { event: 'stop_error', step: step.name },
+          `${step.name}: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     }
     return inTime;

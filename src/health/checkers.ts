@@ -99,8 +99,18 @@ function udp(spec: CheckSpec, t: CheckTarget, ms: number): Promise<CheckResult> 
       sock.close();
       resolve(r);
     };
-    const timer = after(ms, () => done(fail(`no answer within ${ms} ms`)), () => undefined);
-    sock.once('message', (msg) => done(u.expect === undefined || msg.toString().includes(u.expect) ? { ok: true } : fail(`answer without ${JSON.stringify(u.expect)}`)));
+    const timer = after(
+      ms,
+      () => done(fail(`no answer within ${ms} ms`)),
+      () => undefined,
+    );
+    sock.once('message', (msg) =>
+      done(
+        u.expect === undefined || msg.toString().includes(u.expect)
+          ? { ok: true }
+          : fail(`answer without ${JSON.stringify(u.expect)}`),
+      ),
+    );
     // A connected UDP socket hears the ICMP port-unreachable as ECONNREFUSED.
     sock.once('error', (e) => done(fail(e.message)));
     try {
@@ -146,10 +156,18 @@ function exec(spec: CheckSpec, t: CheckTarget, ms: number, signal?: AbortSignal)
       why ??= reason;
       killGroup(child);
       // A process the kernel cannot kill yet (stuck in a disk wait) must not hold the check forever.
-      after(1000, () => finish(fail(`${why} (not yet gone)`)), () => undefined);
+      after(
+        1000,
+        () => finish(fail(`${why} (not yet gone)`)),
+        () => undefined,
+      );
     };
     const onAbort = () => stop('stopped');
-    const timer = after(ms, () => stop(`killed after ${ms} ms`), () => undefined);
+    const timer = after(
+      ms,
+      () => stop(`killed after ${ms} ms`),
+      () => undefined,
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
     let settled = false;
     const finish = (r: CheckResult) => {
@@ -171,7 +189,11 @@ function exec(spec: CheckSpec, t: CheckTarget, ms: number, signal?: AbortSignal)
       };
       // The last of stderr may still be on its way; the group is dead, so it comes at once or never.
       child.once('close', () => finish(verdict()));
-      after(100, () => finish(verdict()), () => undefined);
+      after(
+        100,
+        () => finish(verdict()),
+        () => undefined,
+      );
     });
   });
 }

@@ -56,7 +56,14 @@ export class HealthMonitor {
 
   /** States with their last errors, for status output. */
   states(): { key: string; service: string; realserver: string; up: boolean; since: number; lastError?: string }[] {
-    return [...this.entries].map(([key, e]) => ({ key, service: e.service, realserver: e.realserver, up: e.state.up, since: e.state.since, ...(e.state.lastError ? { lastError: e.state.lastError } : {}) }));
+    return [...this.entries].map(([key, e]) => ({
+      key,
+      service: e.service,
+      realserver: e.realserver,
+      up: e.state.up,
+      since: e.state.since,
+      ...(e.state.lastError ? { lastError: e.state.lastError } : {}),
+    }));
   }
 
   /** Checks exactly the checked real servers of `desired`; a real server whose check changed keeps its state. */
@@ -76,14 +83,22 @@ export class HealthMonitor {
         if (old && old.specText === specText) continue;
         if (old) clearInterval(old.timer);
         const entry: Entry = {
-          service, realserver, spec: r.check, specText, running: false,
+          service,
+          realserver,
+          spec: r.check,
+          specText,
+          running: false,
           target: { address: r.address, family: r.family },
           state: old?.state ?? initialHealth(r.check, now()),
           timer: every(r.check.interval * 1000, () => this.run(key), this.onError),
         };
         this.entries.set(key, entry);
         // The first check soon, spread over the interval so that a thousand do not start at once.
-        after(Math.floor(Math.random() * Math.min(1000, r.check.interval * 1000)), () => this.run(key), this.onError).unref();
+        after(
+          Math.floor(Math.random() * Math.min(1000, r.check.interval * 1000)),
+          () => this.run(key),
+          this.onError,
+        ).unref();
       }
     }
     for (const [key, e] of this.entries) {
@@ -121,7 +136,13 @@ export class HealthMonitor {
 
   private record(key: string, e: Entry, r: CheckResult): void {
     this.opts.onResult?.(key, r);
-    const { state, changed } = observe(e.state, r.ok, e.spec, (this.opts.now ?? Date.now)(), r.ok ? undefined : r.error);
+    const { state, changed } = observe(
+      e.state,
+      r.ok,
+      e.spec,
+      (this.opts.now ?? Date.now)(),
+      r.ok ? undefined : r.error,
+    );
     e.state = state;
     if (!changed) return;
     const error = state.lastError && !state.up ? { error: state.lastError } : {};

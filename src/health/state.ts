@@ -19,7 +19,13 @@ export function initialHealth(spec: CheckSpec, now: number): HealthState {
 }
 
 /** The state after one check result; `changed` when it flipped. */
-export function observe(s: HealthState, ok: boolean, spec: Pick<CheckSpec, 'rise' | 'fall'>, now: number, error?: string): { state: HealthState; changed: boolean } {
+export function observe(
+  s: HealthState,
+  ok: boolean,
+  spec: Pick<CheckSpec, 'rise' | 'fall'>,
+  now: number,
+  error?: string,
+): { state: HealthState; changed: boolean } {
   // A result that agrees with the state resets the count towards flipping it.
   if (ok === s.up) {
     const state: HealthState = { up: s.up, streak: 0, since: s.since };

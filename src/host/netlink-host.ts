@@ -13,7 +13,14 @@ import { displaySysctl, type HostAddress, type HostLink, type LiveHost } from '.
 import type { HostOp, OpResult } from '../model/ops.js';
 import { PERMISSION_DENIED } from '../netlink/errno.js';
 import type { HostClient } from './client.js';
-import { decodeAddress, encodeAddress, encodeAddressDump, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from './rtnl-codec.js';
+import {
+  decodeAddress,
+  encodeAddress,
+  encodeAddressDump,
+  RTM_DELADDR,
+  RTM_GETADDR,
+  RTM_NEWADDR,
+} from './rtnl-codec.js';
 
 /** lvsd's IFA_PROTO mark on the addresses it adds ('L'; the kernel's own are 0-3). Kernels before 5.18 ignore it; the label still marks IPv4. */
 export const LVSD_ADDRESS_PROTO = 0x4c;
@@ -39,7 +46,10 @@ export function sysctlFile(procSys: string, key: string): string {
   const root = resolve(procSys, 'net');
   const file = resolve(procSys, key);
   if (!file.startsWith(root + sep)) {
-    throw new LvsdError('HOST_SYSCTL_PATH', `sysctl ${JSON.stringify(key)} leads outside ${root}: lvsd sets network settings only`);
+    throw new LvsdError(
+      'HOST_SYSCTL_PATH',
+      `sysctl ${JSON.stringify(key)} leads outside ${root}: lvsd sets network settings only`,
+    );
   }
   return file;
 }
@@ -52,11 +62,18 @@ function rejectedCode(e: unknown): string | undefined {
 class NetlinkHost implements HostClient {
   private linkNames = new Map<number, string>();
 
-  constructor(private readonly sock: RtNetlinkSocket, private readonly procSys: string) {}
+  constructor(
+    private readonly sock: RtNetlinkSocket,
+    private readonly procSys: string,
+  ) {}
 
   async links(): Promise<HostLink[]> {
     const msgs = await this.sock.getLinks();
-    const links = msgs.map((m) => ({ name: m.attrs.ifname ?? `if${m.data.index}`, index: m.data.index ?? 0, up: Boolean(m.data.flags?.up) }));
+    const links = msgs.map((m) => ({
+      name: m.attrs.ifname ?? `if${m.data.index}`,
+      index: m.data.index ?? 0,
+      up: Boolean(m.data.flags?.up),
+    }));
     this.linkNames = new Map(links.map((l) => [l.index, l.name]));
     return links;
   }
@@ -70,27 +87,41 @@ class NetlinkHost implements HostClient {
       // Only host routes: lvsd binds /32 and /128, and only those can be its own.
       if (!a || a.prefix !== hostPrefixLength(a.family)) continue;
       const owned = a.proto === LVSD_ADDRESS_PROTO || (a.label?.endsWith(LABEL_SUFFIX) ?? false);
-      out.push({ interface: this.linkNames.get(a.index) ?? `if${a.index}`, address: a.address, prefix: a.prefix, family: a.family, owned });
+      out.push({
+        interface: this.linkNames.get(a.index) ?? `if${a.index}`,
+        address: a.address,
+        prefix: a.prefix,
+        family: a.family,
+        owned,
+      });
     }
     return out;
   }
 
   async sysctls(keys: readonly string[]): Promise<Map<string, string | undefined>> {
     const out = new Map<string, string | undefined>();
-    await Promise.all(keys.map(async (key) => {
-      try {
-        out.set(key, (await readFile(sysctlFile(this.procSys, key), 'utf8')).trim().split(/\s+/).join(' '));
-      } catch {
-        out.set(key, undefined);
-      }
-    }));
+    await Promise.all(
+      keys.map(async (key) => {
+        try {
+          out.set(key, (await readFile(sysctlFile(this.procSys, key), 'utf8')).trim().split(/\s+/).join(' '));
+        } catch {
+          out.set(key, undefined);
+        }
+      }),
+    );
     return out;
   }
 
   async execute(ops: readonly HostOp[]): Promise<OpResult[]> {
     const results: OpResult[] = [];
     // Few and cheap: one at a time, in order.
-    for (const op of ops) results.push(await this.one(op).then(() => ({ ok: true as const }), (e: unknown) => ({ ok: false as const, error: hostError(op, e) })));
+    for (const op of ops)
+      results.push(
+        await this.one(op).then(
+          () => ({ ok: true as const }),
+          (e: unknown) => ({ ok: false as const, error: hostError(op, e) }),
+        ),
+      );
     return results;
   }
 
@@ -113,7 +144,10 @@ class NetlinkHost implements HostClient {
           await this.sock.socket.request(RTM_DELADDR, encodeAddress(msg));
           return;
         }
-        const label = a.family === 'ipv4' && a.interface.length + LABEL_SUFFIX.length <= 15 ? { label: a.interface + LABEL_SUFFIX } : {};
+        const label =
+          a.family === 'ipv4' && a.interface.length + LABEL_SUFFIX.length <= 15
+            ? { label: a.interface + LABEL_SUFFIX }
+            : {};
         // nodad: a VIP must work at once, and is unique by design.
         const body = encodeAddress({ ...msg, ...label, proto: LVSD_ADDRESS_PROTO }, a.family === 'ipv6');
         await this.sock.socket.request(RTM_NEWADDR, body, { flags: FlagsNew.CREATE | FlagsNew.EXCL });
@@ -152,8 +186,13 @@ function hostError(op: HostOp, e: unknown): LvsdError {
   if (e instanceof LvsdError) return new LvsdError(e.code, `${describe(op)}: ${e.message}`, { cause: e });
   const code = (e as NodeJS.ErrnoException).code ?? rejectedCode(e);
   const what = describe(op);
-  if (code === 'EPERM' || code === 'EACCES') return new LvsdError('HOST_PERMISSION', `${what}: ${PERMISSION_DENIED}`, { cause: e });
-  if (code === 'ENOENT' && op.op === 'set-sysctl') return new LvsdError('HOST_UNSUPPORTED', `${what}: this kernel has no such setting`, { cause: e });
+  if (code === 'EPERM' || code === 'EACCES')
+    return new LvsdError('HOST_PERMISSION', `${what}: ${PERMISSION_DENIED}`, { cause: e });
+  if (code === 'ENOENT' && op.op === 'set-sysctl')
+    return new LvsdError('HOST_UNSUPPORTED', `${what}: this kernel has no such setting`, { cause: e });
   if (code === 'ENODEV') return new LvsdError('HOST_UNSUPPORTED', `${what}: no such interface`, { cause: e });
-  return new LvsdError('HOST_KERNEL', `${what}: ${code ?? (e as Error).message}`, { cause: e, details: { errno: code } });
+  return new LvsdError('HOST_KERNEL', `${what}: ${code ?? (e as Error).message}`, {
+    cause: e,
+    details: { errno: code },
+  });
 }

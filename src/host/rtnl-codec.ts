@@ -34,7 +34,11 @@ function ifaddrmsg(family: Family, prefix: number, flags: number, index: number)
 /** The body of an RTM_NEWADDR / RTM_DELADDR request. */
 export function encodeAddress(m: AddressMessage, nodad = false): Buffer {
   const bytes = addressToBytes(m.address);
-  const parts = [ifaddrmsg(m.family, m.prefix, nodad ? IFA_F_NODAD : 0, m.index), attr(IFA_LOCAL, bytes), attr(IFA_ADDRESS, bytes)];
+  const parts = [
+    ifaddrmsg(m.family, m.prefix, nodad ? IFA_F_NODAD : 0, m.index),
+    attr(IFA_LOCAL, bytes),
+    attr(IFA_ADDRESS, bytes),
+  ];
   if (m.label !== undefined) parts.push(str(IFA_LABEL, m.label));
   if (m.proto !== undefined) parts.push(u8(IFA_PROTO, m.proto));
   return Buffer.concat(parts);

@@ -6,7 +6,17 @@
 import { addressToBytes, bytesToAddress } from '../model/address.js';
 import { AF_INET, AF_INET6, GENL_HDRLEN } from '../netlink/constants.js';
 import {
-  type Attrs, genlMessage, indexAttrs, LE, type MessageHeader, need, readStrAt, readU16, readU32, readU64, u32At,
+  type Attrs,
+  genlMessage,
+  indexAttrs,
+  LE,
+  type MessageHeader,
+  need,
+  readStrAt,
+  readU16,
+  readU32,
+  readU64,
+  u32At,
 } from '../netlink/wire.js';
 import { NetlinkWriter } from '../netlink/writer.js';
 import * as K from './constants.js';
@@ -132,7 +142,8 @@ export function writeService(w: NetlinkWriter, s: IpvsServiceId | IpvsService, f
     u32At(w.bytes, at + 4, 0xffffffff);
     w.u32(K.IPVS_SVC_ATTR_TIMEOUT, f.timeout);
     // The kernel reads NETMASK as __be32: an IPv4 mask in network order, an IPv6 prefix length in host order.
-    if (s.af === AF_INET) w.be32(K.IPVS_SVC_ATTR_NETMASK, f.netmask); else w.u32(K.IPVS_SVC_ATTR_NETMASK, f.netmask);
+    if (s.af === AF_INET) w.be32(K.IPVS_SVC_ATTR_NETMASK, f.netmask);
+    else w.u32(K.IPVS_SVC_ATTR_NETMASK, f.netmask);
     if (f.peName) w.str(K.IPVS_SVC_ATTR_PE_NAME, f.peName);
   }
   w.endNested(n);
@@ -231,16 +242,25 @@ function decodeServiceAt(buf: Buffer, start: number, end: number): IpvsService {
   const a = INNER;
   indexAttrs(buf, start, end, a);
   const af = readU16(buf, needAt(a, K.IPVS_SVC_ATTR_AF, 2, 'IPVS_SVC_ATTR_AF'));
-  const fwmark = a[2 * K.IPVS_SVC_ATTR_FWMARK + 1]! > 0 ? readU32(buf, needAt(a, K.IPVS_SVC_ATTR_FWMARK, 4, 'IPVS_SVC_ATTR_FWMARK')) : 0;
+  const fwmark =
+    a[2 * K.IPVS_SVC_ATTR_FWMARK + 1]! > 0
+      ? readU32(buf, needAt(a, K.IPVS_SVC_ATTR_FWMARK, 4, 'IPVS_SVC_ATTR_FWMARK'))
+      : 0;
   const flagsAt = needAt(a, K.IPVS_SVC_ATTR_FLAGS, 4, 'IPVS_SVC_ATTR_FLAGS');
   const netmaskAt = needAt(a, K.IPVS_SVC_ATTR_NETMASK, 4, 'IPVS_SVC_ATTR_NETMASK');
   const svc: IpvsService = {
     af,
     protocol: fwmark ? 0 : readU16(buf, needAt(a, K.IPVS_SVC_ATTR_PROTOCOL, 2, 'IPVS_SVC_ATTR_PROTOCOL')),
-    addr: fwmark ? '' : readAddr(buf, needAt(a, K.IPVS_SVC_ATTR_ADDR, af === AF_INET6 ? 16 : 4, 'IPVS_SVC_ATTR_ADDR'), af),
+    addr: fwmark
+      ? ''
+      : readAddr(buf, needAt(a, K.IPVS_SVC_ATTR_ADDR, af === AF_INET6 ? 16 : 4, 'IPVS_SVC_ATTR_ADDR'), af),
     port: fwmark ? 0 : buf.readUInt16BE(needAt(a, K.IPVS_SVC_ATTR_PORT, 2, 'IPVS_SVC_ATTR_PORT')),
     fwmark,
-    schedName: readStrAt(buf, needAt(a, K.IPVS_SVC_ATTR_SCHED_NAME, 0, 'IPVS_SVC_ATTR_SCHED_NAME'), a[2 * K.IPVS_SVC_ATTR_SCHED_NAME + 1]!),
+    schedName: readStrAt(
+      buf,
+      needAt(a, K.IPVS_SVC_ATTR_SCHED_NAME, 0, 'IPVS_SVC_ATTR_SCHED_NAME'),
+      a[2 * K.IPVS_SVC_ATTR_SCHED_NAME + 1]!,
+    ),
     // The kernel marks every listed service as hashed; it is not ours to compare.
     flags: readU32(buf, flagsAt) & ~K.IP_VS_SVC_F_HASHED,
     timeout: readU32(buf, needAt(a, K.IPVS_SVC_ATTR_TIMEOUT, 4, 'IPVS_SVC_ATTR_TIMEOUT')),
@@ -260,22 +280,35 @@ function decodeDestAt(buf: Buffer, start: number, end: number, svcAf: number): I
   const a = INNER;
   indexAttrs(buf, start, end, a);
   // Kernels before 4.? send no ADDR_FAMILY: the destination then has the service's family.
-  const af = a[2 * K.IPVS_DEST_ATTR_ADDR_FAMILY + 1]! > 0 ? readU16(buf, needAt(a, K.IPVS_DEST_ATTR_ADDR_FAMILY, 2, 'IPVS_DEST_ATTR_ADDR_FAMILY')) : svcAf;
+  const af =
+    a[2 * K.IPVS_DEST_ATTR_ADDR_FAMILY + 1]! > 0
+      ? readU16(buf, needAt(a, K.IPVS_DEST_ATTR_ADDR_FAMILY, 2, 'IPVS_DEST_ATTR_ADDR_FAMILY'))
+      : svcAf;
   const d: IpvsDest = {
     af,
     addr: readAddr(buf, needAt(a, K.IPVS_DEST_ATTR_ADDR, af === AF_INET6 ? 16 : 4, 'IPVS_DEST_ATTR_ADDR'), af),
     port: buf.readUInt16BE(needAt(a, K.IPVS_DEST_ATTR_PORT, 2, 'IPVS_DEST_ATTR_PORT')),
-    fwdMethod: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_FWD_METHOD, 4, 'IPVS_DEST_ATTR_FWD_METHOD')) & K.IP_VS_CONN_F_FWD_MASK,
+    fwdMethod:
+      readU32(buf, needAt(a, K.IPVS_DEST_ATTR_FWD_METHOD, 4, 'IPVS_DEST_ATTR_FWD_METHOD')) & K.IP_VS_CONN_F_FWD_MASK,
     weight: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_WEIGHT, 4, 'IPVS_DEST_ATTR_WEIGHT')) | 0,
     uThresh: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_U_THRESH, 4, 'IPVS_DEST_ATTR_U_THRESH')),
     lThresh: readU32(buf, needAt(a, K.IPVS_DEST_ATTR_L_THRESH, 4, 'IPVS_DEST_ATTR_L_THRESH')),
     tunType: a[2 * K.IPVS_DEST_ATTR_TUN_TYPE + 1]! > 0 ? buf[a[2 * K.IPVS_DEST_ATTR_TUN_TYPE]!]! : 0,
-    tunPort: a[2 * K.IPVS_DEST_ATTR_TUN_PORT + 1]! > 0 ? buf.readUInt16BE(needAt(a, K.IPVS_DEST_ATTR_TUN_PORT, 2, 'IPVS_DEST_ATTR_TUN_PORT')) : 0,
-    tunFlags: a[2 * K.IPVS_DEST_ATTR_TUN_FLAGS + 1]! > 0 ? readU16(buf, needAt(a, K.IPVS_DEST_ATTR_TUN_FLAGS, 2, 'IPVS_DEST_ATTR_TUN_FLAGS')) : 0,
+    tunPort:
+      a[2 * K.IPVS_DEST_ATTR_TUN_PORT + 1]! > 0
+        ? buf.readUInt16BE(needAt(a, K.IPVS_DEST_ATTR_TUN_PORT, 2, 'IPVS_DEST_ATTR_TUN_PORT'))
+        : 0,
+    tunFlags:
+      a[2 * K.IPVS_DEST_ATTR_TUN_FLAGS + 1]! > 0
+        ? readU16(buf, needAt(a, K.IPVS_DEST_ATTR_TUN_FLAGS, 2, 'IPVS_DEST_ATTR_TUN_FLAGS'))
+        : 0,
   };
-  if (a[2 * K.IPVS_DEST_ATTR_ACTIVE_CONNS + 1]! > 0) d.activeConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_ACTIVE_CONNS, 4, 'IPVS_DEST_ATTR_ACTIVE_CONNS'));
-  if (a[2 * K.IPVS_DEST_ATTR_INACT_CONNS + 1]! > 0) d.inactConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_INACT_CONNS, 4, 'IPVS_DEST_ATTR_INACT_CONNS'));
-  if (a[2 * K.IPVS_DEST_ATTR_PERSIST_CONNS + 1]! > 0) d.persistConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_PERSIST_CONNS, 4, 'IPVS_DEST_ATTR_PERSIST_CONNS'));
+  if (a[2 * K.IPVS_DEST_ATTR_ACTIVE_CONNS + 1]! > 0)
+    d.activeConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_ACTIVE_CONNS, 4, 'IPVS_DEST_ATTR_ACTIVE_CONNS'));
+  if (a[2 * K.IPVS_DEST_ATTR_INACT_CONNS + 1]! > 0)
+    d.inactConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_INACT_CONNS, 4, 'IPVS_DEST_ATTR_INACT_CONNS'));
+  if (a[2 * K.IPVS_DEST_ATTR_PERSIST_CONNS + 1]! > 0)
+    d.persistConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_PERSIST_CONNS, 4, 'IPVS_DEST_ATTR_PERSIST_CONNS'));
   const stats = statsOf(buf, a, K.IPVS_DEST_ATTR_STATS64, K.IPVS_DEST_ATTR_STATS);
   if (stats) d.stats = stats;
   return d;
@@ -332,7 +365,10 @@ function counter(buf: Buffer, type: number): bigint {
 
 export function decodeInfo(top: Attrs): { version: string; connTableSize: number } {
   const v = readU32(need(top, K.IPVS_INFO_ATTR_VERSION, 'IPVS_INFO_ATTR_VERSION'));
-  return { version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`, connTableSize: readU32(need(top, K.IPVS_INFO_ATTR_CONN_TAB_SIZE, 'IPVS_INFO_ATTR_CONN_TAB_SIZE')) };
+  return {
+    version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`,
+    connTableSize: readU32(need(top, K.IPVS_INFO_ATTR_CONN_TAB_SIZE, 'IPVS_INFO_ATTR_CONN_TAB_SIZE')),
+  };
 }
 
 export function decodeTimeouts(top: Attrs): IpvsTimeouts {

@@ -22,7 +22,10 @@ export const SEQ_SPAN = 0x7fffffff;
 
 /** The kernel answered a request with an errno. */
 export class KernelErrno extends Error {
-  constructor(what: string, readonly errno: number) {
+  constructor(
+    what: string,
+    readonly errno: number,
+  ) {
     super(`${what}: errno ${errno}`);
   }
 }
@@ -46,18 +49,30 @@ export class Connection {
   private readonly view: MessageView = { buf: Buffer.alloc(0), off: 0, end: 0, type: 0, flags: 0, seq: 0, pid: 0 };
   private readonly route = (m: MessageView): void => this.handlers.get(m.seq)?.(m);
 
-  constructor(readonly timeoutMs: number, readBuffer: number) {
+  constructor(
+    readonly timeoutMs: number,
+    readBuffer: number,
+  ) {
     try {
-      this.sock = new RawNetlinkSocket(NL.NETLINK_GENERIC, { messagePeeking: false, msgBufferSize: readBuffer, recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
+      this.sock = new RawNetlinkSocket(NL.NETLINK_GENERIC, {
+        messagePeeking: false,
+        msgBufferSize: readBuffer,
+        recvBufferSize: 1 << 20,
+        sendBufferSize: 1 << 20,
+      });
     } catch (e) {
       throw new LvsdError('IPVS_IO', `cannot open a generic netlink socket: ${(e as Error).message}`, { cause: e });
     }
     this.pid = this.sock.address().port;
     this.sock.unref();
     this.sock.on('message', (buf) => this.dispatch(buf));
-    this.sock.on('truncatedMessage', () => this.failAll(new LvsdError('IPVS_PROTOCOL', 'a netlink reply was truncated')));
+    this.sock.on('truncatedMessage', () =>
+      this.failAll(new LvsdError('IPVS_PROTOCOL', 'a netlink reply was truncated')),
+    );
     // Without this listener a receive error (ENOBUFS) would be thrown from the native layer.
-    this.sock.on('error', (err) => this.failAll(new LvsdError('IPVS_IO', `netlink socket error: ${err.message}`, { cause: err })));
+    this.sock.on('error', (err) =>
+      this.failAll(new LvsdError('IPVS_IO', `netlink socket error: ${err.message}`, { cause: err })),
+    );
   }
 
   nextSeq(): number {
@@ -78,7 +93,9 @@ export class Connection {
 
   send(buf: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.sock.send(buf, {}, (err) => (err ? reject(new LvsdError('IPVS_IO', `netlink send failed: ${err.message}`, { cause: err })) : resolve()));
+      this.sock.send(buf, {}, (err) =>
+        err ? reject(new LvsdError('IPVS_IO', `netlink send failed: ${err.message}`, { cause: err })) : resolve(),
+      );
     });
   }
 
@@ -91,11 +108,14 @@ export class Connection {
     const seq = this.nextSeq();
     return new Promise<T[]>((resolve, reject) => {
       const parts: T[] = [];
-      this.watch(seq, () => finish(new LvsdError('IPVS_IO', `${what}: no answer from the kernel within ${this.timeoutMs} ms`)));
+      this.watch(seq, () =>
+        finish(new LvsdError('IPVS_IO', `${what}: no answer from the kernel within ${this.timeoutMs} ms`)),
+      );
       const finish = (err?: Error): void => {
         this.pending.delete(seq);
         this.off(seq);
-        if (err) reject(err); else resolve(parts);
+        if (err) reject(err);
+        else resolve(parts);
       };
       this.on(seq, (m) => {
         if (m instanceof LvsdError) {
@@ -147,11 +167,17 @@ export class Connection {
 
   async resolveFamily(): Promise<number> {
     try {
-      const [family] = await this.request((seq) => getFamilyMessage({ flags: NL.NLM_F_REQUEST, seq, pid: this.pid }, K.IPVS_GENL_NAME), 'resolve IPVS family', (m) => decodeFamily(parseGenl(m.buf.subarray(m.off, m.end)).attrs));
+      const [family] = await this.request(
+        (seq) => getFamilyMessage({ flags: NL.NLM_F_REQUEST, seq, pid: this.pid }, K.IPVS_GENL_NAME),
+        'resolve IPVS family',
+        (m) => decodeFamily(parseGenl(m.buf.subarray(m.off, m.end)).attrs),
+      );
       return family!.id;
     } catch (e) {
       if (e instanceof KernelErrno && e.errno === ERRNO.ENOENT) {
-        throw new LvsdError('IPVS_UNAVAILABLE', 'IPVS is not available in this kernel (try: modprobe ip_vs)', { cause: e });
+        throw new LvsdError('IPVS_UNAVAILABLE', 'IPVS is not available in this kernel (try: modprobe ip_vs)', {
+          cause: e,
+        });
       }
       throw e;
     }

@@ -29,7 +29,9 @@ export function describeOp(op: IpvsOp): string {
 export function kernelError(errno: number, op: IpvsOp): LvsdError {
   const name = errnoName(errno);
   const [code, reason] = explain(errno, op);
-  return new LvsdError(code, `${describeOp(op)}: ${reason} (${name})`, { details: { errno, errnoName: name, op: op.op } });
+  return new LvsdError(code, `${describeOp(op)}: ${reason} (${name})`, {
+    details: { errno, errnoName: name, op: op.op },
+  });
 }
 
 function explain(errno: number, op: IpvsOp): [ErrorCode, string] {
@@ -43,13 +45,19 @@ function explain(errno: number, op: IpvsOp): [ErrorCode, string] {
       if (isService) {
         const s = op.service;
         const what = s.pe ? `scheduler '${s.scheduler}' or persistence engine '${s.pe}'` : `scheduler '${s.scheduler}'`;
-        return ['IPVS_INVALID', `${what} is not available in this kernel (no module ip_vs_${s.pe ? `${s.scheduler} / ip_vs_pe_${s.pe}` : s.scheduler})`];
+        return [
+          'IPVS_INVALID',
+          `${what} is not available in this kernel (no module ip_vs_${s.pe ? `${s.scheduler} / ip_vs_pe_${s.pe}` : s.scheduler})`,
+        ];
       }
       return ['IPVS_NOT_FOUND', 'no such real server'];
     case E.ERANGE:
       return ['IPVS_INVALID', 'value out of range (weight below 0, or lower threshold above upper threshold)'];
     case E.EINVAL:
-      return ['IPVS_INVALID', 'invalid request (address not unicast, loopback down, mixed address families without tunnel forwarding, or a bad attribute)'];
+      return [
+        'IPVS_INVALID',
+        'invalid request (address not unicast, loopback down, mixed address families without tunnel forwarding, or a bad attribute)',
+      ];
     case E.EPERM:
     case E.EACCES:
       return ['IPVS_PERMISSION', PERMISSION_DENIED];

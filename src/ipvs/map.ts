@@ -7,7 +7,18 @@
 import { maskToPrefix, prefixToMask } from '../model/address.js';
 import { defaultNetmask, schedFlagBits, schedFlagNames } from '../model/keys.js';
 import type {
-  Family, Forward, LiveRealServer, LiveService, Protocol, RealServer, RealServerId, Service, ServiceId, Stats, TunnelChecksum, TunnelType,
+  Family,
+  Forward,
+  LiveRealServer,
+  LiveService,
+  Protocol,
+  RealServer,
+  RealServerId,
+  Service,
+  ServiceId,
+  Stats,
+  TunnelChecksum,
+  TunnelType,
 } from '../model/types.js';
 import { AF_INET, AF_INET6 } from '../netlink/constants.js';
 import type { IpvsDest, IpvsDestId, IpvsService, IpvsServiceId, IpvsStats } from './codec.js';
@@ -15,11 +26,25 @@ import * as K from './constants.js';
 
 const AF: Record<Family, number> = { ipv4: AF_INET, ipv6: AF_INET6 };
 const PROTO: Record<Protocol, number> = { tcp: K.IPPROTO_TCP, udp: K.IPPROTO_UDP, sctp: K.IPPROTO_SCTP };
-const FWD: Record<Forward, number> = { nat: K.IP_VS_CONN_F_MASQ, local: K.IP_VS_CONN_F_LOCALNODE, tunnel: K.IP_VS_CONN_F_TUNNEL, dr: K.IP_VS_CONN_F_DROUTE };
-const TUN: Record<TunnelType, number> = { ipip: K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP, gue: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE, gre: K.IP_VS_CONN_F_TUNNEL_TYPE_GRE };
-const CSUM: Record<TunnelChecksum, number> = { none: K.IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM, csum: K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM, remcsum: K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM };
+const FWD: Record<Forward, number> = {
+  nat: K.IP_VS_CONN_F_MASQ,
+  local: K.IP_VS_CONN_F_LOCALNODE,
+  tunnel: K.IP_VS_CONN_F_TUNNEL,
+  dr: K.IP_VS_CONN_F_DROUTE,
+};
+const TUN: Record<TunnelType, number> = {
+  ipip: K.IP_VS_CONN_F_TUNNEL_TYPE_IPIP,
+  gue: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE,
+  gre: K.IP_VS_CONN_F_TUNNEL_TYPE_GRE,
+};
+const CSUM: Record<TunnelChecksum, number> = {
+  none: K.IP_VS_TUNNEL_ENCAP_FLAG_NOCSUM,
+  csum: K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
+  remcsum: K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
+};
 
-const invert = <T extends string>(m: Record<T, number>): Map<number, T> => new Map(Object.entries(m).map(([k, v]) => [v as number, k as T]));
+const invert = <T extends string>(m: Record<T, number>): Map<number, T> =>
+  new Map(Object.entries(m).map(([k, v]) => [v as number, k as T]));
 const FAMILY_OF = invert(AF);
 const PROTO_OF = invert(PROTO);
 const FWD_OF = invert(FWD);
@@ -67,7 +92,16 @@ export function fromKernelService(k: IpvsService): LiveService {
   const onePacket = (k.flags & K.IP_VS_SVC_F_ONEPACKET) !== 0;
   const svc: LiveService = k.fwmark
     ? { family: fam, fwmark: k.fwmark, scheduler, flags, onePacket, realservers: [] }
-    : { family: fam, protocol: protocol(k.protocol), address: k.addr, port: k.port, scheduler, flags, onePacket, realservers: [] };
+    : {
+        family: fam,
+        protocol: protocol(k.protocol),
+        address: k.addr,
+        port: k.port,
+        scheduler,
+        flags,
+        onePacket,
+        realservers: [],
+      };
   if (k.flags & K.IP_VS_SVC_F_PERSISTENT) {
     svc.persistence = { timeout: k.timeout, netmask: fam === 'ipv4' ? ipv4MaskText(k.netmask) : String(k.netmask) };
   }
@@ -115,7 +149,12 @@ export function fromKernelDest(k: IpvsDest): LiveRealServer {
     r.tunnel = {
       type,
       port: type === 'gue' ? k.tunPort : 0,
-      checksum: k.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM ? 'remcsum' : k.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM ? 'csum' : 'none',
+      checksum:
+        k.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM
+          ? 'remcsum'
+          : k.tunFlags & K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM
+            ? 'csum'
+            : 'none',
     };
   }
   if (k.stats) r.stats = fromKernelStats(k.stats);
@@ -124,8 +163,16 @@ export function fromKernelDest(k: IpvsDest): LiveRealServer {
 
 function fromKernelStats(s: IpvsStats): Stats {
   return {
-    connections: s.conns, packetsIn: s.inpkts, packetsOut: s.outpkts, bytesIn: s.inbytes, bytesOut: s.outbytes,
-    cps: s.cps, ppsIn: s.inpps, ppsOut: s.outpps, bpsIn: s.inbps, bpsOut: s.outbps,
+    connections: s.conns,
+    packetsIn: s.inpkts,
+    packetsOut: s.outpkts,
+    bytesIn: s.inbytes,
+    bytesOut: s.outbytes,
+    cps: s.cps,
+    ppsIn: s.inpps,
+    ppsOut: s.outpps,
+    bpsIn: s.inbps,
+    bpsOut: s.outbps,
   };
 }
 

@@ -15,11 +15,26 @@ import { NetlinkWriter } from '../netlink/writer.js';
 import type { IpvsClient, IpvsInfo } from './client.js';
 import { Connection, type Handler, KernelErrno, SEQ_SPAN } from './connection.js';
 import {
-  decodeDestReply, decodeInfo, decodeServiceReply, decodeTimeouts, encodeService, type IpvsServiceId, writeDest, writeService, writeTimeouts,
+  decodeDestReply,
+  decodeInfo,
+  decodeServiceReply,
+  decodeTimeouts,
+  encodeService,
+  type IpvsServiceId,
+  writeDest,
+  writeService,
+  writeTimeouts,
 } from './codec.js';
 import * as K from './constants.js';
 import { describeOp, kernelError } from './kernel-errors.js';
-import { fromKernelDest, fromKernelService, toKernelDest, toKernelDestId, toKernelService, toKernelServiceId } from './map.js';
+import {
+  fromKernelDest,
+  fromKernelService,
+  toKernelDest,
+  toKernelDestId,
+  toKernelService,
+  toKernelServiceId,
+} from './map.js';
 
 export interface NetlinkIpvsOptions {
   /**
@@ -80,7 +95,12 @@ export async function openIpvs(options: NetlinkIpvsOptions = {}): Promise<IpvsCl
   const conn = new Connection(options.timeoutMs ?? 30_000, MAIN_READ_BUFFER);
   try {
     const familyId = await conn.resolveFamily();
-    return new NetlinkIpvsClient(conn, familyId, options.windowSize ?? DEFAULT_WINDOW, Math.max(1, options.dumpSockets ?? DEFAULT_DUMP_SOCKETS));
+    return new NetlinkIpvsClient(
+      conn,
+      familyId,
+      options.windowSize ?? DEFAULT_WINDOW,
+      Math.max(1, options.dumpSockets ?? DEFAULT_DUMP_SOCKETS),
+    );
   } catch (e) {
     conn.close();
     throw e;
@@ -91,7 +111,12 @@ class NetlinkIpvsClient implements IpvsClient {
   /** Extra sockets for real server dumps, opened on the first whole-table read and kept. */
   private readonly dumpConns: Connection[] = [];
 
-  constructor(private readonly conn: Connection, private readonly family: number, private readonly windowSize: number, private readonly dumpSockets: number) {}
+  constructor(
+    private readonly conn: Connection,
+    private readonly family: number,
+    private readonly windowSize: number,
+    private readonly dumpSockets: number,
+  ) {}
 
   /**
    * Writes every request. A request is copied out (take) as soon as it is
@@ -109,14 +134,25 @@ class NetlinkIpvsClient implements IpvsClient {
     return w.take();
   }
 
-  private async get<T>(cmd: number, what: string, decode: (m: MessageView) => T, dump = false, conn = this.conn, service?: IpvsServiceId): Promise<T[]> {
+  private async get<T>(
+    cmd: number,
+    what: string,
+    decode: (m: MessageView) => T,
+    dump = false,
+    conn = this.conn,
+    service?: IpvsServiceId,
+  ): Promise<T[]> {
     const flags = NL.NLM_F_REQUEST | (dump ? NL.NLM_F_DUMP : 0);
     try {
       return await conn.request((seq) => this.message(cmd, flags, seq, conn.pid, service), what, decode);
     } catch (e) {
       if (!(e instanceof KernelErrno)) throw e;
-      if (isPermissionErrno(e.errno)) throw new LvsdError('IPVS_PERMISSION', `${what}: ${PERMISSION_DENIED}`, { cause: e });
-      throw new LvsdError('IPVS_KERNEL', `${what}: the kernel answered errno ${e.errno}`, { cause: e, details: { errno: e.errno } });
+      if (isPermissionErrno(e.errno))
+        throw new LvsdError('IPVS_PERMISSION', `${what}: ${PERMISSION_DENIED}`, { cause: e });
+      throw new LvsdError('IPVS_KERNEL', `${what}: the kernel answered errno ${e.errno}`, {
+        cause: e,
+        details: { errno: e.errno },
+      });
     }
   }
 
@@ -136,7 +172,14 @@ class NetlinkIpvsClient implements IpvsClient {
 
   async realServers(service: ServiceId, conn = this.conn): Promise<LiveRealServer[]> {
     const id = toKernelServiceId(service);
-    return this.get(K.IPVS_CMD_GET_DEST, 'list real servers', (m) => fromKernelDest(decodeDestReply(m.buf, m.off, m.end, id.af)), true, conn, id);
+    return this.get(
+      K.IPVS_CMD_GET_DEST,
+      'list real servers',
+      (m) => fromKernelDest(decodeDestReply(m.buf, m.off, m.end, id.af)),
+      true,
+      conn,
+      id,
+    );
   }
 
   /**
@@ -193,7 +236,11 @@ class NetlinkIpvsClient implements IpvsClient {
       if (m instanceof LvsdError) {
         // The socket failed: every operation without an answer yet shares the failure.
         for (let j = 0; j < ops.length; j++) {
-          if (results[j]!.ok) results[j] = { ok: false, error: new LvsdError(m.code, `${describeOp(ops[j]!)}: ${m.message}`, { cause: m }) };
+          if (results[j]!.ok)
+            results[j] = {
+              ok: false,
+              error: new LvsdError(m.code, `${describeOp(ops[j]!)}: ${m.message}`, { cause: m }),
+            };
         }
       } else if (m.type === NL.NLMSG_ERROR && i < ops.length) {
         const errno = errorCodeAt(m.buf, m.off);
@@ -222,20 +269,35 @@ class NetlinkIpvsClient implements IpvsClient {
     }
     // request() builds synchronously: GET_INFO joins the operations already written, and take() copies them all out.
     return conn
-      .request((seq) => {
-        const m = w.beginMessage(this.family, NL.NLM_F_REQUEST, seq, conn.pid, K.IPVS_CMD_GET_INFO, K.IPVS_GENL_VERSION);
-        w.endMessage(m);
-        return w.take();
-      }, 'write batch', ignore)
-      .then(() => {
-        release();
-        return results;
-      }, (e: unknown) => {
-        release();
-        // GET_INFO refused for lack of privilege: every operation of the window was refused the same way.
-        if (e instanceof KernelErrno && isPermissionErrno(e.errno)) return ops.map((op) => ({ ok: false as const, error: kernelError(e.errno, op) }));
-        throw e;
-      });
+      .request(
+        (seq) => {
+          const m = w.beginMessage(
+            this.family,
+            NL.NLM_F_REQUEST,
+            seq,
+            conn.pid,
+            K.IPVS_CMD_GET_INFO,
+            K.IPVS_GENL_VERSION,
+          );
+          w.endMessage(m);
+          return w.take();
+        },
+        'write batch',
+        ignore,
+      )
+      .then(
+        () => {
+          release();
+          return results;
+        },
+        (e: unknown) => {
+          release();
+          // GET_INFO refused for lack of privilege: every operation of the window was refused the same way.
+          if (e instanceof KernelErrno && isPermissionErrno(e.errno))
+            return ops.map((op) => ({ ok: false as const, error: kernelError(e.errno, op) }));
+          throw e;
+        },
+      );
   }
 
   /** One operation's message into the writer. */

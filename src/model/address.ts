@@ -30,12 +30,13 @@ export function addressToBytes(text: string): Uint8Array {
     const v4 = addressToBytes(s.slice(lastColon + 1));
     s = s.slice(0, lastColon + 1) + ((v4[0]! << 8) | v4[1]!).toString(16) + ':' + ((v4[2]! << 8) | v4[3]!).toString(16);
   }
-  const [head, tail] = s.includes('::') ? s.split('::') as [string, string] : [s, undefined];
+  const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
   const headGroups = head ? head.split(':') : [];
   const tailGroups = tail ? tail.split(':') : [];
-  const groups = tail === undefined
-    ? headGroups
-    : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
   groups.forEach((g, i) => {
     const v = parseInt(g, 16);
     out[i * 2] = v >> 8;
@@ -53,11 +54,17 @@ export function bytesToAddress(bytes: Uint8Array): string {
   // RFC 5952: compress the longest run of two or more zero groups, the first on a tie.
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));
@@ -149,9 +156,7 @@ export function unusableClass(address: string): UnusableClass | undefined {
 }
 
 /** An address with an optional port, as parseAddressPort reads it; `address` is canonical. */
-export type AddressPort =
-  | { ok: true; address: string; family: Family; port?: number }
-  | { ok: false; reason: string };
+export type AddressPort = { ok: true; address: string; family: Family; port?: number } | { ok: false; reason: string };
 
 /**
  * `ADDRESS[:PORT]`, the one reading of it everywhere (config shorthands,

@@ -17,7 +17,22 @@ export type TunnelType = 'ipip' | 'gue' | 'gre';
 export type TunnelChecksum = 'none' | 'csum' | 'remcsum';
 
 /** Every scheduler the kernel knows (net/netfilter/ipvs/ip_vs_*.c). */
-export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'] as const;
+export const SCHEDULERS = [
+  'rr',
+  'wrr',
+  'lc',
+  'wlc',
+  'lblc',
+  'lblcr',
+  'dh',
+  'sh',
+  'sed',
+  'nq',
+  'fo',
+  'ovf',
+  'mh',
+  'twos',
+] as const;
 export const SCHED_FLAGS: readonly SchedFlag[] = ['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'];
 
 /**
@@ -119,9 +134,7 @@ export type DesiredService = Service & {
 };
 
 /** Services lvsd never touches. */
-export type IgnoreRule =
-  | { vip: { network: string; length: number; family: Family } }
-  | { fwmark: number };
+export type IgnoreRule = { vip: { network: string; length: number; family: Family } } | { fwmark: number };
 
 /** The normalized config: what the kernel should look like. */
 export interface DesiredState {

@@ -3,7 +3,11 @@
  * name, the first thing a generic netlink client asks. Pure.
  */
 import {
-  CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_ATTR_VERSION, CTRL_CMD_GETFAMILY, GENL_ID_CTRL,
+  CTRL_ATTR_FAMILY_ID,
+  CTRL_ATTR_FAMILY_NAME,
+  CTRL_ATTR_VERSION,
+  CTRL_CMD_GETFAMILY,
+  GENL_ID_CTRL,
 } from './constants.js';
 import { type Attrs, genlMessage, type MessageHeader, need, readU16, readU32, str } from './wire.js';
 

@@ -24,24 +24,43 @@ export function attr(type: number, payload: Uint8Array): Buffer {
   return out;
 }
 
-export const nested = (type: number, children: Uint8Array[]): Buffer => attr(type | NLA_F_NESTED, Buffer.concat(children));
+export const nested = (type: number, children: Uint8Array[]): Buffer =>
+  attr(type | NLA_F_NESTED, Buffer.concat(children));
 export const u8 = (type: number, v: number): Buffer => attr(type, Uint8Array.of(v));
-export const u16 = (type: number, v: number): Buffer => { const b = Buffer.alloc(2); u16At(b, 0, v); return attr(type, b); };
+export const u16 = (type: number, v: number): Buffer => {
+  const b = Buffer.alloc(2);
+  u16At(b, 0, v);
+  return attr(type, b);
+};
 export const u32 = (type: number, v: number): Buffer => attr(type, hostU32(v));
 /** Four bytes of a host-order u32 (for structs inside attributes). */
-export const hostU32 = (v: number): Buffer => { const b = Buffer.alloc(4); u32At(b, 0, v); return b; };
-export const be16 = (type: number, v: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16BE(v); return attr(type, b); };
-export const be32 = (type: number, v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(v >>> 0); return attr(type, b); };
+export const hostU32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  u32At(b, 0, v);
+  return b;
+};
+export const be16 = (type: number, v: number): Buffer => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(v);
+  return attr(type, b);
+};
+export const be32 = (type: number, v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(v >>> 0);
+  return attr(type, b);
+};
 /** A NUL-terminated string, as the kernel's NLA_NUL_STRING policy expects. */
 export const str = (type: number, v: string): Buffer => attr(type, Buffer.from(v + '\0', 'utf8'));
 
 /** Host-order u16 at an offset. */
 export function u16At(b: Buffer, off: number, v: number): void {
-  if (LE) b.writeUInt16LE(v, off); else b.writeUInt16BE(v, off);
+  if (LE) b.writeUInt16LE(v, off);
+  else b.writeUInt16BE(v, off);
 }
 /** Host-order u32 at an offset. */
 export function u32At(b: Buffer, off: number, v: number): void {
-  if (LE) b.writeUInt32LE(v >>> 0, off); else b.writeUInt32BE(v >>> 0, off);
+  if (LE) b.writeUInt32LE(v >>> 0, off);
+  else b.writeUInt32BE(v >>> 0, off);
 }
 
 export interface MessageHeader {
@@ -109,7 +128,8 @@ export function checkMessages(buf: Buffer): void {
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
     const len = readU32(buf, off);
-    if (len < NLMSG_HDRLEN || off + len > buf.length) throw new RangeError(`truncated netlink message at offset ${off}`);
+    if (len < NLMSG_HDRLEN || off + len > buf.length)
+      throw new RangeError(`truncated netlink message at offset ${off}`);
     off += align4(len);
   }
 }
@@ -151,7 +171,8 @@ export function parseAttrs(buf: Buffer): Attrs {
   let off = 0;
   while (off + NLA_HDRLEN <= buf.length) {
     const len = readU16(buf, off);
-    if (len < NLA_HDRLEN || off + len > buf.length) throw new RangeError(`truncated netlink attribute at offset ${off}`);
+    if (len < NLA_HDRLEN || off + len > buf.length)
+      throw new RangeError(`truncated netlink attribute at offset ${off}`);
     out.set(readU16(buf, off + 2) & NLA_TYPE_MASK, buf.subarray(off + NLA_HDRLEN, off + len));
     off += align4(len);
   }
@@ -168,12 +189,14 @@ export function parseAttrs(buf: Buffer): Attrs {
 export function indexAttrs(buf: Buffer, start: number, end: number, table: Int32Array): void {
   table.fill(-1);
   const types = table.length >> 1;
-  if (start < 0 || end > buf.length) throw new RangeError(`attributes at ${start}..${end} outside a buffer of ${buf.length}`);
+  if (start < 0 || end > buf.length)
+    throw new RangeError(`attributes at ${start}..${end} outside a buffer of ${buf.length}`);
   let off = start;
   while (off + NLA_HDRLEN <= end) {
     // Bytes read directly (the range is checked above): this loop runs for every attribute of a table read.
     const len = LE ? buf[off]! | (buf[off + 1]! << 8) : (buf[off]! << 8) | buf[off + 1]!;
-    if (len < NLA_HDRLEN || off + len > end) throw new RangeError(`truncated netlink attribute at offset ${off - start}`);
+    if (len < NLA_HDRLEN || off + len > end)
+      throw new RangeError(`truncated netlink attribute at offset ${off - start}`);
     const type = (LE ? buf[off + 2]! | (buf[off + 3]! << 8) : (buf[off + 2]! << 8) | buf[off + 3]!) & NLA_TYPE_MASK;
     if (type < types) {
       table[2 * type] = off + NLA_HDRLEN;

@@ -16,7 +16,13 @@ import type {
   Timeouts,
 } from '../model/types.js';
 import {
-  type Change, type FieldChange, inPhaseOrder, type Plan, type RealServerChange, type ServiceChange, type TimeoutsChange,
+  type Change,
+  type FieldChange,
+  inPhaseOrder,
+  type Plan,
+  type RealServerChange,
+  type ServiceChange,
+  type TimeoutsChange,
 } from './change.js';
 
 type Flat = Record<string, unknown>;
@@ -100,28 +106,42 @@ function onlyOld(f: Flat): Record<string, FieldChange> {
  * tests (test/unit/plan/properties.test.ts) hold the two to the same answer.
  */
 function sameServiceAttrs(a: Service, b: Service): boolean {
-  if (a.scheduler !== b.scheduler || a.onePacket !== b.onePacket || a.pe !== b.pe || !sameValue(a.flags, b.flags)) return false;
+  if (a.scheduler !== b.scheduler || a.onePacket !== b.onePacket || a.pe !== b.pe || !sameValue(a.flags, b.flags))
+    return false;
   if (a.persistence === undefined || b.persistence === undefined) return a.persistence === b.persistence;
   return a.persistence.timeout === b.persistence.timeout && a.persistence.netmask === b.persistence.netmask;
 }
 
 /** True when fieldDiff(realServerFields(a), realServerFields(b)) is empty, without building either. */
 function sameRealServerAttrs(a: RealServer, b: RealServer): boolean {
-  if (a.forward !== b.forward || a.weight !== b.weight || a.upperThreshold !== b.upperThreshold || a.lowerThreshold !== b.lowerThreshold) return false;
+  if (
+    a.forward !== b.forward ||
+    a.weight !== b.weight ||
+    a.upperThreshold !== b.upperThreshold ||
+    a.lowerThreshold !== b.lowerThreshold
+  )
+    return false;
   if (a.tunnel === undefined || b.tunnel === undefined) return a.tunnel === b.tunnel;
   return a.tunnel.type === b.tunnel.type && a.tunnel.port === b.tunnel.port && a.tunnel.checksum === b.tunnel.checksum;
 }
 
 /** A service change: adds and edits go before the real server changes, deletes after them. */
 function serviceChange(
-  action: Change['action'], service: string, fields: Record<string, FieldChange>, op: IpvsOp,
+  action: Change['action'],
+  service: string,
+  fields: Record<string, FieldChange>,
+  op: IpvsOp,
 ): ServiceChange {
   return { action, kind: 'service', phase: action === 'delete' ? 'service-deletes' : 'services', service, fields, op };
 }
 
 /** A real server change: after its service is added, before a service is deleted. */
 function realServerChange(
-  action: Change['action'], service: string, realserver: string, fields: Record<string, FieldChange>, op: IpvsOp,
+  action: Change['action'],
+  service: string,
+  realserver: string,
+  fields: Record<string, FieldChange>,
+  op: IpvsOp,
 ): RealServerChange {
   return { action, kind: 'realserver', phase: 'realservers', service, realserver, fields, op };
 }
@@ -203,14 +223,18 @@ export function diff(desired: DesiredState, live: LiveState): Plan {
   return inPhaseOrder(plan.concat(services, rs.adds, rs.edits, rs.deletes));
 }
 
-const sameId = (a: RealServer, b: RealServer): boolean => a.address === b.address && a.port === b.port && a.family === b.family;
+const sameId = (a: RealServer, b: RealServer): boolean =>
+  a.address === b.address && a.port === b.port && a.family === b.family;
 
 /**
  * `had` reordered to match `wanted` one to one, when the two hold the same
  * real servers in the same or in reverse order (the kernel lists a service's
  * real servers newest first); undefined otherwise.
  */
-function pairedByPosition(wanted: readonly RealServer[], had: readonly RealServer[]): readonly RealServer[] | undefined {
+function pairedByPosition(
+  wanted: readonly RealServer[],
+  had: readonly RealServer[],
+): readonly RealServer[] | undefined {
   const n = wanted.length;
   if (had.length !== n) return undefined;
   let i = 0;

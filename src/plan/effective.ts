@@ -6,7 +6,13 @@
  */
 import { healthKey, isIgnored, realServerKey, serviceKey } from '../model/keys.js';
 import type {
-  DesiredRealServer, DesiredService, DesiredState, LiveRealServer, LiveService, LiveState, RealServer,
+  DesiredRealServer,
+  DesiredService,
+  DesiredState,
+  LiveRealServer,
+  LiveService,
+  LiveState,
+  RealServer,
 } from '../model/types.js';
 
 export interface EffectiveInput {
@@ -76,7 +82,10 @@ function drained(live: LiveRealServer): RealServer {
 
 /** A service of the file as its checks, sorry server and drain make it now. */
 function serviceNow(
-  svc: DesiredService, liveByKey: ReadonlyMap<string, LiveService>, input: EffectiveInput, t: Tracking,
+  svc: DesiredService,
+  liveByKey: ReadonlyMap<string, LiveService>,
+  input: EffectiveInput,
+  t: Tracking,
 ): DesiredService {
   const { health } = input;
   // Nothing to decide for a service without checks (or with no verdicts), sorry server or drain:
@@ -113,7 +122,10 @@ function serviceNow(
 
 /** Live services that left the file and still have connections: they drain as a whole, with the defaults' drain. */
 function leavingServices(
-  inFile: readonly DesiredService[], liveByKey: ReadonlyMap<string, LiveService>, input: EffectiveInput, t: Tracking,
+  inFile: readonly DesiredService[],
+  liveByKey: ReadonlyMap<string, LiveService>,
+  input: EffectiveInput,
+  t: Tracking,
 ): DesiredService[] {
   const out: DesiredService[] = [];
   if (input.defaultDrain <= 0) return out;

@@ -2,7 +2,14 @@
  * The host part of a plan: addresses to bind or remove, sysctls to set, the
  * tunnel device to bring up. Pure. Only addresses lvsd added are ever removed.
  */
-import { type DesiredHost, displaySysctl, hostAddressKey, type LiveHost, TUNNEL_DEVICE, wantedSysctls } from '../model/host.js';
+import {
+  type DesiredHost,
+  displaySysctl,
+  hostAddressKey,
+  type LiveHost,
+  TUNNEL_DEVICE,
+  wantedSysctls,
+} from '../model/host.js';
 import type { HostChange } from './change.js';
 
 /**
@@ -22,7 +29,10 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
     const have = live.sysctls.get(s.key);
     if (have === s.value) continue;
     const change: HostChange = {
-      action: 'edit', kind: 'sysctl', phase: 'host', target: displaySysctl(s.key),
+      action: 'edit',
+      kind: 'sysctl',
+      phase: 'host',
+      target: displaySysctl(s.key),
       fields: { value: have === undefined ? { new: s.value } : { old: have, new: s.value } },
       op: { op: 'set-sysctl', key: s.key, value: s.value },
     };
@@ -34,11 +44,15 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
     const tun = links.get(TUNNEL_DEVICE);
     if (!tun?.up) {
       const change: HostChange = {
-        action: 'edit', kind: 'link', phase: 'host', target: TUNNEL_DEVICE,
+        action: 'edit',
+        kind: 'link',
+        phase: 'host',
+        target: TUNNEL_DEVICE,
         fields: { state: { old: tun ? 'down' : 'absent', new: 'up' } },
         op: { op: 'link-up', name: TUNNEL_DEVICE },
       };
-      if (!tun) change.problem = `${TUNNEL_DEVICE} does not exist: load the ipip module (modprobe ipip, or list it in /etc/modules-load.d/)`;
+      if (!tun)
+        change.problem = `${TUNNEL_DEVICE} does not exist: load the ipip module (modprobe ipip, or list it in /etc/modules-load.d/)`;
       changes.push(change);
     }
   }
@@ -51,11 +65,15 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
     // Present already, lvsd's or someone else's: nothing to do, and nothing taken over.
     if (have.has(key)) continue;
     const change: HostChange = {
-      action: 'add', kind: 'address', phase: 'host', target: key,
+      action: 'add',
+      kind: 'address',
+      phase: 'host',
+      target: key,
       fields: { address: { new: `${a.address}/${a.prefix}` }, interface: { new: a.interface } },
       op: { op: 'add-address', address: a },
     };
-    if (!links.has(a.interface)) change.problem = `interface ${a.interface} does not exist (this host has: ${linkNames || 'none'})`;
+    if (!links.has(a.interface))
+      change.problem = `interface ${a.interface} does not exist (this host has: ${linkNames || 'none'})`;
     changes.push(change);
   }
   for (const [key, a] of have) {
@@ -63,7 +81,10 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
     const { owned: _owned, ...address } = a;
     // Last: phase address-deletes follows every other.
     changes.push({
-      action: 'delete', kind: 'address', phase: 'address-deletes', target: key,
+      action: 'delete',
+      kind: 'address',
+      phase: 'address-deletes',
+      target: key,
       fields: { address: { old: `${a.address}/${a.prefix}` }, interface: { old: a.interface } },
       op: { op: 'delete-address', address },
     });

@@ -55,9 +55,16 @@ export function planFor(input: PlanInput): PlanOutput {
   });
   const plan = planAll(eff.state, input.live, input.host);
   for (const c of plan) {
-    const key = c.kind === 'realserver' && c.service && c.realserver ? healthKey(c.service, c.realserver) : c.kind === 'service' ? c.service : undefined;
-    const until = key !== undefined ? (eff.draining.get(key) ?? (c.service ? eff.draining.get(c.service) : undefined)) : undefined;
-    if (until !== undefined) c.note = `draining: deleted when its connections end, or in ${Math.max(0, Math.ceil((until - input.now) / 1000))}s`;
+    const key =
+      c.kind === 'realserver' && c.service && c.realserver
+        ? healthKey(c.service, c.realserver)
+        : c.kind === 'service'
+          ? c.service
+          : undefined;
+    const until =
+      key !== undefined ? (eff.draining.get(key) ?? (c.service ? eff.draining.get(c.service) : undefined)) : undefined;
+    if (until !== undefined)
+      c.note = `draining: deleted when its connections end, or in ${Math.max(0, Math.ceil((until - input.now) / 1000))}s`;
   }
   return { plan, drains: eff.drains, draining: eff.draining };
 }

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { RawNetlinkSocket } from 'netlink';
 import * as IPVS from '../../dist/ipvs/constants.js';
-import { encodeService, ipvsMessage } from '../../dist/ipvs/codec.js';
+import { ipvsMessage } from '../../dist/ipvs/codec.js';
 import * as NL from '../../dist/netlink/constants.js';
 import { getFamilyMessage } from '../../dist/netlink/genl-family.js';
 import { parseGenl, parseMessages, readU16 } from '../../dist/netlink/wire.js';
@@ -19,7 +19,21 @@ ipvsadm('-C');
 ipvsadm('--set', '900', '120', '300');
 ipvsadm('-A', '-t', '192.0.2.1:80', '-s', 'wrr', '-p', '600', '-M', '255.255.255.0');
 ipvsadm('-a', '-t', '192.0.2.1:80', '-r', '192.0.2.10:8080', '-m', '-w', '5', '-x', '100', '-y', '50');
-ipvsadm('-a', '-t', '192.0.2.1:80', '-r', '198.51.100.7', '-i', '-w', '2', '--tun-type', 'gue', '--tun-port', '6080', '--tun-remcsum');
+ipvsadm(
+  '-a',
+  '-t',
+  '192.0.2.1:80',
+  '-r',
+  '198.51.100.7',
+  '-i',
+  '-w',
+  '2',
+  '--tun-type',
+  'gue',
+  '--tun-port',
+  '6080',
+  '--tun-remcsum',
+);
 ipvsadm('-A', '-u', '[2001:db8::1]:53', '-s', 'sh', '-b', 'sh-fallback,sh-port', '-o');
 ipvsadm('-a', '-u', '[2001:db8::1]:53', '-r', '[2001:db8::10]:53', '-g', '-w', '0');
 ipvsadm('-A', '-f', '7', '-6', '-s', 'mh', '-b', 'mh-port', '-p', '60', '-M', '64', '--pe', 'sip');
@@ -33,9 +47,15 @@ function request(buf) {
     const parts = [];
     const onMsg = (data) => {
       for (const m of parseMessages(data)) {
-        if (m.type === K.NLMSG_DONE || m.type === K.NLMSG_ERROR) { sock.off('message', onMsg); return resolve(parts); }
+        if (m.type === K.NLMSG_DONE || m.type === K.NLMSG_ERROR) {
+          sock.off('message', onMsg);
+          return resolve(parts);
+        }
         parts.push(m);
-        if (!(m.flags & K.NLM_F_MULTI)) { sock.off('message', onMsg); return resolve(parts); }
+        if (!(m.flags & K.NLM_F_MULTI)) {
+          sock.off('message', onMsg);
+          return resolve(parts);
+        }
       }
     };
     sock.on('message', onMsg);
@@ -46,7 +66,14 @@ const [fam] = await request(getFamilyMessage({ flags: K.NLM_F_REQUEST, seq: seq+
 const family = readU16(parseGenl(fam.payload).attrs.get(K.CTRL_ATTR_FAMILY_ID));
 const hdr = (flags) => ({ type: family, flags: K.NLM_F_REQUEST | flags, seq: seq++, pid });
 const hex = (ms) => ms.map((m) => m.payload.toString('hex'));
-const out = { kernel: execFileSync('uname', ['-r']).toString().trim(), ipvsadmSave: ipvsadm('-Sn').toString(), info: null, config: null, services: [], dests: {} };
+const out = {
+  kernel: execFileSync('uname', ['-r']).toString().trim(),
+  ipvsadmSave: ipvsadm('-Sn').toString(),
+  info: null,
+  config: null,
+  services: [],
+  dests: {},
+};
 out.info = hex(await request(ipvsMessage(hdr(0), K.IPVS_CMD_GET_INFO, [])))[0];
 out.config = hex(await request(ipvsMessage(hdr(0), K.IPVS_CMD_GET_CONFIG, [])))[0];
 const svcs = await request(ipvsMessage(hdr(K.NLM_F_DUMP), K.IPVS_CMD_GET_SERVICE, []));
@@ -54,9 +81,13 @@ out.services = hex(svcs);
 for (const m of svcs) {
   // Ask for the destinations with the service's own nested attribute, as the kernel sent it.
   const svcAttr = parseGenl(m.payload).attrs.get(K.IPVS_CMD_ATTR_SERVICE);
-  const a = Buffer.alloc(4); a.writeUInt16LE(svcAttr.length + 4); a.writeUInt16LE(K.IPVS_CMD_ATTR_SERVICE | K.NLA_F_NESTED, 2);
+  const a = Buffer.alloc(4);
+  a.writeUInt16LE(svcAttr.length + 4);
+  a.writeUInt16LE(K.IPVS_CMD_ATTR_SERVICE | K.NLA_F_NESTED, 2);
   const body = Buffer.concat([a, svcAttr, Buffer.alloc((4 - (svcAttr.length % 4)) % 4)]);
-  out.dests[m.payload.toString('hex')] = hex(await request(ipvsMessage(hdr(K.NLM_F_DUMP), K.IPVS_CMD_GET_DEST, [body])));
+  out.dests[m.payload.toString('hex')] = hex(
+    await request(ipvsMessage(hdr(K.NLM_F_DUMP), K.IPVS_CMD_GET_DEST, [body])),
+  );
 }
 sock.close();
 ipvsadm('-C');

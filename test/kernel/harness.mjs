@@ -109,7 +109,7 @@ async function main(argv) {
       if (e.exitCode === UML_MISSING_EXIT_CODE) process.stderr.write(umlMissingBanner());
       return e.exitCode;
     }
-    err(`[uml] ERROR: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    err(`[uml] ERROR: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return UML_FAILURE_EXIT_CODE;
   }
 }
@@ -145,7 +145,12 @@ async function suite(args) {
   err(`[uml] kernel suite: ${files.length} test files in ${jobs} User-Mode Linux kernel(s) at once`);
   const started = Date.now();
   const { runs, durations } = await runSuite({
-    files, jobs, vitest, env: guestEnv(), memory: process.env.LVSD_UML_MEM || '3G', timeoutMs: override,
+    files,
+    jobs,
+    vitest,
+    env: guestEnv(),
+    memory: process.env.LVSD_UML_MEM || '3G',
+    timeoutMs: override,
   });
   if (process.env.LVSD_RECORD_TIMINGS === '1') writeTimings(durations);
   err('');
@@ -153,12 +158,16 @@ async function suite(args) {
   for (const r of runs) {
     for (const f of r.files) {
       const d = durations.get(f);
-      err(`[uml]   ${r.name} ${d ? `${(d.ms / 1000).toFixed(1).padStart(6)} ${d.state}` : '     - not finished'}  ${f}`);
+      err(
+        `[uml]   ${r.name} ${d ? `${(d.ms / 1000).toFixed(1).padStart(6)} ${d.state}` : '     - not finished'}  ${f}`,
+      );
     }
   }
   for (const r of runs) {
     const how = r.failure ? `FAILED: ${r.failure}` : `exit code ${r.exitCode}`;
-    err(`[uml] ${r.name}: ${r.files.length} files in ${(r.wallMs / 1000).toFixed(1)} s (limit ${r.timeoutMs / 1000} s): ${how}`);
+    err(
+      `[uml] ${r.name}: ${r.files.length} files in ${(r.wallMs / 1000).toFixed(1)} s (limit ${r.timeoutMs / 1000} s): ${how}`,
+    );
   }
   err(`[uml] kernel suite wall time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const failed = runs.find((r) => r.exitCode !== 0);

@@ -78,9 +78,7 @@ describe('kernel test bed', () => {
       const inside = await sh('ip', ['netns', 'exec', ns, 'ipvsadm', '-Sn']);
       expect(inside.code).toBe(0);
       expect(inside.stdout.trim()).toBe('');
-      expect(
-        (await sh('ip', ['netns', 'exec', ns, 'ipvsadm', '-A', '-t', '203.0.113.7:53', '-s', 'sh'])).code,
-      ).toBe(0);
+      expect((await sh('ip', ['netns', 'exec', ns, 'ipvsadm', '-A', '-t', '203.0.113.7:53', '-s', 'sh'])).code).toBe(0);
       expect((await sh('ip', ['netns', 'exec', ns, 'ipvsadm', '-Sn'])).stdout.trim()).toBe(
         '-A -t 203.0.113.7:53 -s sh',
       );

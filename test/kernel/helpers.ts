@@ -24,7 +24,11 @@ const SIGNALS: Record<string, number> = os.constants.signals as unknown as Recor
  * exit status: look at `code`. Rejects only if the command cannot be started
  * at all (e.g. not found), with an error naming the command.
  */
-export function sh(cmd: string, args: string[] = [], options: { input?: string; timeoutMs?: number } = {}): Promise<ShResult> {
+export function sh(
+  cmd: string,
+  args: string[] = [],
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<ShResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       cmd,
@@ -97,7 +101,9 @@ export function requireKernel(): void {
     throw new Error(`kernel tests must run inside the User-Mode Linux test bed, but this is not a UML kernel: ${how}`);
   }
   if (!fs.existsSync('/proc/net/ip_vs')) {
-    throw new Error(`IPVS is not available in this kernel (/proc/net/ip_vs is missing); the test bed failed to load ip_vs: ${how}`);
+    throw new Error(
+      `IPVS is not available in this kernel (/proc/net/ip_vs is missing); the test bed failed to load ip_vs: ${how}`,
+    );
   }
 }
 
@@ -163,7 +169,11 @@ export const CLI = path.join(import.meta.dirname, '..', '..', 'dist', 'cli', 'ma
  */
 export const LVSD: readonly string[] = [
   process.execPath,
-  ...fs.readFileSync(CLI, 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((a) => a.startsWith('--')),
+  ...fs
+    .readFileSync(CLI, 'utf8')
+    .split('\n', 1)[0]!
+    .split(/\s+/)
+    .filter((a) => a.startsWith('--')),
   CLI,
 ];
 
@@ -186,7 +196,8 @@ export function ipvsListing(text: string): string[] {
   let svc = '';
   for (const line of text.split('\n')) {
     if (/^(TCP|UDP|SCTP|FWM) /.test(line)) svc = line.trim().split(/\s+/).slice(0, 2).join(' ');
-    else if (line.startsWith('  -> ') && !line.includes('RemoteAddress')) out.push(`${svc} | ${line.slice(5).trim().split(/\s+/).join(' ')}`);
+    else if (line.startsWith('  -> ') && !line.includes('RemoteAddress'))
+      out.push(`${svc} | ${line.slice(5).trim().split(/\s+/).join(' ')}`);
   }
   return out.sort();
 }

@@ -40,7 +40,7 @@ export function kernelTestFiles(dir = path.join(REPO_ROOT, 'test', 'kernel')) {
 export function readTimings(file = TIMINGS_FILE) {
   try {
     const data = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return data && typeof data === 'object' ? data.seconds ?? {} : {};
+    return data && typeof data === 'object' ? (data.seconds ?? {}) : {};
   } catch {
     return {};
   }
@@ -158,7 +158,15 @@ async function runShare({ name, share, vitest, env, memory, timeoutMs, progressD
   const out = linePrefixer(prefixOutput ? `[${name}] ` : '');
   const started = Date.now();
   /** @type {KernelRun} */
-  const run = { name, files: share.files, expectedSeconds: share.seconds, timeoutMs: limit, exitCode: 0, wallMs: 0, progressFile };
+  const run = {
+    name,
+    files: share.files,
+    expectedSeconds: share.seconds,
+    timeoutMs: limit,
+    exitCode: 0,
+    wallMs: 0,
+    progressFile,
+  };
   try {
     const r = await runInUml({
       command: [...vitest, `--reporter=default`, `--reporter=${REPORTER}`, ...share.files],
@@ -196,12 +204,23 @@ export async function runSuite({ files, jobs, vitest, env, memory, timeoutMs }) 
   const progressDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvsd-suite-'));
   try {
     shares.forEach((s, i) =>
-      process.stderr.write(`[uml] kernel k${i + 1}: ${s.files.length} files, about ${Math.round(s.seconds)} s expected, ` +
-        `limit ${Math.round((timeoutMs ?? timeLimitMs(s.seconds)) / 1000)} s\n`),
+      process.stderr.write(
+        `[uml] kernel k${i + 1}: ${s.files.length} files, about ${Math.round(s.seconds)} s expected, ` +
+          `limit ${Math.round((timeoutMs ?? timeLimitMs(s.seconds)) / 1000)} s\n`,
+      ),
     );
     const runs = await Promise.all(
       shares.map((share, i) =>
-        runShare({ name: `k${i + 1}`, share, vitest, env, memory, timeoutMs, progressDir, prefixOutput: shares.length > 1 }),
+        runShare({
+          name: `k${i + 1}`,
+          share,
+          vitest,
+          env,
+          memory,
+          timeoutMs,
+          progressDir,
+          prefixOutput: shares.length > 1,
+        }),
       ),
     );
     /** @type {Map<string, { state: string, ms: number }>} */
@@ -218,6 +237,7 @@ export function writeTimings(durations) {
   const seconds = { ...readTimings() };
   for (const [f, d] of durations) seconds[f] = Math.round(d.ms / 100) / 10;
   const sorted = Object.fromEntries(Object.entries(seconds).sort(([a], [b]) => a.localeCompare(b)));
-  const note = 'Seconds per kernel test file, measured by `LVSD_RECORD_TIMINGS=1 npm run test:kernel`; used to split the suite.';
+  const note =
+    'Seconds per kernel test file, measured by `LVSD_RECORD_TIMINGS=1 npm run test:kernel`; used to split the suite.';
   fs.writeFileSync(TIMINGS_FILE, `${JSON.stringify({ note, seconds: sorted }, null, 2)}\n`);
 }

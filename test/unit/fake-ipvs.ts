@@ -93,7 +93,10 @@ export class FakeIpvs implements IpvsClient {
 
   /** The table as read, synchronously (for assertions). */
   snapshot(): LiveService[] {
-    return [...this.table.values()].map((e) => ({ ...bareService(e.service), realservers: [...e.realservers.values()].map(live) }));
+    return [...this.table.values()].map((e) => ({
+      ...bareService(e.service),
+      realservers: [...e.realservers.values()].map(live),
+    }));
   }
 
   async execute(ops: readonly IpvsOp[]): Promise<OpResult[]> {
@@ -107,7 +110,11 @@ export class FakeIpvs implements IpvsClient {
 
   close(): void {}
 
-  private err(code: 'IPVS_EXISTS' | 'IPVS_NOT_FOUND' | 'IPVS_INVALID', message: string, details: Record<string, unknown> = {}): LvsdError {
+  private err(
+    code: 'IPVS_EXISTS' | 'IPVS_NOT_FOUND' | 'IPVS_INVALID',
+    message: string,
+    details: Record<string, unknown> = {},
+  ): LvsdError {
     return new LvsdError(code, message, { details });
   }
 
@@ -128,8 +135,10 @@ export class FakeIpvs implements IpvsClient {
       case 'edit-service': {
         const key = serviceKey(op.service);
         const exists = this.table.has(key);
-        if (op.op === 'add-service' && exists) return this.err('IPVS_EXISTS', `service ${key} exists`, { service: key });
-        if (op.op === 'edit-service' && !exists) return this.err('IPVS_NOT_FOUND', `no service ${key}`, { service: key });
+        if (op.op === 'add-service' && exists)
+          return this.err('IPVS_EXISTS', `service ${key} exists`, { service: key });
+        if (op.op === 'edit-service' && !exists)
+          return this.err('IPVS_NOT_FOUND', `no service ${key}`, { service: key });
         if (this.unknownSchedulers.has(op.service.scheduler)) {
           return this.err('IPVS_INVALID', `unknown scheduler ${op.service.scheduler}`, { service: key });
         }
@@ -156,8 +165,10 @@ export class FakeIpvs implements IpvsClient {
           e.realservers.delete(rk);
           return undefined;
         }
-        if (op.op === 'add-realserver' && exists) return this.err('IPVS_EXISTS', `real server ${rk} exists in ${key}`, where);
-        if (op.op === 'edit-realserver' && !exists) return this.err('IPVS_NOT_FOUND', `no real server ${rk} in ${key}`, where);
+        if (op.op === 'add-realserver' && exists)
+          return this.err('IPVS_EXISTS', `real server ${rk} exists in ${key}`, where);
+        if (op.op === 'edit-realserver' && !exists)
+          return this.err('IPVS_NOT_FOUND', `no real server ${rk} in ${key}`, where);
         const r = op.realserver;
         if (r.upperThreshold !== 0 && r.lowerThreshold > r.upperThreshold) {
           return this.err('IPVS_INVALID', `lower threshold ${r.lowerThreshold} above upper ${r.upperThreshold}`, where);

@@ -17,7 +17,10 @@ export function parseResyncInterval(text: string): number {
     throw new LvsdError('CLI_USAGE', `run: --resync-interval ${text}: expected ${DURATION_HELP}; 0 disables`);
   }
   if (seconds > MAX_RESYNC_SECONDS) {
-    throw new LvsdError('CLI_USAGE', `run: --resync-interval ${text}: at most ${MAX_RESYNC_SECONDS} s (24d20h31m23s); 0 disables`);
+    throw new LvsdError(
+      'CLI_USAGE',
+      `run: --resync-interval ${text}: at most ${MAX_RESYNC_SECONDS} s (24d20h31m23s); 0 disables`,
+    );
   }
   return seconds * 1000;
 }
@@ -38,7 +41,10 @@ export const runCommand: Command = {
     }
     const format = stringOpt(values, 'log-format');
     if (format !== undefined && format !== 'json' && format !== 'text') {
-      throw new LvsdError('CLI_USAGE', `run: --log-format ${format}: allowed: json, text (default: text on a terminal, else json)`);
+      throw new LvsdError(
+        'CLI_USAGE',
+        `run: --log-format ${format}: allowed: json, text (default: text on a terminal, else json)`,
+      );
     }
     const resyncMs = parseResyncInterval(stringOpt(values, 'resync-interval') ?? '30s');
     const listenText = stringOpt(values, 'listen');

@@ -8,7 +8,11 @@ import { formatDaemonStatus, formatIpvsadm, liveToJson, sortServices } from '../
 const FORMATS = ['yaml', 'json', 'ipvsadm'] as const;
 
 export const showCommand: Command = {
-  options: { format: { type: 'string', short: 'f' }, 'status-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    format: { type: 'string', short: 'f' },
+    'status-file': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
   async run(values) {
     const format = stringOpt(values, 'format') ?? 'yaml';
     if (!(FORMATS as readonly string[]).includes(format)) {
@@ -19,8 +23,21 @@ export const showCommand: Command = {
     const daemon = await readStatus(stringOpt(values, 'status-file') ?? DEFAULT_STATUS_FILE);
     const out = await withIpvs(async (client) => {
       const live = await client.readTable();
-      if (format === 'json') return JSON.stringify({ ...(liveToJson(live) as object), addresses: owned.map((a) => ({ key: hostAddressKey(a), ...a })), ...(daemon ? { daemon } : {}) }, null, 2) + '\n';
-      const note = (owned.length ? `# addresses lvsd added: ${owned.map(hostAddressKey).join(', ')}\n` : '') + (daemon ? formatDaemonStatus(daemon) : '');
+      if (format === 'json')
+        return (
+          JSON.stringify(
+            {
+              ...(liveToJson(live) as object),
+              addresses: owned.map((a) => ({ key: hostAddressKey(a), ...a })),
+              ...(daemon ? { daemon } : {}),
+            },
+            null,
+            2,
+          ) + '\n'
+        );
+      const note =
+        (owned.length ? `# addresses lvsd added: ${owned.map(hostAddressKey).join(', ')}\n` : '') +
+        (daemon ? formatDaemonStatus(daemon) : '');
       if (format === 'ipvsadm') {
         const info = await client.info();
         return formatIpvsadm(live, info.version, info.connTableSize) + note;

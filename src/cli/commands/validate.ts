@@ -11,11 +11,15 @@ export const validateCommand: Command = {
       const services = state.services;
       const realservers = services?.reduce((n, s) => n + s.realservers.length, 0) ?? 0;
       process.stdout.write(`${files.join(', ')}: valid\n`);
-      process.stdout.write(services === undefined
-        ? 'IPVS table: not managed (no services section)\n'
-        : `IPVS table: ${services.length} service${services.length === 1 ? '' : 's'}, ${realservers} real server${realservers === 1 ? '' : 's'}\n`);
-      if (state.ignore.length) process.stdout.write(`ignored: ${state.ignore.length} rule${state.ignore.length === 1 ? '' : 's'}\n`);
-      if (state.timeouts && Object.keys(state.timeouts).length) process.stdout.write(`timeouts: ${JSON.stringify(state.timeouts)}\n`);
+      process.stdout.write(
+        services === undefined
+          ? 'IPVS table: not managed (no services section)\n'
+          : `IPVS table: ${services.length} service${services.length === 1 ? '' : 's'}, ${realservers} real server${realservers === 1 ? '' : 's'}\n`,
+      );
+      if (state.ignore.length)
+        process.stdout.write(`ignored: ${state.ignore.length} rule${state.ignore.length === 1 ? '' : 's'}\n`);
+      if (state.timeouts && Object.keys(state.timeouts).length)
+        process.stdout.write(`timeouts: ${JSON.stringify(state.timeouts)}\n`);
     }
     return 0;
   },

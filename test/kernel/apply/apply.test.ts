@@ -18,7 +18,21 @@ function config(text: string): string {
 
 async function applyJson(file: string) {
   const r = await lvsdCli('apply', '-c', file, '--json');
-  return { ...r, json: JSON.parse(r.stdout) as { ok: boolean; applied: number; changes: { action: string; kind: string; service?: string; realserver?: string; status: string; error?: { code: string } }[] } };
+  return {
+    ...r,
+    json: JSON.parse(r.stdout) as {
+      ok: boolean;
+      applied: number;
+      changes: {
+        action: string;
+        kind: string;
+        service?: string;
+        realserver?: string;
+        status: string;
+        error?: { code: string };
+      }[];
+    },
+  };
 }
 
 const CONFIG = `version: 1
@@ -139,7 +153,17 @@ describe('from drift made by hand', () => {
 
     const plan = await lvsdCli('plan', '-c', file, '--json');
     expect(plan.code).toBe(2);
-    const changes = (JSON.parse(plan.stdout) as { changes: { action: string; kind: string; service?: string; realserver?: string; fields: Record<string, { old?: unknown; new?: unknown }> }[] }).changes;
+    const changes = (
+      JSON.parse(plan.stdout) as {
+        changes: {
+          action: string;
+          kind: string;
+          service?: string;
+          realserver?: string;
+          fields: Record<string, { old?: unknown; new?: unknown }>;
+        }[];
+      }
+    ).changes;
     const summary = changes.map((c) => `${c.action} ${c.kind} ${c.service ?? ''} ${c.realserver ?? ''}`.trim());
     expect(summary).toEqual([
       'edit timeouts',
@@ -158,7 +182,9 @@ describe('from drift made by hand', () => {
     expect(changes[1]!.fields).toEqual({ scheduler: { old: 'wlc', new: 'rr' } });
     expect(changes[7]!.fields).toEqual({ weight: { old: 5, new: 1 } });
 
-    const ignoredBefore = sortedLines(await ipvsadm('-Sn')).filter((l) => l.includes('10.96.0.10') || l.includes('-f 100'));
+    const ignoredBefore = sortedLines(await ipvsadm('-Sn')).filter(
+      (l) => l.includes('10.96.0.10') || l.includes('-f 100'),
+    );
     const { code, json } = await applyJson(file);
     expect(code).toBe(0);
     expect(json.changes).toHaveLength(12);
@@ -194,14 +220,20 @@ services:
 `);
     const r = await lvsdCli('apply', '-c', file);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/FAILED: \+ service tcp\/192\.0\.2\.10:80.*\n.*IPVS_INVALID: .*scheduler 'twos' is not available/);
+    expect(r.stderr).toMatch(
+      /FAILED: \+ service tcp\/192\.0\.2\.10:80.*\n.*IPVS_INVALID: .*scheduler 'twos' is not available/,
+    );
     expect(r.stderr).toMatch(/SKIPPED: \+ realserver tcp\/192\.0\.2\.10:80 -> 192\.0\.2\.20:80/);
     expect(await save()).toEqual(['-A -t 192.0.2.11:80 -s rr', '-a -t 192.0.2.11:80 -r 192.0.2.21:80 -g -w 1']);
   });
 
   test('an invalid config changes nothing', async () => {
     await ipvsadm('-A', '-t', '192.0.2.1:80', '-s', 'rr');
-    const r = await lvsdCli('apply', '-c', config('version: 1\nservices:\n  - vip: 192.0.2.1\n    port: 80\n    schedular: rr\n'));
+    const r = await lvsdCli(
+      'apply',
+      '-c',
+      config('version: 1\nservices:\n  - vip: 192.0.2.1\n    port: 80\n    schedular: rr\n'),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/source:5:5: unknown key 'schedular' \(did you mean 'scheduler'\?\)/);
     expect(await save()).toEqual(['-A -t 192.0.2.1:80 -s rr']);
@@ -211,7 +243,16 @@ services:
     // Somewhere the unprivileged user can read (the guest's /run is a tmpfs).
     const file = '/run/lvsd-ktest-unprivileged.yaml';
     writeFileSync(file, CONFIG, { mode: 0o644 });
-    const r = await sh('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', ...LVSD, 'plan', '-c', file]);
+    const r = await sh('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--inh-caps=-all',
+      ...LVSD,
+      'plan',
+      '-c',
+      file,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
     expect(r.stderr).toMatch(/permission denied: lvsd needs root or CAP_NET_ADMIN/);

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { flushIpvs, ipvsadm, lvsd, requireKernel, sh, tmpDir } from '../helpers.js';
 
-
 // A script-built director: every kind of attribute.
 const SCRIPT = `
 -A -t 192.0.2.1:80 -s rr
@@ -106,21 +105,40 @@ describe('lvsd show', () => {
 
   test('--format json carries keys, counters and connection counts', async () => {
     const r = await lvsd(['show', '--format', 'json']);
-    const json = JSON.parse(r.stdout) as { timeouts: unknown; services: { key: string; stats: Record<string, number>; realservers: { key: string; activeConnections: number; stats: Record<string, number> }[] }[] };
+    const json = JSON.parse(r.stdout) as {
+      timeouts: unknown;
+      services: {
+        key: string;
+        stats: Record<string, number>;
+        realservers: { key: string; activeConnections: number; stats: Record<string, number> }[];
+      }[];
+    };
     expect(json.timeouts).toEqual({ tcp: 900, tcpFin: 120, udp: 300 });
-    expect(json.services.map((s) => s.key).sort()).toEqual(['fwmark/100/ipv4', 'fwmark/7/ipv6', 'sctp/203.0.113.5:3868', 'tcp/192.0.2.1:80', 'tcp/192.0.2.2:443', 'tcp/[2001:db8::1]:80', 'udp/192.0.2.3:53']);
+    expect(json.services.map((s) => s.key).sort()).toEqual([
+      'fwmark/100/ipv4',
+      'fwmark/7/ipv6',
+      'sctp/203.0.113.5:3868',
+      'tcp/192.0.2.1:80',
+      'tcp/192.0.2.2:443',
+      'tcp/[2001:db8::1]:80',
+      'udp/192.0.2.3:53',
+    ]);
     const web = json.services.find((s) => s.key === 'tcp/192.0.2.1:80')!;
     expect(web.stats).toMatchObject({ connections: 0, bytesIn: 0 });
-    expect(web.realservers.find((r) => r.key === '192.0.2.11:8080')).toMatchObject({ upperThreshold: 100, lowerThreshold: 50, activeConnections: 0 });
+    expect(web.realservers.find((r) => r.key === '192.0.2.11:8080')).toMatchObject({
+      upperThreshold: 100,
+      lowerThreshold: 50,
+      activeConnections: 0,
+    });
   });
 
   test('--format ipvsadm reads like ipvsadm -Ln, thresholds and tunnels included', async () => {
     const r = await lvsd(['show', '--format', 'ipvsadm']);
     expect(r.stdout).toMatch(/^IP Virtual Server version 1\.2\.1 \(size=\d+\)/);
-    expect(r.stdout).toMatch(/TCP  192\.0\.2\.2:443 sh \(sh-fallback,sh-port\) persistent 600 mask 255\.255\.255\.0/);
+    expect(r.stdout).toMatch(/TCP {2}192\.0\.2\.2:443 sh \(sh-fallback,sh-port\) persistent 600 mask 255\.255\.255\.0/);
     expect(r.stdout).toMatch(/-> 192\.0\.2\.11:8080 +Masq +2 +0 +0 +100 +50/);
     expect(r.stdout).toMatch(/-> 198\.51\.100\.7:80 +Tunnel +1 .* gue:6080:csum/);
-    expect(r.stdout).toMatch(/FWM  7 IPv6 sh \(sh-port\)/);
+    expect(r.stdout).toMatch(/FWM {2}7 IPv6 sh \(sh-port\)/);
   });
 
   test('an unknown format is one clear line, exit 1', async () => {

@@ -32,7 +32,9 @@ export class Daemon {
         }
       }
     });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr += d;
+    });
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
@@ -55,7 +57,10 @@ export class Daemon {
     for (;;) {
       const found = this.logs.slice(from).find(pred);
       if (found) return found;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`no matching log record within ${timeoutMs} ms; logs:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${this.stderr}`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(
+          `no matching log record within ${timeoutMs} ms; logs:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${this.stderr}`,
+        );
       await sleep(50);
     }
   }
@@ -76,9 +81,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls `ipvsadm -Sn` until `pred` holds; returns the last listing. */
 export async function waitTable(pred: (save: string) => boolean, timeoutMs = 10_000): Promise<string> {
   const t0 = Date.now();
-  let save = '';
   for (;;) {
-    save = await ipvsadm('-Sn');
+    const save = await ipvsadm('-Sn');
     if (pred(save)) return save;
     if (Date.now() - t0 > timeoutMs) throw new Error(`table did not converge within ${timeoutMs} ms; it is:\n${save}`);
     await sleep(100);

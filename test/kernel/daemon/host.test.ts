@@ -39,7 +39,7 @@ afterEach(async () => {
   await sh('ip', ['netns', 'del', NS]);
 });
 
-test('a real server\'s VIPs follow its file', async () => {
+test("a real server's VIPs follow its file", async () => {
   const file = join(dir, 'lvsd.yaml');
   writeFileSync(file, 'version: 1\nrealserver:\n  vips: [198.51.100.200]\n');
   daemon = await Daemon.start(['-c', file, '--resync-interval', '0'], {}, ['ip', 'netns', 'exec', NS]);
@@ -52,7 +52,7 @@ test('a real server\'s VIPs follow its file', async () => {
   expect(await must('ip', '-o', 'addr', 'show', 'dev', 'lo')).toContain('198.51.100.201/32');
 });
 
-test('a director\'s VIP goes with its service, and comes back with it', async () => {
+test("a director's VIP goes with its service, and comes back with it", async () => {
   const file = join(dir, 'lvsd.yaml');
   const cfg = (ports: number[]) => `version: 1
 director: { bind_vips: eth0 }

@@ -17,7 +17,9 @@ function config(weight: (i: number, j: number) => number = (_i, j) => j + 1): st
   const lines = ['version: 1', 'services:'];
   for (let i = 0; i < N; i++) {
     const rs = Array.from({ length: 10 }, (_, j) => `{ address: 203.0.113.${10 + j}, weight: ${weight(i, j)} }`);
-    lines.push(`  - { name: s${i}, vip: ${vip(i)}, port: ${port(i)}, scheduler: wrr, realservers: [${rs.join(', ')}] }`);
+    lines.push(
+      `  - { name: s${i}, vip: ${vip(i)}, port: ${port(i)}, scheduler: wrr, realservers: [${rs.join(', ')}] }`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -51,13 +53,25 @@ const line = (w: number) => `-a -t ${vip(S)}:${port(S)} -r 203.0.113.13:${port(S
 
 test('one changed weight in a 1,000-service file: exactly one kernel operation', async () => {
   daemon = await Daemon.start(['-c', file, '--resync-interval', '0']);
-  expect(await daemon.waitLog((r) => r.event === 'reconcile', 120_000)).toMatchObject({ trigger: 'start', result: 'ok', changes: N * 11 });
+  expect(await daemon.waitLog((r) => r.event === 'reconcile', 120_000)).toMatchObject({
+    trigger: 'start',
+    result: 'ok',
+    changes: N * 11,
+  });
   const from = daemon.logs.length;
   save(config((i, j) => (i === S && j === 3 ? 40 : j + 1)));
   const rec = await daemon.waitLog((r) => r.event === 'reconcile' && r.trigger === 'file', 60_000, from);
   expect(rec).toMatchObject({ result: 'ok', changes: 1 });
   const changes = daemon.logs.slice(from).filter((r) => r.event === 'change');
-  expect(changes).toEqual([expect.objectContaining({ action: 'edit', kind: 'realserver', service: `tcp/${vip(S)}:${port(S)}`, realserver: `203.0.113.13:${port(S)}`, fields: { weight: { old: 4, new: 40 } } })]);
+  expect(changes).toEqual([
+    expect.objectContaining({
+      action: 'edit',
+      kind: 'realserver',
+      service: `tcp/${vip(S)}:${port(S)}`,
+      realserver: `203.0.113.13:${port(S)}`,
+      fields: { weight: { old: 4, new: 40 } },
+    }),
+  ]);
   const table = await ipvsadm('-Sn');
   expect(table).toContain(line(40));
   expect(table.split('\n').filter((l) => l.startsWith('-a ')).length).toBe(N * 10);

@@ -39,13 +39,16 @@ afterEach(async () => {
 /** Processes whose command line is exactly `argv`. */
 function pidsOf(argv: string[]): number[] {
   const want = argv.join('\0') + '\0';
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try {
-      return readFileSync(`/proc/${d}/cmdline`, 'latin1') === want;
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'latin1') === want;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 describe('lvsd run as a process', () => {
@@ -68,7 +71,9 @@ describe('lvsd run as a process', () => {
     const timedOut = daemon.logs.find((r) => r.event === 'stop_timeout');
     const reload = daemon.logs.find((r) => r.event === 'reconcile' && r.trigger === 'signal');
     // A loader that blocks on the FIFO is left behind; one that refuses FIFOs ends the reload, table kept.
-    expect(timedOut ?? reload).toMatchObject(timedOut ? { step: 'reconcile in flight' } : { result: expect.stringMatching(/^(invalid_config|error)$/) });
+    expect(timedOut ?? reload).toMatchObject(
+      timedOut ? { step: 'reconcile in flight' } : { result: expect.stringMatching(/^(invalid_config|error)$/) },
+    );
   }, 30_000);
 
   test('a --listen address that cannot be bound: exit 1 before the first apply, table untouched', async () => {
@@ -76,12 +81,15 @@ describe('lvsd run as a process', () => {
     // The test kernel has no interface with 198.51.100.1.
     daemon = await Daemon.start(['-c', file, '--listen', '198.51.100.1:9588']);
     expect(await daemon.exitCode()).toBe(1);
-    expect(daemon.logs.find((r) => r.event === 'start_failed')).toMatchObject({ level: 'fatal', msg: expect.stringMatching(/cannot listen on 198\.51\.100\.1:9588/) });
+    expect(daemon.logs.find((r) => r.event === 'start_failed')).toMatchObject({
+      level: 'fatal',
+      msg: expect.stringMatching(/cannot listen on 198\.51\.100\.1:9588/),
+    });
     expect(daemon.logs.some((r) => r.event === 'reconcile')).toBe(false);
     expect(await ipvsadm('-Sn')).toBe('-A -t 192.0.2.1:80 -s rr\n');
   });
 
-  test('--resync-interval beyond Node\'s timers is a usage error', async () => {
+  test("--resync-interval beyond Node's timers is a usage error", async () => {
     daemon = await Daemon.start(['-c', file, '--resync-interval', '25d']);
     expect(await daemon.exitCode()).toBe(1);
     expect(daemon.stderr).toMatch(/--resync-interval 25d: at most 2147483 s/);
@@ -90,7 +98,12 @@ describe('lvsd run as a process', () => {
 
   test('an exec check killed at its timeout leaves no `sleep` behind, check after check', async () => {
     const sleepArgv = ['sleep', '8.7391'];
-    writeFileSync(file, config(`, check: { type: exec, exec: { command: [sh, -c, "${sleepArgv.join(' ')}; true"] }, interval: 1s, timeout: 1s, fall: 1 }`));
+    writeFileSync(
+      file,
+      config(
+        `, check: { type: exec, exec: { command: [sh, -c, "${sleepArgv.join(' ')}; true"] }, interval: 1s, timeout: 1s, fall: 1 }`,
+      ),
+    );
     daemon = await Daemon.start(['-c', file, '--resync-interval', '0']);
     await daemon.waitLog((r) => r.event === 'health' && r.up === false, 10_000);
     await sleep(4000); // four more checks, each killed at 1 s
@@ -105,20 +118,27 @@ describe('lvsd run as a process', () => {
     daemon = await Daemon.start(['-c', file, '--resync-interval', '0', '--listen', '127.0.0.1:9590']);
     await waitTable((s) => s.includes('192.0.2.193'));
     const fds = `/proc/${daemon.child.pid}/fd`;
-    const sockets = () => readdirSync(fds).filter((fd) => {
-      try {
-        return readlinkSync(join(fds, fd)).startsWith('socket:');
-      } catch {
-        return false;
-      }
-    }).length;
+    const sockets = () =>
+      readdirSync(fds).filter((fd) => {
+        try {
+          return readlinkSync(join(fds, fd)).startsWith('socket:');
+        } catch {
+          return false;
+        }
+      }).length;
     const before = sockets();
-    const scrape = () => new Promise<string>((resolve, reject) => {
-      get({ host: '127.0.0.1', port: 9590, path: '/metrics', agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve(body));
-      }).on('error', reject);
-    });
+    const scrape = () =>
+      new Promise<string>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: 9590, path: '/metrics', agent: false }, (res) => {
+          let body = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (d: string) => {
+              body += d;
+            })
+            .on('end', () => resolve(body));
+        }).on('error', reject);
+      });
     const bodies = await Promise.all(Array.from({ length: 20 }, scrape));
     expect(bodies.filter((b) => b.includes('lvsd_ipvs_backend_weight{')).length).toBe(20);
     await sleep(200);

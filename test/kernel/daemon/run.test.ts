@@ -55,7 +55,12 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     get(url, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
   });
 }
@@ -105,11 +110,14 @@ describe('every way a file gets replaced converges', () => {
     mkdirSync(join(dir, 'conf.d'));
     daemon = await Daemon.start(['-c', dir, '--resync-interval', '0']);
     await waitTable(hasWeight(1));
-    writeFileSync(join(dir, 'conf.d', '10-dns.yaml'), 'version: 1\nservices:\n  - { vip: 192.0.2.200, port: 53, protocol: udp, scheduler: rr, realservers: [192.0.2.193] }\n');
+    writeFileSync(
+      join(dir, 'conf.d', '10-dns.yaml'),
+      'version: 1\nservices:\n  - { vip: 192.0.2.200, port: 53, protocol: udp, scheduler: rr, realservers: [192.0.2.193] }\n',
+    );
     await waitTable((s) => s.includes('-A -u 192.0.2.200:53 -s rr'));
   });
 
-  test('50 saves within a second end in the last file\'s table', async () => {
+  test("50 saves within a second end in the last file's table", async () => {
     await startOnFile();
     for (let w = 10; w < 60; w++) {
       writeFileSync(join(dir, 'tmp'), config(w));
@@ -159,7 +167,10 @@ describe('invalid files and drift', () => {
     await ipvsadm('-a', '-t', '192.0.2.200:80', '-r', '192.0.2.199:80', '-g');
     await waitTable((s) => hasWeight(1)(s) && !s.includes('192.0.2.199'), 5000);
     const drift = daemon!.logs.filter((r) => r.msg === 'drift corrected');
-    expect(drift.map((r) => `${r.action} ${r.kind} ${r.realserver}`).sort()).toEqual(['delete realserver 192.0.2.199:80', 'edit realserver 192.0.2.193:80']);
+    expect(drift.map((r) => `${r.action} ${r.kind} ${r.realserver}`).sort()).toEqual([
+      'delete realserver 192.0.2.199:80',
+      'edit realserver 192.0.2.193:80',
+    ]);
     expect(drift.every((r) => r.level === 'warn')).toBe(true);
     expect(drift.find((r) => r.action === 'edit')!.fields).toEqual({ weight: { old: 42, new: 1 } });
   });
@@ -206,10 +217,24 @@ describe('metrics', () => {
     expect(status).toBe(200);
     const samples = parsePrometheus(body);
     expect(samples.get('lvsd_config_valid')).toEqual([{ labels: {}, value: 1 }]);
-    expect(samples.get('lvsd_reconciles_total')).toContainEqual({ labels: { trigger: 'start', result: 'ok' }, value: 1 });
-    expect(samples.get('lvsd_changes_applied_total')).toContainEqual({ labels: { kind: 'realserver', action: 'add' }, value: 2 });
+    expect(samples.get('lvsd_reconciles_total')).toContainEqual({
+      labels: { trigger: 'start', result: 'ok' },
+      value: 1,
+    });
+    expect(samples.get('lvsd_changes_applied_total')).toContainEqual({
+      labels: { kind: 'realserver', action: 'add' },
+      value: 2,
+    });
     expect(samples.get('lvsd_ipvs_backend_weight')).toContainEqual({
-      labels: { local_address: '192.0.2.200', local_port: '80', proto: 'TCP', local_mark: '', remote_address: '192.0.2.193', remote_port: '80' }, value: 1,
+      labels: {
+        local_address: '192.0.2.200',
+        local_port: '80',
+        proto: 'TCP',
+        local_mark: '',
+        remote_address: '192.0.2.193',
+        remote_port: '80',
+      },
+      value: 1,
     });
     expect(samples.get('lvsd_ipvs_service_connections_total')).toHaveLength(1);
     expect((await httpGet('http://127.0.0.1:9589/nope')).status).toBe(404);
@@ -221,7 +246,12 @@ describe('systemd notify protocol', () => {
     const sock = join(dir, 'notify.sock');
     // Node has no unix datagram sockets: a tiny python receiver plays systemd.
     // It closes the barrier fds systemd-notify passes, as systemd does.
-    const receiver = spawn('python3', ['-u', '-c', `
+    const receiver = spawn(
+      'python3',
+      [
+        '-u',
+        '-c',
+        `
 import socket, array, os, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
@@ -233,9 +263,15 @@ while True:
             fds = array.array("i"); fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
             for fd in fds: os.close(fd)
     print(msg.decode().replace("\\n", "|"), flush=True)
-`, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+`,
+        sock,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let received = '';
-    receiver.stdout.setEncoding('utf8').on('data', (d: string) => { received += d; });
+    receiver.stdout.setEncoding('utf8').on('data', (d: string) => {
+      received += d;
+    });
     try {
       while (!received.includes('BOUND')) await sleep(20);
       daemon = await Daemon.start(['-c', file, '--resync-interval', '0'], { NOTIFY_SOCKET: sock });
@@ -270,7 +306,10 @@ function parsePrometheus(text: string): Map<string, { labels: Record<string, str
   for (const line of text.split('\n')) {
     if (!line) continue;
     const type = /^# TYPE (\S+) (counter|gauge|histogram|summary|untyped)$/.exec(line);
-    if (type) { typed.add(type[1]!); continue; }
+    if (type) {
+      typed.add(type[1]!);
+      continue;
+    }
     if (line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
     if (!m) throw new Error(`not a Prometheus sample: ${line}`);

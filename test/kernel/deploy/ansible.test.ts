@@ -116,7 +116,10 @@ if (missing.length > 0 && !IN_CI) {
       const r = await playbook({ lvsd_services: [service('web', '192.0.2.80'), service('api', '192.0.2.81', 'wrr')] });
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).not.toMatch(/RUNNING HANDLER/);
-      await waitFor(async () => (await rules()).includes('-A -t 192.0.2.81:80 -s wrr'), { timeoutMs: 20_000, what: 'the new service' });
+      await waitFor(async () => (await rules()).includes('-A -t 192.0.2.81:80 -s wrr'), {
+        timeoutMs: 20_000,
+        what: 'the new service',
+      });
       expect((await sd.systemctl('show', 'lvsd', '-p', 'MainPID', '--value')).trim()).toBe(pid);
     }, 300_000);
   });

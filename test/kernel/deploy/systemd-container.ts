@@ -79,7 +79,8 @@ export class SystemdContainer {
     await run('mount', ['-t', 'overlay', 'lvsd-sd', '-o', `lowerdir=/,upperdir=${base}/up,workdir=${base}/work`, root]);
     await run('mount', ['-t', 'cgroup2', 'none', cgMount]);
     const controllers = fs.readFileSync(path.join(cgMount, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
-    for (const c of controllers.filter(Boolean)) fs.writeFileSync(path.join(cgMount, 'cgroup.subtree_control'), `+${c}`);
+    for (const c of controllers.filter(Boolean))
+      fs.writeFileSync(path.join(cgMount, 'cgroup.subtree_control'), `+${c}`);
     const cgroup = path.join(cgMount, `lvsd-sd-${name}`);
     fs.mkdirSync(cgroup, { recursive: true });
     fs.writeFileSync(path.join(root, 'etc/systemd/system/lvsd-test.target'), TARGET);
@@ -91,7 +92,22 @@ export class SystemdContainer {
     const inner = `echo 1 > ${cgroup}/cgroup.procs && exec unshare --cgroup env -i container=lvsd-test /usr/sbin/chroot ${root} /lib/systemd/systemd --unit=lvsd-test.target`;
     const launcher = spawn(
       'ip',
-      ['netns', 'exec', netns, 'unshare', '--pid', '--mount', '--uts', '--ipc', '--fork', '--propagation', 'private', 'sh', '-c', inner],
+      [
+        'netns',
+        'exec',
+        netns,
+        'unshare',
+        '--pid',
+        '--mount',
+        '--uts',
+        '--ipc',
+        '--fork',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        inner,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -104,14 +120,21 @@ export class SystemdContainer {
   }
 
   /** Runs a command inside (all of systemd's namespaces, its root); never rejects for an exit status. */
-  exec(cmd: string, args: string[] = [], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+  exec(
+    cmd: string,
+    args: string[] = [],
+    opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<Result> {
     return exec('nsenter', ['-t', String(this.pid), '-a', '-r', '-w', cmd, ...args], opts);
   }
 
   /** As exec, but throws unless the command exits 0; returns stdout. */
   async run(cmd: string, args: string[] = [], opts: { timeoutMs?: number } = {}): Promise<string> {
     const r = await this.exec(cmd, args, opts);
-    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} (in systemd's container) exited with ${r.code}:\n${r.stderr}${r.stdout}`);
+    if (r.code !== 0)
+      throw new Error(
+        `${cmd} ${args.join(' ')} (in systemd's container) exited with ${r.code}:\n${r.stderr}${r.stdout}`,
+      );
     return r.stdout;
   }
 
@@ -139,7 +162,8 @@ export class SystemdContainer {
     );
     await this.run('dpkg-deb', ['--build', '/root/nodejs-stand-in', '/root/nodejs-stand-in.deb']);
     await this.run('dpkg', ['-i', '/root/nodejs-stand-in.deb']);
-    if (!fs.existsSync(path.join(this.root, 'usr/bin/node'))) fs.symlinkSync(process.execPath, path.join(this.root, 'usr/bin/node'));
+    if (!fs.existsSync(path.join(this.root, 'usr/bin/node')))
+      fs.symlinkSync(process.execPath, path.join(this.root, 'usr/bin/node'));
   }
 
   /** A file of the container, e.g. '/etc/lvsd/lvsd.yaml'. */

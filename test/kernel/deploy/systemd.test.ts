@@ -39,7 +39,9 @@ let sd: SystemdContainer;
 
 const rules = () => lan.ipvsRules('director');
 const weightOf = (r: string, rs: string): number | undefined => {
-  const m = new RegExp(`-a -t ${VIP.replace(/\./g, '\\.')}:80 -r ${ADDR[rs]!.replace(/\./g, '\\.')}:80 -g -w (\\d+)`).exec(r);
+  const m = new RegExp(
+    `-a -t ${VIP.replace(/\./g, '\\.')}:80 -r ${ADDR[rs]!.replace(/\./g, '\\.')}:80 -g -w (\\d+)`,
+  ).exec(r);
   return m ? Number(m[1]) : undefined;
 };
 /** Writes the config through the overlay (lvsd's watcher sees it, as an admin's save). */
@@ -48,12 +50,20 @@ const writeConfig = (text: string) => fs.writeFileSync(sd.file(CONFIG), text);
 async function journal(since?: string): Promise<Record<string, unknown>[]> {
   const args = ['--no-pager', '-o', 'cat', '_SYSTEMD_UNIT=lvsd.service', ...(since ? ['--since', since] : [])];
   const text = await sd.run('journalctl', args);
-  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 const now = async () => (await sd.run('date', ['+%Y-%m-%d %H:%M:%S.%N'])).trim().slice(0, 23);
 
 async function startServers(rs: string): Promise<void> {
-  const p = spawnIn(rs, 'python3', [SERVERS, rs, '--tcp', TCP_PORTS.join(','), '--udp', UDP_PORTS.join(',')], `servers on ${rs}`);
+  const p = spawnIn(
+    rs,
+    'python3',
+    [SERVERS, rs, '--tcp', TCP_PORTS.join(','), '--udp', UDP_PORTS.join(',')],
+    `servers on ${rs}`,
+  );
   lan.procs.push(p);
   await p.waitLine((l: string) => l === 'READY', 30_000);
 }
@@ -115,7 +125,7 @@ if (missing.length > 0 && !IN_CI) {
       expect(plan.code, plan.stderr + plan.stdout).toBe(0);
     }, 120_000);
 
-    test('the health checks reach the real servers through the unit\'s IP firewall', async () => {
+    test("the health checks reach the real servers through the unit's IP firewall", async () => {
       // fall: 2 at 1 s: checks the firewall dropped would have quiesced them by now
       await sleep(5000);
       const table = await rules();
@@ -139,10 +149,13 @@ if (missing.length > 0 && !IN_CI) {
       await waitRules(lan, (r) => r.includes(`-A -t ${VIP}:80 -s wrr`), 20_000);
       const since = await now();
       await sd.systemctl('reload', 'lvsd');
-      await waitFor(async () => (await journal(since)).some((l) => l['event'] === 'reconcile' && l['trigger'] === 'signal'), {
-        timeoutMs: 20_000,
-        what: 'a reconcile after SIGHUP',
-      });
+      await waitFor(
+        async () => (await journal(since)).some((l) => l['event'] === 'reconcile' && l['trigger'] === 'signal'),
+        {
+          timeoutMs: 20_000,
+          what: 'a reconcile after SIGHUP',
+        },
+      );
       expect((await journal(since)).some((l) => l['event'] === 'signal' && l['signal'] === 'SIGHUP')).toBe(true);
     }, 90_000);
 
@@ -152,7 +165,9 @@ if (missing.length > 0 && !IN_CI) {
       await sd.systemctl('restart', 'lvsd');
       const lines = await journal(since);
       expect(lines.filter((l) => l['event'] === 'change')).toEqual([]);
-      expect(lines.some((l) => l['event'] === 'reconcile' && l['trigger'] === 'start' && l['changes'] === 0)).toBe(true);
+      expect(lines.some((l) => l['event'] === 'reconcile' && l['trigger'] === 'start' && l['changes'] === 0)).toBe(
+        true,
+      );
       expect(await rules()).toBe(before);
       await sd.systemctl('stop', 'lvsd');
       expect((await sd.exec('systemctl', ['is-active', 'lvsd'])).stdout.trim()).toBe('inactive');
@@ -176,10 +191,11 @@ if (missing.length > 0 && !IN_CI) {
       expect((await sd.exec('systemctl', ['is-active', 'lvsd'])).stdout.trim()).toBe('inactive');
     }, 180_000);
 
-    test('the journal holds lvsd\'s JSON log lines', async () => {
+    test("the journal holds lvsd's JSON log lines", async () => {
       const lines = await journal();
       expect(lines.length).toBeGreaterThan(5);
-      for (const l of lines) expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], JSON.stringify(l)).toContain(l['level']);
+      for (const l of lines)
+        expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], JSON.stringify(l)).toContain(l['level']);
       const events = new Set(lines.map((l) => l['event']));
       for (const e of ['started', 'reconcile', 'change', 'health', 'signal', 'stopped']) expect(events).toContain(e);
     }, 60_000);
@@ -204,10 +220,14 @@ if (missing.length > 0 && !IN_CI) {
     test('promtool check metrics passes on a real /metrics scrape of the running unit', async () => {
       const dropin = sd.file('/etc/systemd/system/lvsd.service.d/listen.conf');
       fs.mkdirSync(path.dirname(dropin), { recursive: true });
-      fs.writeFileSync(dropin, '[Service]\nExecStart=\nExecStart=/usr/bin/lvsd run -c /etc/lvsd --listen 127.0.0.1:9588\n');
+      fs.writeFileSync(
+        dropin,
+        '[Service]\nExecStart=\nExecStart=/usr/bin/lvsd run -c /etc/lvsd --listen 127.0.0.1:9588\n',
+      );
       await sd.systemctl('daemon-reload');
       await sd.systemctl('restart', 'lvsd');
-      const fetchMetrics = "fetch('http://127.0.0.1:9588/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
+      const fetchMetrics =
+        "fetch('http://127.0.0.1:9588/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
       const scrape = await lan.run('director', process.execPath, ['-e', fetchMetrics]);
       expect(scrape).toMatch(/^lvsd_backend_up\{[^}]*198\.51\.100\.193[^}]*\} 1$/m);
       const check = await lan.exec('director', 'promtool', ['check', 'metrics'], { input: scrape });
@@ -221,14 +241,19 @@ if (missing.length > 0 && !IN_CI) {
       const r = await sd.exec('systemd-analyze', ['security', '--no-pager', 'lvsd.service']);
       const m = /Overall exposure level for lvsd\.service: (\d+\.\d+) (\S+)/.exec(r.stdout + r.stderr);
       expect(m, r.stdout + r.stderr).not.toBeNull();
-      process.stdout.write(`[figure] systemd-analyze security lvsd.service (running, systemd 252): ${m![1]} ${m![2]}\n`);
+      process.stdout.write(
+        `[figure] systemd-analyze security lvsd.service (running, systemd 252): ${m![1]} ${m![2]}\n`,
+      );
       expect(Number(m![1])).toBeLessThanOrEqual(2.0);
       await sd.systemctl('stop', 'lvsd');
     }, 60_000);
 
-    test('a real server host\'s config (VIP on lo, ARP sysctls) applies under the same unit', async () => {
+    test("a real server host's config (VIP on lo, ARP sysctls) applies under the same unit", async () => {
       writeConfig(`version: 1\nrealserver:\n  vips: [${VIP}]\n`);
-      await lan.run('director', 'sh', ['-c', 'echo 0 > /proc/sys/net/ipv4/conf/all/arp_ignore; echo 0 > /proc/sys/net/ipv4/conf/all/arp_announce']);
+      await lan.run('director', 'sh', [
+        '-c',
+        'echo 0 > /proc/sys/net/ipv4/conf/all/arp_ignore; echo 0 > /proc/sys/net/ipv4/conf/all/arp_announce',
+      ]);
       // the unit as it was (/proc/sys hidden and read-only) cannot set them
       const dropin = sd.file('/etc/systemd/system/lvsd.service.d/old-proc.conf');
       fs.mkdirSync(path.dirname(dropin), { recursive: true });
@@ -253,14 +278,18 @@ if (missing.length > 0 && !IN_CI) {
 
     test('1,000 services: time from systemctl start to READY (printed)', async () => {
       await lan.run('director', 'ipvsadm', ['-C']);
-      const services = Array.from({ length: 1000 }, (_, i) =>
-        `  - { vip: 192.0.2.${1 + (i % 250)}, port: ${1000 + Math.floor(i / 250)}, realservers: [${ADDR['rs1']}, ${ADDR['rs2']}] }`,
+      const services = Array.from(
+        { length: 1000 },
+        (_, i) =>
+          `  - { vip: 192.0.2.${1 + (i % 250)}, port: ${1000 + Math.floor(i / 250)}, realservers: [${ADDR['rs1']}, ${ADDR['rs2']}] }`,
       );
       writeConfig(`version: 1\nservices:\n${services.join('\n')}\n`);
       const started = Date.now();
       await sd.systemctl('start', 'lvsd');
       const ms = Date.now() - started;
-      process.stdout.write(`[figure] systemctl start lvsd to READY=1 with 1,000 services (2,000 real servers): ${ms} ms\n`);
+      process.stdout.write(
+        `[figure] systemctl start lvsd to READY=1 with 1,000 services (2,000 real servers): ${ms} ms\n`,
+      );
       const count = (await rules()).split('\n').filter((l) => l.startsWith('-A ')).length;
       expect(count).toBe(1000);
       await sd.systemctl('stop', 'lvsd');

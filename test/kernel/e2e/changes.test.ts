@@ -8,8 +8,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
 import {
-  type Lan, type LvsdDaemon, VIP, applyRealservers, countServers, createLan, duringChange, expectAllOk,
-  sleep, url, waitRules,
+  type Lan,
+  type LvsdDaemon,
+  VIP,
+  applyRealservers,
+  countServers,
+  createLan,
+  duringChange,
+  expectAllOk,
+  sleep,
+  url,
+  waitRules,
 } from './lan.js';
 
 let lan: Lan;
@@ -28,13 +37,20 @@ services:
     port: 80
     scheduler: wrr
     realservers:
-${Object.entries(weights).map(([rs, w]) => `      - { address: ${ADDR[rs]}, weight: ${w} }`).join('\n')}
+${Object.entries(weights)
+  .map(([rs, w]) => `      - { address: ${ADDR[rs]}, weight: ${w} }`)
+  .join('\n')}
 `;
 
 /** The table the daemon must reach for `weights`: exactly these real servers with these weights. */
 const tableFor = (weights: Record<string, number>) => (rules: string) => {
-  const lines = rules.split('\n').filter((l) => l.startsWith(`-a -t ${VIP}:80 `)).sort();
-  const want = Object.entries(weights).map(([rs, w]) => `-a -t ${VIP}:80 -r ${ADDR[rs]}:80 -g -w ${w}`).sort();
+  const lines = rules
+    .split('\n')
+    .filter((l) => l.startsWith(`-a -t ${VIP}:80 `))
+    .sort();
+  const want = Object.entries(weights)
+    .map(([rs, w]) => `-a -t ${VIP}:80 -r ${ADDR[rs]}:80 -g -w ${w}`)
+    .sort();
   return JSON.stringify(lines) === JSON.stringify(want);
 };
 

@@ -42,17 +42,31 @@ function get(url, { timeoutMs = 5000, localAddress } = {}) {
       done = true;
       resolve({ at, ms: now() - at, ...r });
     };
-    const req = http.get(url, { agent: false, headers: { Connection: 'close' }, localAddress, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => finish({
-        ok: res.statusCode === 200, status: res.statusCode, server: body.trim(),
-        client: res.headers['x-client'], port: Number(res.headers['x-port']), localPort: req.socket?.localPort,
-      }));
-      res.on('error', (e) => finish({ ok: false, error: e.message }));
+    const req = http.get(
+      url,
+      { agent: false, headers: { Connection: 'close' }, localAddress, timeout: timeoutMs },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          body += d;
+        });
+        res.on('end', () =>
+          finish({
+            ok: res.statusCode === 200,
+            status: res.statusCode,
+            server: body.trim(),
+            client: res.headers['x-client'],
+            port: Number(res.headers['x-port']),
+            localPort: req.socket?.localPort,
+          }),
+        );
+        res.on('error', (e) => finish({ ok: false, error: e.message }));
+      },
+    );
+    req.on('timeout', () => {
+      req.destroy(new Error(`timeout after ${timeoutMs} ms`));
     });
-    req.on('timeout', () => { req.destroy(new Error(`timeout after ${timeoutMs} ms`)); });
     req.on('error', (e) => finish({ ok: false, error: e.message }));
   });
 }
@@ -90,16 +104,30 @@ function kaOpen({ host, port = 80, localAddress, timeoutMs = 5000 }) {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host, port, localAddress });
     const c = { sock, host, buf: Buffer.alloc(0), waiter: undefined, closed: false };
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`connect to ${host}:${port}: timeout after ${timeoutMs} ms`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`connect to ${host}:${port}: timeout after ${timeoutMs} ms`));
+    }, timeoutMs);
     sock.on('connect', () => {
       clearTimeout(timer);
       const id = nextConn++;
       conns.set(id, c);
       resolve(id);
     });
-    sock.on('data', (d) => { c.buf = Buffer.concat([c.buf, d]); c.waiter?.(); });
-    sock.on('close', () => { c.closed = true; c.waiter?.(); });
-    sock.on('error', (e) => { clearTimeout(timer); c.error = e.message; reject(e); c.waiter?.(); });
+    sock.on('data', (d) => {
+      c.buf = Buffer.concat([c.buf, d]);
+      c.waiter?.();
+    });
+    sock.on('close', () => {
+      c.closed = true;
+      c.waiter?.();
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      c.error = e.message;
+      reject(e);
+      c.waiter?.();
+    });
   });
 }
 
@@ -109,19 +137,34 @@ function kaGet({ conn, timeoutMs = 5000 }) {
   const at = now();
   const localPort = c.sock.localPort;
   return new Promise((resolve) => {
-    const timer = setTimeout(() => { c.waiter = undefined; resolve({ ok: false, at, ms: now() - at, localPort, error: `timeout after ${timeoutMs} ms` }); }, timeoutMs);
-    const finish = (r) => { clearTimeout(timer); c.waiter = undefined; resolve({ at, ms: now() - at, localPort, ...r }); };
+    const timer = setTimeout(() => {
+      c.waiter = undefined;
+      resolve({ ok: false, at, ms: now() - at, localPort, error: `timeout after ${timeoutMs} ms` });
+    }, timeoutMs);
+    const finish = (r) => {
+      clearTimeout(timer);
+      c.waiter = undefined;
+      resolve({ at, ms: now() - at, localPort, ...r });
+    };
     c.waiter = () => {
       const end = c.buf.indexOf('\r\n\r\n');
       if (end >= 0) {
         const head = c.buf.subarray(0, end).toString('latin1').split('\r\n');
         const status = Number(head[0].split(' ')[1]);
-        const headers = Object.fromEntries(head.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+        const headers = Object.fromEntries(
+          head.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+        );
         const len = Number(headers['content-length'] ?? 0);
         if (c.buf.length >= end + 4 + len) {
           const body = c.buf.subarray(end + 4, end + 4 + len).toString('utf8');
           c.buf = c.buf.subarray(end + 4 + len);
-          finish({ ok: status === 200, status, server: body.trim(), client: headers['x-client'], port: Number(headers['x-port']) });
+          finish({
+            ok: status === 200,
+            status,
+            server: body.trim(),
+            client: headers['x-client'],
+            port: Number(headers['x-port']),
+          });
           return;
         }
       }
@@ -142,9 +185,15 @@ function udpOnce({ host, port, timeoutMs = 2000, localAddress, payload = 'hello'
   const at = now();
   return new Promise((resolve) => {
     const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    const finish = (r) => { clearTimeout(timer); sock.close(); resolve({ at, ms: now() - at, ...r }); };
+    const finish = (r) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve({ at, ms: now() - at, ...r });
+    };
     const timer = setTimeout(() => finish({ ok: false, error: `no reply within ${timeoutMs} ms` }), timeoutMs);
-    sock.on('message', (msg, rinfo) => finish({ ok: true, server: msg.toString('utf8'), from: rinfo.address, localPort: sock.address().port }));
+    sock.on('message', (msg, rinfo) =>
+      finish({ ok: true, server: msg.toString('utf8'), from: rinfo.address, localPort: sock.address().port }),
+    );
     sock.on('error', (e) => finish({ ok: false, error: e.message }));
     sock.bind(0, localAddress, () => sock.send(payload, port, host));
   });
@@ -180,7 +229,9 @@ rl.on('line', async (line) => {
     const result = await op(msg);
     process.stdout.write(JSON.stringify({ id: msg.id, ok: true, result }) + '\n');
   } catch (e) {
-    process.stdout.write(JSON.stringify({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) }) + '\n',
+    );
   }
 });
 rl.on('close', () => process.exit(0));

@@ -4,8 +4,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
 import {
-  type Lan, VIP, applyRealservers, connectionsSeen, countServers, createLan, expectAllOk, expectAlternating,
-  lvsdOk, serviceStats, url, writeConfig,
+  type Lan,
+  VIP,
+  applyRealservers,
+  connectionsSeen,
+  countServers,
+  createLan,
+  expectAllOk,
+  expectAlternating,
+  lvsdOk,
+  serviceStats,
+  url,
+  writeConfig,
 } from './lan.js';
 
 let lan: Lan;
@@ -49,11 +59,23 @@ afterAll(async () => {
 
 describe('LVS-DR configured by lvsd on the director and the real servers', () => {
   test('real servers: lvsd put the VIP on lo and set arp_ignore=1, arp_announce=2 (all and eth0)', async () => {
-    expect(rsApply).toEqual(expect.arrayContaining([
-      expect.objectContaining({ action: 'add', kind: 'address', target: `lo ${VIP}/32`, status: 'ok' }),
-      expect.objectContaining({ action: 'edit', kind: 'sysctl', target: 'net.ipv4.conf.all.arp_ignore', status: 'ok' }),
-      expect.objectContaining({ action: 'edit', kind: 'sysctl', target: 'net.ipv4.conf.eth0.arp_announce', status: 'ok' }),
-    ]));
+    expect(rsApply).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'add', kind: 'address', target: `lo ${VIP}/32`, status: 'ok' }),
+        expect.objectContaining({
+          action: 'edit',
+          kind: 'sysctl',
+          target: 'net.ipv4.conf.all.arp_ignore',
+          status: 'ok',
+        }),
+        expect.objectContaining({
+          action: 'edit',
+          kind: 'sysctl',
+          target: 'net.ipv4.conf.eth0.arp_announce',
+          status: 'ok',
+        }),
+      ]),
+    );
     for (const rs of ['rs1', 'rs2']) {
       expect(await lan.addresses(rs, 'lo')).toContain(`${VIP}/32`);
       expect(await lan.addresses(rs, 'eth0')).not.toContain(`${VIP}/32`);

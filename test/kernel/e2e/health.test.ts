@@ -8,7 +8,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
 import { spawnIn } from './lan-core.mjs';
-import { type Lan, type LvsdDaemon, TCP_PORTS, UDP_PORTS, VIP, applyRealservers, countServers, createLan, expectAllOk, sleep, url, waitRules } from './lan.js';
+import {
+  type Lan,
+  type LvsdDaemon,
+  TCP_PORTS,
+  UDP_PORTS,
+  VIP,
+  applyRealservers,
+  countServers,
+  createLan,
+  expectAllOk,
+  sleep,
+  url,
+  waitRules,
+} from './lan.js';
 
 const ADDR: Record<string, string> = { rs1: '198.51.100.193', rs2: '198.51.100.195', rs3: '198.51.100.197' };
 const SERVERS = join(import.meta.dirname, 'servers.py');
@@ -40,7 +53,9 @@ function save(text: string): void {
 }
 
 const weightOf = (rules: string, rs: string): number | undefined => {
-  const m = new RegExp(`-a -t ${VIP.replace(/\./g, '\\.')}:80 -r ${ADDR[rs]!.replace(/\./g, '\\.')}:80 -g -w (\\d+)`).exec(rules);
+  const m = new RegExp(
+    `-a -t ${VIP.replace(/\./g, '\\.')}:80 -r ${ADDR[rs]!.replace(/\./g, '\\.')}:80 -g -w (\\d+)`,
+  ).exec(rules);
   return m ? Number(m[1]) : undefined;
 };
 
@@ -50,7 +65,12 @@ async function stopServers(rs: string): Promise<void> {
 }
 
 async function startServers(rs: string): Promise<void> {
-  const p = spawnIn(rs, 'python3', [SERVERS, rs, '--tcp', TCP_PORTS.join(','), '--udp', UDP_PORTS.join(',')], `servers on ${rs}`);
+  const p = spawnIn(
+    rs,
+    'python3',
+    [SERVERS, rs, '--tcp', TCP_PORTS.join(','), '--udp', UDP_PORTS.join(',')],
+    `servers on ${rs}`,
+  );
   lan.procs.push(p);
   await p.waitLine((l: string) => l === 'READY', 30_000);
 }
@@ -87,9 +107,15 @@ describe('health checks', () => {
     const down = await daemon.waitLog((r) => r.event === 'health' && r.up === false);
     expect(down).toMatchObject({ level: 'warn', realserver: `${ADDR['rs1']}:80` });
     // `lvsd show` prints what the daemon knows beyond the kernel: rs1 is down, and why.
-    const shown = JSON.parse((await lan.lvsd('director', ['show', '--format', 'json'])).stdout) as { daemon?: { health: { realserver: string; up: boolean; lastError?: string }[] } };
-    expect(shown.daemon?.health).toContainEqual(expect.objectContaining({ realserver: `${ADDR['rs1']}:80`, up: false, lastError: expect.any(String) }));
-    expect((await lan.lvsd('director', ['show', '--format', 'ipvsadm'])).stdout).toMatch(new RegExp(`-> ${ADDR['rs1']!.replace(/\./g, '\\.')}:80: DOWN since`));
+    const shown = JSON.parse((await lan.lvsd('director', ['show', '--format', 'json'])).stdout) as {
+      daemon?: { health: { realserver: string; up: boolean; lastError?: string }[] };
+    };
+    expect(shown.daemon?.health).toContainEqual(
+      expect.objectContaining({ realserver: `${ADDR['rs1']}:80`, up: false, lastError: expect.any(String) }),
+    );
+    expect((await lan.lvsd('director', ['show', '--format', 'ipvsadm'])).stdout).toMatch(
+      new RegExp(`-> ${ADDR['rs1']!.replace(/\./g, '\\.')}:80: DOWN since`),
+    );
     const during = await requests(12);
     expectAllOk(during);
     expect(countServers(during)).toEqual({ rs2: 12 });
@@ -106,7 +132,11 @@ describe('health checks', () => {
   test('all real servers down: the sorry server answers; one recovers: it is removed', async () => {
     await stopServers('rs1');
     await stopServers('rs2');
-    await waitRules(lan, (r) => weightOf(r, 'rs3') === 1 && weightOf(r, 'rs1') === 0 && weightOf(r, 'rs2') === 0, 15_000);
+    await waitRules(
+      lan,
+      (r) => weightOf(r, 'rs3') === 1 && weightOf(r, 'rs1') === 0 && weightOf(r, 'rs2') === 0,
+      15_000,
+    );
     const sorry = await requests(6);
     expectAllOk(sorry);
     expect(countServers(sorry)).toEqual({ rs3: 6 });
@@ -132,7 +162,9 @@ describe('graceful drain', () => {
     const removedAt = Date.now();
     save(config([other], '    drain: 12s\n'));
     await waitRules(lan, (r) => weightOf(r, held) === 0, 10_000);
-    const note = await daemon.waitLog((r) => r.event === 'change' && r.realserver === `${ADDR[held]}:80` && typeof r.note === 'string');
+    const note = await daemon.waitLog(
+      (r) => r.event === 'change' && r.realserver === `${ADDR[held]}:80` && typeof r.note === 'string',
+    );
     expect(note.note).toMatch(/draining/);
     // The open connection still reaches its real server; new requests go to the other.
     const again = await conn.get();

@@ -34,7 +34,11 @@ export const REPO_ROOT = path.resolve(HERE, '..', '..', '..');
 /** The compiled CLI (`npx tsc -p tsconfig.build.json`; `npm test` builds it). */
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 /** node's flags from the CLI's `#!` line, so lvsd runs here as it does for users. */
-const CLI_NODE_FLAGS = fs.readFileSync(CLI, 'utf8').split('\n', 1)[0].split(/\s+/).filter((a) => a.startsWith('--'));
+const CLI_NODE_FLAGS = fs
+  .readFileSync(CLI, 'utf8')
+  .split('\n', 1)[0]
+  .split(/\s+/)
+  .filter((a) => a.startsWith('--'));
 const SERVERS = path.join(HERE, 'servers.py');
 const AGENT = path.join(HERE, 'client-agent.mjs');
 
@@ -52,7 +56,10 @@ const FRONT = { client: 10, director: 196, rs1: 193, rs2: 195, rs3: 197 };
 const BACK = { director: 1, nat1: 11, nat2: 12 };
 
 /** @param {number} n  last octet, e.g. 196 -> "01:96" (the decimal digits, readable in `ip neigh`) */
-const macTail = (n) => String(n).padStart(4, '0').replace(/^(..)(..)$/, '$1:$2');
+const macTail = (n) =>
+  String(n)
+    .padStart(4, '0')
+    .replace(/^(..)(..)$/, '$1:$2');
 
 /**
  * @typedef {object} Host
@@ -79,10 +86,15 @@ const macTail = (n) => String(n).padStart(4, '0').replace(/^(..)(..)$/, '$1:$2')
  */
 export function exec(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env }, (err, stdout, stderr) => {
-      if (err && typeof err.code === 'string') return reject(new Error(`cannot run ${cmd}: ${err.message}`));
-      resolve({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      { encoding: 'utf8', maxBuffer: 64 << 20, timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code === 'string') return reject(new Error(`cannot run ${cmd}: ${err.message}`));
+        resolve({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
+      },
+    );
     child.stdin?.on('error', () => {}); // a command that exits without reading its input
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
@@ -146,11 +158,15 @@ class Proc {
         for (const l of this.listeners) l(line);
       }
     });
-    child.stderr.setEncoding('utf8').on('data', (d) => { this.stderr += d; });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      this.stderr += d;
+    });
     /** @type {Promise<number | null>} */
     this.exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : null))));
     this.exitCode = /** @type {number | null | undefined} */ (undefined);
-    this.exited.then((c) => { this.exitCode = c; });
+    this.exited.then((c) => {
+      this.exitCode = c;
+    });
   }
 
   /** Resolves with the first line (already seen or future) matching `pred`. */
@@ -158,10 +174,30 @@ class Proc {
     const seen = this.lines.find(pred);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { done(); reject(new Error(`${this.label}: no matching output within ${timeoutMs} ms; stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`)); }, timeoutMs);
-      const onLine = (/** @type {string} */ l) => { if (pred(l)) { done(); resolve(l); } };
-      const onExit = () => { done(); reject(new Error(`${this.label} exited (${this.exitCode}) before the expected output; stderr:\n${this.stderr}`)); };
-      const done = () => { clearTimeout(timer); this.listeners = this.listeners.filter((x) => x !== onLine); };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(
+            `${this.label}: no matching output within ${timeoutMs} ms; stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`,
+          ),
+        );
+      }, timeoutMs);
+      const onLine = (/** @type {string} */ l) => {
+        if (pred(l)) {
+          done();
+          resolve(l);
+        }
+      };
+      const onExit = () => {
+        done();
+        reject(
+          new Error(`${this.label} exited (${this.exitCode}) before the expected output; stderr:\n${this.stderr}`),
+        );
+      };
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((x) => x !== onLine);
+      };
       this.listeners.push(onLine);
       this.exited.then(onExit);
     });
@@ -212,7 +248,11 @@ export class Client {
     this.pending = new Map();
     proc.listeners.push((line) => {
       let msg;
-      try { msg = JSON.parse(line); } catch { return; }
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return;
+      }
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
@@ -239,7 +279,9 @@ export class Client {
    * @param {string} url @param {{ count?: number, timeoutMs?: number, localAddress?: string }} [opts]
    * @returns {Promise<Reply[]>}
    */
-  get(url, opts = {}) { return this.call('get', { url, ...opts }); }
+  get(url, opts = {}) {
+    return this.call('get', { url, ...opts });
+  }
 
   /**
    * One GET; throws unless it was answered 200.
@@ -272,7 +314,9 @@ export class Client {
     const conn = await this.call('kaOpen', { host, port, ...opts });
     return {
       get: (timeoutMs = 5000) => this.call('kaGet', { conn, timeoutMs }),
-      close: async () => { await this.call('kaClose', { conn }); },
+      close: async () => {
+        await this.call('kaClose', { conn });
+      },
     };
   }
 
@@ -281,7 +325,9 @@ export class Client {
    * @param {string} host @param {number} port @param {{ count?: number, timeoutMs?: number, localAddress?: string }} [opts]
    * @returns {Promise<Reply[]>}
    */
-  udp(host, port, opts = {}) { return this.call('udp', { host, port, ...opts }); }
+  udp(host, port, opts = {}) {
+    return this.call('udp', { host, port, ...opts });
+  }
 }
 
 /**
@@ -304,12 +350,28 @@ export function parseIpvsStats(text) {
   for (const line of text.split('\n')) {
     const svc = /^(TCP|UDP|SCTP|FWM)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
     if (svc) {
-      out.push({ proto: svc[1], service: svc[2], conns: +svc[3], inpkts: +svc[4], outpkts: +svc[5], inbytes: +svc[6], outbytes: +svc[7], realservers: [] });
+      out.push({
+        proto: svc[1],
+        service: svc[2],
+        conns: +svc[3],
+        inpkts: +svc[4],
+        outpkts: +svc[5],
+        inbytes: +svc[6],
+        outbytes: +svc[7],
+        realservers: [],
+      });
       continue;
     }
     const rs = /^\s+->\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
     if (rs && out.length > 0) {
-      out[out.length - 1].realservers.push({ address: rs[1], conns: +rs[2], inpkts: +rs[3], outpkts: +rs[4], inbytes: +rs[5], outbytes: +rs[6] });
+      out[out.length - 1].realservers.push({
+        address: rs[1],
+        conns: +rs[2],
+        inpkts: +rs[3],
+        outpkts: +rs[4],
+        inbytes: +rs[5],
+        outbytes: +rs[6],
+      });
     }
   }
   return out;
@@ -329,7 +391,11 @@ export class LvsdDaemon {
     /** @type {Record<string, any>[]} */
     const out = [];
     for (const l of this.proc.lines) {
-      try { out.push(JSON.parse(l)); } catch { out.push({ level: 'raw', msg: l }); }
+      try {
+        out.push(JSON.parse(l));
+      } catch {
+        out.push({ level: 'raw', msg: l });
+      }
     }
     return out;
   }
@@ -342,12 +408,15 @@ export class LvsdDaemon {
     return waitFor(() => this.logs.slice(from).find(pred), {
       timeoutMs,
       intervalMs: 50,
-      what: () => `a matching lvsd log record; lvsd logged:\n${this.proc.lines.join('\n')}\nstderr: ${this.proc.stderr}`,
+      what: () =>
+        `a matching lvsd log record; lvsd logged:\n${this.proc.lines.join('\n')}\nstderr: ${this.proc.stderr}`,
     });
   }
 
   /** @param {NodeJS.Signals} [signal] */
-  stop(signal) { return this.proc.stop(signal); }
+  stop(signal) {
+    return this.proc.stop(signal);
+  }
 }
 
 /** Every name the LAN may create, so a crashed earlier run can be cleaned up. */
@@ -381,25 +450,33 @@ export class Lan {
   }
 
   /** Real servers of the LAN (front and NAT segment). */
-  get realservers() { return [...this.hosts.values()].filter((h) => h.role === 'realserver' || h.role === 'nat'); }
+  get realservers() {
+    return [...this.hosts.values()].filter((h) => h.role === 'realserver' || h.role === 'nat');
+  }
 
   /**
    * Run a command in a host's namespace; never rejects for an exit status.
    * @param {string} ns @param {string} cmd @param {string[]} [args] @param {{ input?: string, timeoutMs?: number }} [opts]
    */
-  exec(ns, cmd, args = [], opts) { return exec('ip', ['netns', 'exec', ns, cmd, ...args], opts); }
+  exec(ns, cmd, args = [], opts) {
+    return exec('ip', ['netns', 'exec', ns, cmd, ...args], opts);
+  }
 
   /**
    * Run a command in a host's namespace; throws unless it exits 0; returns stdout.
    * @param {string} ns @param {string} cmd @param {string[]} [args] @param {{ input?: string, timeoutMs?: number }} [opts]
    */
-  run(ns, cmd, args = [], opts) { return run('ip', ['netns', 'exec', ns, cmd, ...args], opts); }
+  run(ns, cmd, args = [], opts) {
+    return run('ip', ['netns', 'exec', ns, cmd, ...args], opts);
+  }
 
   /**
    * The lvsd CLI (dist/cli/main.js) in a host's namespace.
    * @param {string} ns @param {string[]} args
    */
-  lvsd(ns, args) { return this.exec(ns, process.execPath, [...CLI_NODE_FLAGS, CLI, ...args]); }
+  lvsd(ns, args) {
+    return this.exec(ns, process.execPath, [...CLI_NODE_FLAGS, CLI, ...args]);
+  }
 
   /**
    * Start `lvsd run -c config` in a host's namespace (JSON logs, debug level);
@@ -407,12 +484,19 @@ export class Lan {
    * @param {string} ns @param {string} config @param {string[]} [args]
    */
   async lvsdRun(ns, config, args = []) {
-    const proc = spawnIn(ns, process.execPath, [...CLI_NODE_FLAGS, CLI, 'run', '-c', config, '--log-format', 'json', '--log-level', 'debug', ...args], `lvsd run in ${ns}`);
+    const proc = spawnIn(
+      ns,
+      process.execPath,
+      [...CLI_NODE_FLAGS, CLI, 'run', '-c', config, '--log-format', 'json', '--log-level', 'debug', ...args],
+      `lvsd run in ${ns}`,
+    );
     this.procs.push(proc);
     const d = new LvsdDaemon(proc);
     await Promise.race([
       d.waitLog((r) => r.event === 'reconcile', 30_000),
-      proc.exited.then((c) => { throw new Error(`lvsd run in ${ns} exited with ${c}:\n${proc.lines.join('\n')}\n${proc.stderr}`); }),
+      proc.exited.then((c) => {
+        throw new Error(`lvsd run in ${ns} exited with ${c}:\n${proc.lines.join('\n')}\n${proc.stderr}`);
+      }),
     ]);
     return d;
   }
@@ -429,14 +513,18 @@ export class Lan {
   }
 
   /** `ipvsadm -Sn` in the director (or `ns`). */
-  ipvsRules(ns = 'director') { return this.run(ns, 'ipvsadm', ['-Sn']); }
+  ipvsRules(ns = 'director') {
+    return this.run(ns, 'ipvsadm', ['-Sn']);
+  }
 
   /**
    * Parsed `ipvsadm -Ln --stats --exact` in the director (or `ns`). Linux 6.1
    * folds its per-CPU counters into these totals from a timer every 2 s:
    * they lag; see waitStats in lan.ts. The connection table does not lag.
    */
-  async ipvsStats(ns = 'director') { return parseIpvsStats(await this.run(ns, 'ipvsadm', ['-Ln', '--stats', '--exact'])); }
+  async ipvsStats(ns = 'director') {
+    return parseIpvsStats(await this.run(ns, 'ipvsadm', ['-Ln', '--stats', '--exact']));
+  }
 
   /**
    * The director's (or `ns`'s) IPVS connection table, `ipvsadm -Lnc`.
@@ -514,7 +602,9 @@ async function removeLan() {
   const exists = (/** @type {string} */ dev) => new RegExp(`^\\d+: ${dev}[@:]`, 'm').test(links);
   const script = [
     // deleting a root-side veth end deletes its peer at once; namespace deletion is asynchronous
-    ...ALL_NAMESPACES.flatMap((n) => [`lv-${n}`, `lvb-${n}`]).filter(exists).map((d) => `ip link del ${d}`),
+    ...ALL_NAMESPACES.flatMap((n) => [`lv-${n}`, `lvb-${n}`])
+      .filter(exists)
+      .map((d) => `ip link del ${d}`),
     ...ALL_NAMESPACES.filter((n) => namespaces.includes(n)).map((n) => `ip netns del ${n}`),
     ...BRIDGES.filter(exists).map((b) => `ip link del ${b}`),
   ];
@@ -528,7 +618,8 @@ async function removeLan() {
  */
 export async function createLan(options = {}) {
   const { realservers = ['rs1', 'rs2'], nat = [], log = () => {} } = options;
-  for (const n of realservers) if (!(n in FRONT)) throw new Error(`unknown real server ${n}; the LAN knows rs1, rs2, rs3`);
+  for (const n of realservers)
+    if (!(n in FRONT)) throw new Error(`unknown real server ${n}; the LAN knows rs1, rs2, rs3`);
   for (const n of nat) if (!(n in BACK)) throw new Error(`unknown NAT real server ${n}; the LAN knows nat1, nat2`);
   await removeLan();
 
@@ -556,11 +647,17 @@ export async function createLan(options = {}) {
     const role = name === 'client' ? 'client' : name === 'director' ? 'director' : 'realserver';
     hosts.set(name, { name, ipv4: `198.51.100.${n}`, ipv6: `2001:db8::${n}`, mac, backIpv4: undefined, role });
     lines.push(...nsSetup(name), ...veth(name, 'eth0', 'lvbr0', `lv-${name}`, mac));
-    lines.push(`ip -n ${name} addr add 198.51.100.${n}/24 dev eth0`, `ip -n ${name} addr add 2001:db8::${n}/64 dev eth0 nodad`);
+    lines.push(
+      `ip -n ${name} addr add 198.51.100.${n}/24 dev eth0`,
+      `ip -n ${name} addr add 2001:db8::${n}/64 dev eth0 nodad`,
+    );
   }
   // the second client address is used only when asked for (IPv4: a secondary
   // address; IPv6: deprecated, so source address selection never picks it)
-  lines.push(`ip -n client addr add ${CLIENT2}/24 dev eth0`, `ip -n client addr add ${CLIENT2_6}/64 dev eth0 nodad preferred_lft 0`);
+  lines.push(
+    `ip -n client addr add ${CLIENT2}/24 dev eth0`,
+    `ip -n client addr add ${CLIENT2_6}/64 dev eth0 nodad preferred_lft 0`,
+  );
 
   if (nat.length > 0) {
     lines.push('ip link add lvbr1 type bridge', 'ip link set lvbr1 up');
@@ -573,7 +670,10 @@ export async function createLan(options = {}) {
       hosts.set(name, { name, ipv4: `203.0.113.${n}`, ipv6: undefined, mac, backIpv4: undefined, role: 'nat' });
       lines.push(...nsSetup(name), ...veth(name, 'eth0', 'lvbr1', `lvb-${name}`, mac));
       // LVS-NAT: replies must go back through the director, which un-NATs them.
-      lines.push(`ip -n ${name} addr add 203.0.113.${n}/24 dev eth0`, `ip -n ${name} route add default via 203.0.113.${BACK.director}`);
+      lines.push(
+        `ip -n ${name} addr add 203.0.113.${n}/24 dev eth0`,
+        `ip -n ${name} route add default via 203.0.113.${BACK.director}`,
+      );
     }
   }
   // the root namespace's bridge ports carry no IPv6 of their own
@@ -590,7 +690,12 @@ export async function createLan(options = {}) {
   const lan = new Lan(hosts);
   try {
     const servers = lan.realservers.map((h) => {
-      const p = spawnIn(h.name, 'python3', [SERVERS, h.name, '--tcp', TCP_PORTS.join(','), '--udp', UDP_PORTS.join(',')], `servers on ${h.name}`);
+      const p = spawnIn(
+        h.name,
+        'python3',
+        [SERVERS, h.name, '--tcp', TCP_PORTS.join(','), '--udp', UDP_PORTS.join(',')],
+        `servers on ${h.name}`,
+      );
       lan.procs.push(p);
       return p;
     });

@@ -11,14 +11,44 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import {
-  CLI, CLIENT2, CLIENT2_6, Client, Lan, LvsdDaemon, TCP_PORTS, UDP_PORTS, VIP, VIP6,
-  countServers, createLan, exec, parseIpvsStats, run, sleep, waitFor,
+  CLI,
+  CLIENT2,
+  CLIENT2_6,
+  Client,
+  Lan,
+  LvsdDaemon,
+  TCP_PORTS,
+  UDP_PORTS,
+  VIP,
+  VIP6,
+  countServers,
+  createLan,
+  exec,
+  parseIpvsStats,
+  run,
+  sleep,
+  waitFor,
 } from './lan-core.mjs';
 import type { Reply } from './lan-core.mjs';
 
 export {
-  CLI, CLIENT2, CLIENT2_6, Client, Lan, LvsdDaemon, TCP_PORTS, UDP_PORTS, VIP, VIP6,
-  countServers, createLan, exec, parseIpvsStats, run, sleep, waitFor,
+  CLI,
+  CLIENT2,
+  CLIENT2_6,
+  Client,
+  Lan,
+  LvsdDaemon,
+  TCP_PORTS,
+  UDP_PORTS,
+  VIP,
+  VIP6,
+  countServers,
+  createLan,
+  exec,
+  parseIpvsStats,
+  run,
+  sleep,
+  waitFor,
 };
 export type { Reply };
 
@@ -57,11 +87,19 @@ export function realserverConfig(vips: string[], opts: { tunnel?: boolean; arp?:
  * Writes `realserverConfig(...)` for each named real server into `dir` and
  * runs `lvsd apply` in its namespace.
  */
-export async function applyRealservers(lan: Lan, dir: string, names: string[], vips: string[], opts: { tunnel?: boolean } = {}): Promise<void> {
-  await Promise.all(names.map(async (name) => {
-    const file = writeConfig(dir, `${name}.yaml`, realserverConfig(vips, opts));
-    await lvsdOk(lan, name, ['apply', '-c', file]);
-  }));
+export async function applyRealservers(
+  lan: Lan,
+  dir: string,
+  names: string[],
+  vips: string[],
+  opts: { tunnel?: boolean } = {},
+): Promise<void> {
+  await Promise.all(
+    names.map(async (name) => {
+      const file = writeConfig(dir, `${name}.yaml`, realserverConfig(vips, opts));
+      await lvsdOk(lan, name, ['apply', '-c', file]);
+    }),
+  );
 }
 
 /** http://VIP:port/ (brackets for IPv6). */
@@ -80,7 +118,9 @@ export function expectAlternating(replies: Reply[]): void {
   expectAllOk(replies);
   const servers = replies.map((r) => r.server);
   for (let i = 1; i < servers.length; i++) {
-    expect(servers[i], `reply ${i} came from the same server as reply ${i - 1}: ${servers.join(' ')}`).not.toBe(servers[i - 1]);
+    expect(servers[i], `reply ${i} came from the same server as reply ${i - 1}: ${servers.join(' ')}`).not.toBe(
+      servers[i - 1],
+    );
   }
 }
 
@@ -88,9 +128,14 @@ export function expectAlternating(replies: Reply[]): void {
  * Runs a request loop against `target` while `change` runs, keeps it going
  * `settleMs` longer, and returns every reply it saw.
  */
-export async function duringChange(lan: Lan, target: string, change: () => Promise<void>, settleMs = 500): Promise<Reply[]> {
+export async function duringChange(
+  lan: Lan,
+  target: string,
+  change: () => Promise<void>,
+  settleMs = 500,
+): Promise<Reply[]> {
   const loop = await lan.client.loop(target, { intervalMs: 10, timeoutMs: 8000 });
-  let replies: Reply[] = [];
+  let replies: Reply[];
   try {
     await sleep(300);
     await change();
@@ -110,14 +155,22 @@ type ServiceStats = Awaited<ReturnType<Lan['ipvsStats']>>[number];
  * updates these totals from a timer every 2 s, so a test that just sent
  * traffic waits for them to show it, e.g. until: (s) => s.conns >= 10.
  */
-export async function serviceStats(lan: Lan, service: string, until: (s: ServiceStats) => boolean = () => true, ns = 'director'): Promise<ServiceStats> {
+export async function serviceStats(
+  lan: Lan,
+  service: string,
+  until: (s: ServiceStats) => boolean = () => true,
+  ns = 'director',
+): Promise<ServiceStats> {
   let table = '';
-  return waitFor(async () => {
-    const stats = await lan.ipvsStats(ns);
-    table = stats.map((x) => JSON.stringify(x)).join('\n') || 'nothing';
-    const s = stats.find((x) => x.service === service);
-    return s && until(s) ? s : undefined;
-  }, { timeoutMs: 8000, intervalMs: 250, what: () => `IPVS stats of ${service} in ${ns} to match; they are:\n${table}` });
+  return waitFor(
+    async () => {
+      const stats = await lan.ipvsStats(ns);
+      table = stats.map((x) => JSON.stringify(x)).join('\n') || 'nothing';
+      const s = stats.find((x) => x.service === service);
+      return s && until(s) ? s : undefined;
+    },
+    { timeoutMs: 8000, intervalMs: 250, what: () => `IPVS stats of ${service} in ${ns} to match; they are:\n${table}` },
+  );
 }
 
 /** The client ports of `replies` that appear as sources in the director's IPVS connection table. */
@@ -128,12 +181,20 @@ export async function connectionsSeen(lan: Lan, replies: Reply[], ns = 'director
 }
 
 /** Polls the director's `ipvsadm -Sn` until `pred` holds (for `lvsd run` to apply a saved file). */
-export async function waitRules(lan: Lan, pred: (rules: string) => boolean, timeoutMs = 15_000, ns = 'director'): Promise<string> {
+export async function waitRules(
+  lan: Lan,
+  pred: (rules: string) => boolean,
+  timeoutMs = 15_000,
+  ns = 'director',
+): Promise<string> {
   let last = '';
-  return waitFor(async () => {
-    last = await lan.ipvsRules(ns);
-    return pred(last) ? last : undefined;
-  }, { timeoutMs, what: () => `the IPVS table in ${ns} to change; it is:\n${last}` });
+  return waitFor(
+    async () => {
+      last = await lan.ipvsRules(ns);
+      return pred(last) ? last : undefined;
+    },
+    { timeoutMs, what: () => `the IPVS table in ${ns} to change; it is:\n${last}` },
+  );
 }
 
 /** The rr/wrr real server line of `ipvsadm -Sn` for a DR real server with this weight. */

@@ -11,8 +11,21 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
 import {
-  CLIENT2, type Lan, VIP, VIP6, connectionsSeen, countServers, createLan, expectAllOk, expectAlternating,
-  lvsdOk, realserverConfig, run, serviceStats, url, writeConfig,
+  CLIENT2,
+  type Lan,
+  VIP,
+  VIP6,
+  connectionsSeen,
+  countServers,
+  createLan,
+  expectAllOk,
+  expectAlternating,
+  lvsdOk,
+  realserverConfig,
+  run,
+  serviceStats,
+  url,
+  writeConfig,
 } from './lan.js';
 
 let lan: Lan;
@@ -96,7 +109,7 @@ describe('every forwarding method, configured by lvsd, carries traffic', () => {
     expect(countServers(replies)).toEqual({ nat1: 5, nat2: 5 });
     for (const r of replies) {
       expect(r.client, 'NAT rewrites the destination only: the server sees the client').toBe(lan.host('client').ipv4);
-      expect(r.port, 'the director mapped port 8080 to the real servers\' port 80').toBe(80);
+      expect(r.port, "the director mapped port 8080 to the real servers' port 80").toBe(80);
     }
     const svc = await serviceStats(lan, `${VIP}:8080`, (s) => s.conns >= 10);
     expect(svc.outpkts, 'NAT replies pass the director').toBeGreaterThan(0);
@@ -111,7 +124,9 @@ describe('every forwarding method, configured by lvsd, carries traffic', () => {
     for (const [i, rs] of ['rs1', 'rs2'].entries()) {
       const now = await lan.link(rs, 'tunl0');
       expect(now.up, `lvsd brought ${rs}'s tunl0 up`).toBe(true);
-      expect(now.rxPackets - rx[i]!.rxPackets, `${rs} received the connections through tunl0`).toBeGreaterThanOrEqual(15);
+      expect(now.rxPackets - rx[i]!.rxPackets, `${rs} received the connections through tunl0`).toBeGreaterThanOrEqual(
+        15,
+      );
       expect(await lan.sysctl(rs, 'net.ipv4.conf.tunl0.rp_filter')).toBe('0');
     }
     const svc = await serviceStats(lan, `${VIP}:80`, (s) => s.conns >= 10);

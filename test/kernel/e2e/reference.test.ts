@@ -6,12 +6,25 @@
 // this LAN behaving exactly like this.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
-import { type Lan, VIP, connectionsSeen, countServers, createLan, expectAllOk, expectAlternating, serviceStats, url } from './lan.js';
+import {
+  type Lan,
+  VIP,
+  connectionsSeen,
+  countServers,
+  createLan,
+  expectAllOk,
+  expectAlternating,
+  serviceStats,
+  url,
+} from './lan.js';
 
 let lan: Lan;
 
 const arp = (ignore: number, announce: number) =>
-  ['all', 'eth0'].flatMap((dev) => [`net.ipv4.conf.${dev}.arp_ignore=${ignore}`, `net.ipv4.conf.${dev}.arp_announce=${announce}`]);
+  ['all', 'eth0'].flatMap((dev) => [
+    `net.ipv4.conf.${dev}.arp_ignore=${ignore}`,
+    `net.ipv4.conf.${dev}.arp_announce=${announce}`,
+  ]);
 
 beforeAll(async () => {
   requireKernel();
@@ -66,7 +79,9 @@ describe('LVS-DR by hand (ip + ipvsadm)', () => {
 
     const bypassed = await lan.client.get(url(VIP), { count: 10 });
     expectAllOk(bypassed);
-    expect(countServers(bypassed), 'every request goes straight to the real server that took the VIP').toEqual({ [thief!]: 10 });
+    expect(countServers(bypassed), 'every request goes straight to the real server that took the VIP').toEqual({
+      [thief!]: 10,
+    });
     expect(await connectionsSeen(lan, bypassed), 'the director saw none of these connections').toBe(0);
   });
 

@@ -51,8 +51,10 @@ async function run(prefix: string[], argv: string[]): Promise<string> {
 export function smallConfig(w: number, n = 5, extra = ''): string {
   const out = ['version: 1', IGNORE_RULE.trimEnd(), 'services:'];
   for (let i = 0; i < n; i++) {
-    out.push(`  - { vip: 198.51.100.${1 + i}, port: 80, scheduler: wrr, realservers: ` +
-      `[{ address: 203.0.113.10, weight: ${w} }, 203.0.113.11, 203.0.113.12] }`);
+    out.push(
+      `  - { vip: 198.51.100.${1 + i}, port: 80, scheduler: wrr, realservers: ` +
+        `[{ address: 203.0.113.10, weight: ${w} }, 203.0.113.11, 203.0.113.12] }`,
+    );
   }
   return `${out.join('\n')}\n${extra}`;
 }
@@ -62,15 +64,22 @@ export function smallSave(w: number, n = 5): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const s = `198.51.100.${1 + i}:80`;
-    out.push(`-A -t ${s} -s wrr`, `-a -t ${s} -r 203.0.113.10:80 -g -w ${w}`,
-      `-a -t ${s} -r 203.0.113.11:80 -g -w 1`, `-a -t ${s} -r 203.0.113.12:80 -g -w 1`);
+    out.push(
+      `-A -t ${s} -s wrr`,
+      `-a -t ${s} -r 203.0.113.10:80 -g -w ${w}`,
+      `-a -t ${s} -r 203.0.113.11:80 -g -w 1`,
+      `-a -t ${s} -r 203.0.113.12:80 -g -w 1`,
+    );
   }
   return out.sort();
 }
 
 /** The live table minus the ignored service, sorted lines. */
 export async function managedSave(): Promise<string[]> {
-  return (await ipvsadm('-Sn')).split('\n').filter((l) => l && !l.includes(`${IGNORED.vip}:${IGNORED.port}`)).sort();
+  return (await ipvsadm('-Sn'))
+    .split('\n')
+    .filter((l) => l && !l.includes(`${IGNORED.vip}:${IGNORED.port}`))
+    .sort();
 }
 
 /** Polls until the managed table is smallSave(w, n) and the ignored service is intact. */
@@ -80,7 +89,10 @@ export async function waitSmall(w: number, n = 5, timeoutMs = 10_000): Promise<v
   for (;;) {
     const save = await ipvsadm('-Sn');
     // Only smallConfig's services (198.51.100.1-99:80): a test may add others beside them.
-    const managed = save.split('\n').filter((l) => /^-[Aa] -t 198\.51\.100\.\d{1,2}:80 /.test(l)).sort();
+    const managed = save
+      .split('\n')
+      .filter((l) => /^-[Aa] -t 198\.51\.100\.\d{1,2}:80 /.test(l))
+      .sort();
     if (managed.join('\n') === want && ignoredIntact(save)) return;
     if (Date.now() - t0 > timeoutMs) throw new Error(`table is not config(w=${w}) within ${timeoutMs} ms:\n${save}`);
     await sleep(100);
@@ -98,7 +110,11 @@ export function httpGet(url: string): Promise<{ status: number; body: string }> 
   return new Promise((resolve, reject) => {
     get(url, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => { body += d; })
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
         .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
   });
@@ -182,7 +198,11 @@ export function startDaemon(args: string[], prefix: string[] = []): DaemonProces
     buf = lines.pop()!;
     for (const l of lines) {
       let r: LogRecord;
-      try { r = JSON.parse(l) as LogRecord; } catch { r = { level: 'raw', msg: l }; }
+      try {
+        r = JSON.parse(l) as LogRecord;
+      } catch {
+        r = { level: 'raw', msg: l };
+      }
       // 110,000 applied changes would fill this process's heap: keep only the others.
       if (r.event !== 'change' || r.level !== 'info') logs.push(r);
     }
@@ -195,8 +215,13 @@ export function startDaemon(args: string[], prefix: string[] = []): DaemonProces
       if (found) return found;
       if (child.exitCode !== null) break;
     }
-    throw new Error(`no matching log record within ${timeoutMs} ms (exit ${child.exitCode}); last logs:\n` +
-      logs.slice(-20).map((l) => JSON.stringify(l)).join('\n'));
+    throw new Error(
+      `no matching log record within ${timeoutMs} ms (exit ${child.exitCode}); last logs:\n` +
+        logs
+          .slice(-20)
+          .map((l) => JSON.stringify(l))
+          .join('\n'),
+    );
   };
   return { child, logs, exited, waitLog };
 }

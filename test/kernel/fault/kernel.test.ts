@@ -27,8 +27,19 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { flushIpvs, ipvsadm, requireKernel } from '../helpers.js';
 import { Daemon, sleep, type LogRecord } from '../daemon/daemon-harness.js';
 import {
-  alive, httpGet, ignoredIntact, loadedIpvsModules, makeIgnoredService, modprobe, MODPROBE_KNOB, save, smallConfig,
-  stopWithin, unloadIpvs, waitSmall, watchableDir,
+  alive,
+  httpGet,
+  ignoredIntact,
+  loadedIpvsModules,
+  makeIgnoredService,
+  modprobe,
+  MODPROBE_KNOB,
+  save,
+  smallConfig,
+  stopWithin,
+  unloadIpvs,
+  waitSmall,
+  watchableDir,
 } from './fault-helpers.js';
 
 let dir: string;

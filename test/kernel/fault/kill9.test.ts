@@ -23,7 +23,14 @@ import { afterEach, beforeAll, expect, test } from 'vitest';
 import { configText, ipvsadmText } from '../../../bench/table.mjs';
 import { LVSD, requireKernel, sh, sortedLines } from '../helpers.js';
 import {
-  alive, type DaemonProcess, IGNORE_RULE, IGNORED_SAVE, ignoredIntact, makeIgnoredService, startDaemon, watchableDir,
+  alive,
+  type DaemonProcess,
+  IGNORE_RULE,
+  IGNORED_SAVE,
+  ignoredIntact,
+  makeIgnoredService,
+  startDaemon,
+  watchableDir,
 } from './fault-helpers.js';
 
 const N = 10_000;

@@ -12,7 +12,14 @@ import { afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
 import { flushIpvs, ipvsadm, requireKernel } from '../helpers.js';
 import { Daemon, sleep } from '../daemon/daemon-harness.js';
 import {
-  alive, ignoredIntact, makeIgnoredService, save, smallConfig, stopWithin, waitSmall, watchableDir,
+  alive,
+  ignoredIntact,
+  makeIgnoredService,
+  save,
+  smallConfig,
+  stopWithin,
+  waitSmall,
+  watchableDir,
 } from './fault-helpers.js';
 
 const N = 50;
@@ -50,7 +57,9 @@ done 2>/dev/null
 echo $i`;
   const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
   return new Promise<number>((resolve) => child.on('exit', () => resolve(Number(out.trim()))));
 }
 

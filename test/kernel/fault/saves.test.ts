@@ -12,7 +12,15 @@ import { afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
 import { flushIpvs, ipvsadm, requireKernel } from '../helpers.js';
 import { Daemon, sleep } from '../daemon/daemon-harness.js';
 import {
-  alive, ignoredIntact, makeIgnoredService, memKb, save, smallConfig, stopWithin, waitSmall, watchableDir,
+  alive,
+  ignoredIntact,
+  makeIgnoredService,
+  memKb,
+  save,
+  smallConfig,
+  stopWithin,
+  waitSmall,
+  watchableDir,
 } from './fault-helpers.js';
 
 const N = 10;
@@ -87,8 +95,10 @@ test('1,000 saves, valid and invalid in turn: last valid table, no invalid one a
   const rss1 = memKb(pid, 'VmRSS');
   const reconciles = daemon.logs.filter((r) => r.event === 'reconcile').length;
   const invalid = daemon.logs.filter((r) => r.event === 'reconcile' && r.result === 'invalid_config').length;
-  console.log(`RSS after warm-up ${rss0} KiB, after 1,000 saves ${rss1} KiB; ` +
-    `${reconciles} reconciles, ${invalid} of invalid files`);
+  console.log(
+    `RSS after warm-up ${rss0} KiB, after 1,000 saves ${rss1} KiB; ` +
+      `${reconciles} reconciles, ${invalid} of invalid files`,
+  );
   expect(invalid, 'some invalid files were read').toBeGreaterThan(10);
   expect(rss1, `RSS ${rss0} -> ${rss1} KiB`).toBeLessThanOrEqual(rss0 * 1.2);
   expect(ignoredIntact(await ipvsadm('-Sn'))).toBe(true);

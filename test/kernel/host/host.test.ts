@@ -15,7 +15,11 @@ const must = async (cmd: string, ...args: string[]) => {
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
-const addrs = async (dev: string) => (await must('ip', '-o', 'addr', 'show', 'dev', dev)).split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(2, 4).join(' '));
+const addrs = async (dev: string) =>
+  (await must('ip', '-o', 'addr', 'show', 'dev', dev))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/).slice(2, 4).join(' '));
 const sysctl = async (key: string) => (await must('sysctl', '-n', key)).trim();
 
 let dir: string;
@@ -55,13 +59,23 @@ describe('director', () => {
     const f = file('director.yaml', DIRECTOR(['198.51.100.200', '2001:db8::200']));
     const r = await lvsd('apply', '-c', f, '--json');
     expect(r.code, r.stderr).toBe(0);
-    const kinds = (JSON.parse(r.stdout) as { changes: { kind: string; action: string; target?: string }[] }).changes.map((c) => `${c.action} ${c.kind} ${c.target ?? ''}`.trim());
-    expect(kinds).toEqual(expect.arrayContaining(['add address eth0 198.51.100.200/32', 'add address eth0 2001:db8::200/128', 'edit sysctl net.ipv4.ip_forward', 'edit sysctl net.ipv6.conf.all.forwarding', 'edit sysctl net.ipv4.vs.expire_nodest_conn']));
+    const kinds = (
+      JSON.parse(r.stdout) as { changes: { kind: string; action: string; target?: string }[] }
+    ).changes.map((c) => `${c.action} ${c.kind} ${c.target ?? ''}`.trim());
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'add address eth0 198.51.100.200/32',
+        'add address eth0 2001:db8::200/128',
+        'edit sysctl net.ipv4.ip_forward',
+        'edit sysctl net.ipv6.conf.all.forwarding',
+        'edit sysctl net.ipv4.vs.expire_nodest_conn',
+      ]),
+    );
     expect(await addrs('eth0')).toEqual(expect.arrayContaining(['inet 198.51.100.200/32', 'inet6 2001:db8::200/128']));
     expect(await sysctl('net.ipv4.ip_forward')).toBe('1');
     expect(await sysctl('net.ipv6.conf.all.forwarding')).toBe('1');
     expect(await sysctl('net.ipv4.vs.expire_nodest_conn')).toBe('1');
-    expect((await must('ipvsadm', '-Sn'))).toContain('-A -t 198.51.100.200:80 -s rr');
+    expect(await must('ipvsadm', '-Sn')).toContain('-A -t 198.51.100.200:80 -s rr');
     const again = await lvsd('plan', '-c', f);
     expect(again.stdout).toContain('No changes.');
     expect(again.code).toBe(0);
@@ -92,7 +106,11 @@ describe('director', () => {
   });
 
   test('a setting the kernel lacks is a clear error', async () => {
-    const r = await lvsd('apply', '-c', file('bad-sysctl.yaml', 'version: 1\ndirector:\n  sysctl: { net.ipv4.no_such_knob: 1 }\n'));
+    const r = await lvsd(
+      'apply',
+      '-c',
+      file('bad-sysctl.yaml', 'version: 1\ndirector:\n  sysctl: { net.ipv4.no_such_knob: 1 }\n'),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/HOST_UNSUPPORTED: this kernel has no setting net\.ipv4\.no_such_knob/);
   });
@@ -113,7 +131,11 @@ describe('real server', () => {
 
   test('tunnel: tunl0 up, rp_filter off on it and on all', async () => {
     await must('sysctl', '-w', 'net.ipv4.conf.all.rp_filter=1');
-    const r = await lvsd('apply', '-c', file('rs-tun.yaml', 'version: 1\nrealserver:\n  vips: [198.51.100.200]\n  tunnel: true\n'));
+    const r = await lvsd(
+      'apply',
+      '-c',
+      file('rs-tun.yaml', 'version: 1\nrealserver:\n  vips: [198.51.100.200]\n  tunnel: true\n'),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(await must('ip', '-o', 'link', 'show', 'tunl0')).toMatch(/[<,]UP[,>]/);
     expect(await sysctl('net.ipv4.conf.tunl0.rp_filter')).toBe('0');

@@ -86,7 +86,11 @@ beforeAll(() => requireKernel());
 test('10,000 services (1,000 real servers in one, none in some) read back exactly as written', () => {
   const file = join(tmpDir(), 'scale-child.mjs');
   writeFileSync(file, CHILD);
-  const r = spawnSync('unshare', ['-n', process.execPath, file], { encoding: 'utf8', timeout: 280_000, maxBuffer: 1 << 24 });
+  const r = spawnSync('unshare', ['-n', process.execPath, file], {
+    encoding: 'utf8',
+    timeout: 280_000,
+    maxBuffer: 1 << 24,
+  });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const out = JSON.parse(r.stdout) as Record<string, unknown>;

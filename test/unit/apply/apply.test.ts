@@ -11,7 +11,17 @@ function rs(address: string, port: number, o: Partial<RealServerAttrs> = {}): Re
 }
 
 function svc(port: number, realservers: RealServer[], scheduler = 'wlc'): DesiredService {
-  return { name: `web${port}`, family: 'ipv4', protocol: 'tcp', address: '192.0.2.1', port, scheduler, flags: [], onePacket: false, realservers };
+  return {
+    name: `web${port}`,
+    family: 'ipv4',
+    protocol: 'tcp',
+    address: '192.0.2.1',
+    port,
+    scheduler,
+    flags: [],
+    onePacket: false,
+    realservers,
+  };
 }
 
 const R1 = '198.51.100.1';
@@ -27,7 +37,11 @@ function scenario(over: { s443Scheduler?: string; r1?: Partial<RealServerAttrs>;
     ignore: [],
     timeouts: { tcp: 600 },
     services: [
-      svc(80, [rs(R1, 80, { weight: 2, ...over.r1 }), rs(R2, 80, { weight: 3 }), rs('198.51.100.3', 80)], over.s80Scheduler ?? 'rr'),
+      svc(
+        80,
+        [rs(R1, 80, { weight: 2, ...over.r1 }), rs(R2, 80, { weight: 3 }), rs('198.51.100.3', 80)],
+        over.s80Scheduler ?? 'rr',
+      ),
       svc(443, [rs(R1, 443), rs(R2, 443)], over.s443Scheduler ?? 'wlc'),
     ],
   };
@@ -35,7 +49,11 @@ function scenario(over: { s443Scheduler?: string; r1?: Partial<RealServerAttrs>;
 }
 
 const describeOp = (op: IpvsOp) =>
-  'realserver' in op ? `${op.op} ${op.service.port} ${op.realserver.address}` : 'service' in op ? `${op.op} ${op.service.port}` : op.op;
+  'realserver' in op
+    ? `${op.op} ${op.service.port} ${op.realserver.address}`
+    : 'service' in op
+      ? `${op.op} ${op.service.port}`
+      : op.op;
 
 describe('applyPlan', () => {
   test('sends three batches: services, real servers, service deletes; then the table matches', async () => {
@@ -65,7 +83,9 @@ describe('applyPlan', () => {
 
     expect(result).toMatchObject({ ok: false, failed: 1, skipped: 2, applied: plan.length - 3 });
     expect(result.results.map((r) => r.change)).toEqual(plan);
-    const byOp = result.results.map((r) => `${describeOp(r.change.op as IpvsOp)}: ${r.status}${'error' in r ? ' ' + r.error.code : ''}`);
+    const byOp = result.results.map(
+      (r) => `${describeOp(r.change.op as IpvsOp)}: ${r.status}${'error' in r ? ' ' + r.error.code : ''}`,
+    );
     expect(byOp).toEqual([
       'set-timeouts: ok',
       'edit-service 80: ok',
@@ -82,7 +102,11 @@ describe('applyPlan', () => {
     if (skipped.status !== 'skipped') return;
     expect(skipped.error.message).toContain('tcp/192.0.2.1:443');
     expect(skipped.error.message).toContain('IPVS_INVALID');
-    expect(skipped.error.details).toMatchObject({ service: 'tcp/192.0.2.1:443', realserver: `${R1}:443`, causeCode: 'IPVS_INVALID' });
+    expect(skipped.error.details).toMatchObject({
+      service: 'tcp/192.0.2.1:443',
+      realserver: `${R1}:443`,
+      causeCode: 'IPVS_INVALID',
+    });
     // The skipped ops never reached the kernel.
     expect(fake.sent.filter((op) => op.op === 'add-realserver' && op.service.port === 443)).toEqual([]);
   });
@@ -93,7 +117,11 @@ describe('applyPlan', () => {
     const result = await applyPlan(plan, fake);
     const failed = result.results.filter((r) => r.status !== 'ok');
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ status: 'failed', change: { action: 'edit', realserver: `${R1}:80` }, error: { code: 'IPVS_INVALID' } });
+    expect(failed[0]).toMatchObject({
+      status: 'failed',
+      change: { action: 'edit', realserver: `${R1}:80` },
+      error: { code: 'IPVS_INVALID' },
+    });
     expect(result).toMatchObject({ ok: false, failed: 1, skipped: 0, applied: plan.length - 1 });
     expect(fake.opsExecuted).toBe(plan.length);
   });
@@ -112,7 +140,10 @@ describe('applyPlan', () => {
 
   test('a phase with nothing to send is not sent', async () => {
     const fake = new FakeIpvs({ table: { services: [svc(80, [rs(R1, 80)])] } });
-    await applyPlan(diff({ ignore: [], services: [svc(80, [rs(R1, 80, { weight: 5 })])] }, await fake.readTable()), fake);
+    await applyPlan(
+      diff({ ignore: [], services: [svc(80, [rs(R1, 80, { weight: 5 })])] }, await fake.readTable()),
+      fake,
+    );
     expect(fake.executeCalls).toBe(1);
   });
 
@@ -126,7 +157,9 @@ describe('applyPlan', () => {
     const { desired } = scenario();
     const fake = new Broken({ table: { services: [svc(53, [])] } });
     const result = await applyPlan(diff(desired, await fake.readTable()), fake);
-    const statuses = result.results.map((r) => `${r.change.op.op} ${r.status}${'error' in r ? ' ' + r.error.code : ''}`);
+    const statuses = result.results.map(
+      (r) => `${r.change.op.op} ${r.status}${'error' in r ? ' ' + r.error.code : ''}`,
+    );
     expect(statuses).toEqual([
       'set-timeouts ok',
       'add-service ok',
@@ -140,7 +173,9 @@ describe('applyPlan', () => {
   test('an LvsdError thrown by execute is reported as is', async () => {
     const fake = new FakeIpvs();
     const boom = new LvsdError('IPVS_PERMISSION', 'needs CAP_NET_ADMIN');
-    fake.execute = async () => { throw boom; };
+    fake.execute = async () => {
+      throw boom;
+    };
     const result = await applyPlan(diff({ ignore: [], services: [svc(80, [])] }, await fake.readTable()), fake);
     expect(result.results[0]).toMatchObject({ status: 'failed', error: boom });
   });
@@ -162,14 +197,34 @@ describe('FakeIpvs keeps the kernel rules', () => {
     ['add of an existing service', { op: 'add-service', service }, 'IPVS_EXISTS'],
     ['edit of a missing service', { op: 'edit-service', service: { ...service, port: 81 } }, 'IPVS_NOT_FOUND'],
     ['delete of a missing service', { op: 'delete-service', service: { ...id, port: 81 } }, 'IPVS_NOT_FOUND'],
-    ['unknown scheduler on add', { op: 'add-service', service: { ...service, port: 81, scheduler: 'twos' } }, 'IPVS_INVALID'],
+    [
+      'unknown scheduler on add',
+      { op: 'add-service', service: { ...service, port: 81, scheduler: 'twos' } },
+      'IPVS_INVALID',
+    ],
     ['unknown scheduler on edit', { op: 'edit-service', service: { ...service, scheduler: 'twos' } }, 'IPVS_INVALID'],
     ['add of an existing real server', { op: 'add-realserver', service: id, realserver: rs(R1, 80) }, 'IPVS_EXISTS'],
-    ['add to a missing service', { op: 'add-realserver', service: { ...id, port: 81 }, realserver: rs(R1, 80) }, 'IPVS_NOT_FOUND'],
+    [
+      'add to a missing service',
+      { op: 'add-realserver', service: { ...id, port: 81 }, realserver: rs(R1, 80) },
+      'IPVS_NOT_FOUND',
+    ],
     ['edit of a missing real server', { op: 'edit-realserver', service: id, realserver: rs(R2, 80) }, 'IPVS_NOT_FOUND'],
-    ['delete of a missing real server', { op: 'delete-realserver', service: id, realserver: rs(R2, 80) }, 'IPVS_NOT_FOUND'],
-    ['lower above upper', { op: 'edit-realserver', service: id, realserver: rs(R1, 80, { upperThreshold: 5, lowerThreshold: 6 }) }, 'IPVS_INVALID'],
-    ['lower with no upper', { op: 'edit-realserver', service: id, realserver: rs(R1, 80, { lowerThreshold: 6 }) }, undefined],
+    [
+      'delete of a missing real server',
+      { op: 'delete-realserver', service: id, realserver: rs(R2, 80) },
+      'IPVS_NOT_FOUND',
+    ],
+    [
+      'lower above upper',
+      { op: 'edit-realserver', service: id, realserver: rs(R1, 80, { upperThreshold: 5, lowerThreshold: 6 }) },
+      'IPVS_INVALID',
+    ],
+    [
+      'lower with no upper',
+      { op: 'edit-realserver', service: id, realserver: rs(R1, 80, { lowerThreshold: 6 }) },
+      undefined,
+    ],
     ['a known scheduler on edit', { op: 'edit-service', service: { ...service, scheduler: 'sh' } }, undefined],
   ])('%s', async (_what, op, code) => {
     const fake = new FakeIpvs({ unknownSchedulers: ['twos'], table: { services: [base] } });
@@ -180,7 +235,10 @@ describe('FakeIpvs keeps the kernel rules', () => {
 
   test('deleting a service takes its real servers; adding it again starts empty', async () => {
     const fake = new FakeIpvs({ table: { services: [base] } });
-    const results = await fake.execute([{ op: 'delete-service', service: id }, { op: 'add-service', service }]);
+    const results = await fake.execute([
+      { op: 'delete-service', service: id },
+      { op: 'add-service', service },
+    ]);
     expect(results).toEqual([{ ok: true }, { ok: true }]);
     expect(await fake.realServers(id)).toEqual([]);
     expect(fake.opsExecuted).toBe(2);

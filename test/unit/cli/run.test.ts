@@ -2,7 +2,13 @@ import { describe, expect, test } from 'vitest';
 import { MAX_RESYNC_SECONDS, parseResyncInterval } from '../../../src/cli/commands/run.js';
 
 describe('lvsd run --resync-interval', () => {
-  test.each([['0', 0], ['30s', 30_000], ['300', 300_000], ['24d', 24 * 86400_000], [String(MAX_RESYNC_SECONDS), MAX_RESYNC_SECONDS * 1000]])('%s -> %s ms', (text, ms) => {
+  test.each([
+    ['0', 0],
+    ['30s', 30_000],
+    ['300', 300_000],
+    ['24d', 24 * 86400_000],
+    [String(MAX_RESYNC_SECONDS), MAX_RESYNC_SECONDS * 1000],
+  ])('%s -> %s ms', (text, ms) => {
     expect(parseResyncInterval(text)).toBe(ms);
   });
 
@@ -10,7 +16,7 @@ describe('lvsd run --resync-interval', () => {
     expect(() => parseResyncInterval(text)).toThrow(expect.objectContaining({ code: 'CLI_USAGE' }));
   });
 
-  test('the limit fits Node\'s timers', () => {
+  test("the limit fits Node's timers", () => {
     expect(MAX_RESYNC_SECONDS * 1000).toBeLessThanOrEqual(2 ** 31 - 1);
   });
 });

@@ -37,9 +37,16 @@ describe('merged checks', () => {
   });
 
   test('a fwmark service check needs a port: once for the service, at each override without one', () => {
-    const text = withServices('  - fwmark: 7', '    family: ipv4', '    check: { type: tcp }', '    realservers:',
-      '      - 192.0.2.10', '      - 192.0.2.11', '      - { address: 192.0.2.12, check: { rise: 1 } }',
-      '      - { address: 192.0.2.13, check: { port: 80 } }');
+    const text = withServices(
+      '  - fwmark: 7',
+      '    family: ipv4',
+      '    check: { type: tcp }',
+      '    realservers:',
+      '      - 192.0.2.10',
+      '      - 192.0.2.11',
+      '      - { address: 192.0.2.12, check: { rise: 1 } }',
+      '      - { address: 192.0.2.13, check: { port: 80 } }',
+    );
     expect(errorsOf(text)).toMatchObject([
       { code: 'CONFIG_CHECK', pos: posOf(text, 'check') },
       { code: 'CONFIG_CHECK', pos: posOf(text, 'check', 2) },

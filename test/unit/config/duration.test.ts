@@ -18,12 +18,24 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(seconds);
   });
 
-  test.each([[-1], [1.5], ['90'], ['15 m'], ['m'], [''], ['1m1h'], ['1h1h'], ['1H'], ['1w'], [null], [true], ['-5s'], [Number.MAX_VALUE]])(
-    '%j is not a duration',
-    (text) => {
-      expect(parseDuration(text)).toBeUndefined();
-    },
-  );
+  test.each([
+    [-1],
+    [1.5],
+    ['90'],
+    ['15 m'],
+    ['m'],
+    [''],
+    ['1m1h'],
+    ['1h1h'],
+    ['1H'],
+    ['1w'],
+    [null],
+    [true],
+    ['-5s'],
+    [Number.MAX_VALUE],
+  ])('%j is not a duration', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
 });
 
 describe('formatDuration', () => {

@@ -9,7 +9,9 @@ const state = (text: string) => {
 };
 const errors = (text: string) => {
   const r = load(text);
-  return r.ok ? [] : r.errors.map((e) => ({ code: e.code, line: e.pos?.line, column: e.pos?.column, message: e.message }));
+  return r.ok
+    ? []
+    : r.errors.map((e) => ({ code: e.code, line: e.pos?.line, column: e.pos?.column, message: e.message }));
 };
 
 describe('director section', () => {
@@ -39,11 +41,16 @@ services:
   });
 
   test('bind_vips without services is an error at the key', () => {
-    expect(errors('version: 1\ndirector:\n  bind_vips: eth0\n')).toEqual([expect.objectContaining({ code: 'CONFIG_HOST', line: 3, column: 3 })]);
+    expect(errors('version: 1\ndirector:\n  bind_vips: eth0\n')).toEqual([
+      expect.objectContaining({ code: 'CONFIG_HOST', line: 3, column: 3 }),
+    ]);
   });
 
   test('a bad interface name says what is allowed', () => {
-    expect(errors('version: 1\ndirector:\n  bind_vips: "eth 0"\nservices: []\n')[0]).toMatchObject({ code: 'CONFIG_SCHEMA', line: 3 });
+    expect(errors('version: 1\ndirector:\n  bind_vips: "eth 0"\nservices: []\n')[0]).toMatchObject({
+      code: 'CONFIG_SCHEMA',
+      line: 3,
+    });
   });
 });
 
@@ -56,7 +63,10 @@ describe('realserver section', () => {
         { interface: 'lo', address: '198.51.100.200', prefix: 32, family: 'ipv4' },
         { interface: 'lo', address: '2001:db8::200', prefix: 128, family: 'ipv6' },
       ],
-      sysctls: [{ key: 'net/ipv4/conf/all/rp_filter', value: '0' }, { key: 'net/ipv4/conf/tunl0/rp_filter', value: '0' }],
+      sysctls: [
+        { key: 'net/ipv4/conf/all/rp_filter', value: '0' },
+        { key: 'net/ipv4/conf/tunl0/rp_filter', value: '0' },
+      ],
       arpStrict: true,
       tunnel: true,
     });
@@ -69,7 +79,13 @@ describe('realserver section', () => {
   test.each([
     ['not an address', 'version: 1\nrealserver:\n  vips: [198.51.100.300]\n', 'CONFIG_ADDRESS', 3, 10],
     ['listed twice', 'version: 1\nrealserver:\n  vips: [198.51.100.200, 198.51.100.200]\n', 'CONFIG_HOST', 3, 26],
-    ['not a VIP of the services in the same file', 'version: 1\nrealserver:\n  vips: [198.51.100.201]\nservices:\n  - { vip: 198.51.100.200, port: 80, realservers: [198.51.100.193] }\n', 'CONFIG_HOST', 3, 10],
+    [
+      'not a VIP of the services in the same file',
+      'version: 1\nrealserver:\n  vips: [198.51.100.201]\nservices:\n  - { vip: 198.51.100.200, port: 80, realservers: [198.51.100.193] }\n',
+      'CONFIG_HOST',
+      3,
+      10,
+    ],
     ['vips required', 'version: 1\nrealserver:\n  arp: strict\n', 'CONFIG_MISSING', 3, 3],
   ])('%s', (_n, text, code, line, column) => {
     expect(errors(text)[0]).toMatchObject({ code, line, column });

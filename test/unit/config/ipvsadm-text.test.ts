@@ -22,31 +22,58 @@ const dr = { forward: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0 } as
 
 describe('parseIpvsadmSave', () => {
   test('the classic LVS-DR table', () => {
-    expect(parse(
-      '-A -t 192.168.1.200:80 -s rr',
-      '-a -t 192.168.1.200:80 -r 192.168.1.193:80 -g -w 1',
-      '-a -t 192.168.1.200:80 -r 192.168.1.195:80 -g -w 1',
-    )).toStrictEqual([{
-      family: 'ipv4', protocol: 'tcp', address: '192.168.1.200', port: 80, scheduler: 'rr', flags: [], onePacket: false,
-      realservers: [
-        { family: 'ipv4', address: '192.168.1.193', port: 80, ...dr },
-        { family: 'ipv4', address: '192.168.1.195', port: 80, ...dr },
-      ],
-    }]);
+    expect(
+      parse(
+        '-A -t 192.168.1.200:80 -s rr',
+        '-a -t 192.168.1.200:80 -r 192.168.1.193:80 -g -w 1',
+        '-a -t 192.168.1.200:80 -r 192.168.1.195:80 -g -w 1',
+      ),
+    ).toStrictEqual([
+      {
+        family: 'ipv4',
+        protocol: 'tcp',
+        address: '192.168.1.200',
+        port: 80,
+        scheduler: 'rr',
+        flags: [],
+        onePacket: false,
+        realservers: [
+          { family: 'ipv4', address: '192.168.1.193', port: 80, ...dr },
+          { family: 'ipv4', address: '192.168.1.195', port: 80, ...dr },
+        ],
+      },
+    ]);
   });
 
   test('persistence, netmask, scheduler flags, one-packet, persistence engine', () => {
     const [s] = parse('-A -u 192.0.2.1:5060 -s sh -p 300 -M 255.255.255.0 -b sh-port,sh-fallback -o --pe sip');
     expect(s).toStrictEqual({
-      family: 'ipv4', protocol: 'udp', address: '192.0.2.1', port: 5060, scheduler: 'sh', flags: ['sh-fallback', 'sh-port'],
-      onePacket: true, persistence: { timeout: 300, netmask: '255.255.255.0' }, pe: 'sip', realservers: [],
+      family: 'ipv4',
+      protocol: 'udp',
+      address: '192.0.2.1',
+      port: 5060,
+      scheduler: 'sh',
+      flags: ['sh-fallback', 'sh-port'],
+      onePacket: true,
+      persistence: { timeout: 300, netmask: '255.255.255.0' },
+      pe: 'sip',
+      realservers: [],
     });
   });
 
   test('-p without a timeout is 300 seconds; no -M is the whole address', () => {
-    expect(parse('-A -t 192.0.2.1:443 -s wlc -p')[0]!.persistence).toEqual({ timeout: 300, netmask: '255.255.255.255' });
-    expect(parse('-A -t 192.0.2.1:443 -p -s wlc')[0]!.persistence).toEqual({ timeout: 300, netmask: '255.255.255.255' });
-    expect(parse('-A -t [2001:db8::1]:443 -s wlc -p 1800 -M 64')[0]!.persistence).toEqual({ timeout: 1800, netmask: '64' });
+    expect(parse('-A -t 192.0.2.1:443 -s wlc -p')[0]!.persistence).toEqual({
+      timeout: 300,
+      netmask: '255.255.255.255',
+    });
+    expect(parse('-A -t 192.0.2.1:443 -p -s wlc')[0]!.persistence).toEqual({
+      timeout: 300,
+      netmask: '255.255.255.255',
+    });
+    expect(parse('-A -t [2001:db8::1]:443 -s wlc -p 1800 -M 64')[0]!.persistence).toEqual({
+      timeout: 1800,
+      netmask: '64',
+    });
     expect(parse('-A -t [2001:db8::1]:443 -s wlc -p 60')[0]!.persistence).toEqual({ timeout: 60, netmask: '128' });
   });
 
@@ -82,9 +109,26 @@ describe('parseIpvsadmSave', () => {
       '-A --sctp-service 192.0.2.1:3868 -s rr',
       '-a --sctp-service 192.0.2.1:3868 -r 198.51.100.10:3869 -m -w 2 -x 100 -y 50',
     );
-    expect(services.map((s) => [s.family, s.fwmark, s.protocol, s.port])).toEqual([['ipv4', 1, undefined, undefined], ['ipv4', undefined, 'sctp', 3868]]);
-    expect(services[0]!.realservers[0]).toStrictEqual({ family: 'ipv4', address: '192.0.2.10', port: 0, forward: 'nat', weight: 5, upperThreshold: 0, lowerThreshold: 0 });
-    expect(services[1]!.realservers[0]).toMatchObject({ port: 3869, forward: 'nat', weight: 2, upperThreshold: 100, lowerThreshold: 50 });
+    expect(services.map((s) => [s.family, s.fwmark, s.protocol, s.port])).toEqual([
+      ['ipv4', 1, undefined, undefined],
+      ['ipv4', undefined, 'sctp', 3868],
+    ]);
+    expect(services[0]!.realservers[0]).toStrictEqual({
+      family: 'ipv4',
+      address: '192.0.2.10',
+      port: 0,
+      forward: 'nat',
+      weight: 5,
+      upperThreshold: 0,
+      lowerThreshold: 0,
+    });
+    expect(services[1]!.realservers[0]).toMatchObject({
+      port: 3869,
+      forward: 'nat',
+      weight: 2,
+      upperThreshold: 100,
+      lowerThreshold: 50,
+    });
   });
 
   test('IPv6 addresses come back canonical', () => {
@@ -101,7 +145,10 @@ describe('parseIpvsadmSave', () => {
 
   test('defaults when options are left out: wlc, -g, weight 1, the service port', () => {
     const [s] = parse('-A -t 192.0.2.1:80', '-a -t 192.0.2.1:80 -r 192.0.2.10');
-    expect(s).toMatchObject({ scheduler: 'wlc', realservers: [{ address: '192.0.2.10', port: 80, forward: 'dr', weight: 1 }] });
+    expect(s).toMatchObject({
+      scheduler: 'wlc',
+      realservers: [{ address: '192.0.2.10', port: 80, forward: 'dr', weight: 1 }],
+    });
     expect(parse('-A -f 3', '-a -f 3 -r 192.0.2.10')[0]!.realservers[0]!.port).toBe(0);
     expect(parse('-A -t 192.0.2.1 -s rr -p')[0]!.port).toBe(0);
   });
@@ -116,7 +163,10 @@ describe('parseIpvsadmSave', () => {
     );
     expect(services).toHaveLength(1);
     expect(services[0]).toMatchObject({ scheduler: 'rr', persistence: { timeout: 600 } });
-    expect(services[0]!.realservers.map((r) => [r.forward, r.weight, r.upperThreshold, r.lowerThreshold])).toEqual([['nat', 3, 0, 0], ['dr', 2, 9, 1]]);
+    expect(services[0]!.realservers.map((r) => [r.forward, r.weight, r.upperThreshold, r.lowerThreshold])).toEqual([
+      ['nat', 3, 0, 0],
+      ['dr', 2, 9, 1],
+    ]);
   });
 
   test('empty output is no services', () => {
@@ -156,25 +206,33 @@ describe('what it cannot read is IMPORT_PARSE with line and column', () => {
 
   test('real server lines: service options, two forwarding methods, tunnel options without -i', () => {
     const head = '-A -t 192.0.2.1:80\n';
-    expect(parseError(`${head}-a -t 192.0.2.1:80 -r 192.0.2.10:80 -s rr\n`).message).toContain('belongs on a service line');
-    expect(parseError(`${head}-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g -m\n`).message).toContain('more than one forwarding method');
+    expect(parseError(`${head}-a -t 192.0.2.1:80 -r 192.0.2.10:80 -s rr\n`).message).toContain(
+      'belongs on a service line',
+    );
+    expect(parseError(`${head}-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g -m\n`).message).toContain(
+      'more than one forwarding method',
+    );
     expect(parseError(`${head}-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g --tun-type gue\n`).message).toContain('needs -i');
-    expect(parseError(`${head}-a -t 192.0.2.1:80 -r 192.0.2.10:80 -i --tun-type vxlan\n`).message).toContain('unknown tunnel type');
+    expect(parseError(`${head}-a -t 192.0.2.1:80 -r 192.0.2.10:80 -i --tun-type vxlan\n`).message).toContain(
+      'unknown tunnel type',
+    );
     expect(parseError(`${head}-a -t 192.0.2.1:80 -r 192.0.2.10:80 -w -1\n`).message).toContain('weight');
     expect(parseError(`${head}-a -t 192.0.2.1:80\n`).message).toContain('needs -r');
   });
 });
 
 test('imported tables print as config that loads back to the same services', () => {
-  const { services } = parseIpvsadmSave(lines(
-    '-A -t 192.0.2.1:80 -s rr -p 300 -M 255.255.255.0',
-    '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g -w 1',
-    '-a -t 192.0.2.1:80 -r 192.0.2.11:80 -g -w 0',
-    '-A -u [2001:db8::53]:53 -s sh -b sh-port -o',
-    '-a -u [2001:db8::53]:53 -r [2001:db8::10]:5353 -m -w 3 -x 10 -y 5',
-    '-A -f 7 -6 -s mh -b mh-fallback',
-    '-a -f 7 -6 -r 192.0.2.20:0 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum',
-  ));
+  const { services } = parseIpvsadmSave(
+    lines(
+      '-A -t 192.0.2.1:80 -s rr -p 300 -M 255.255.255.0',
+      '-a -t 192.0.2.1:80 -r 192.0.2.10:80 -g -w 1',
+      '-a -t 192.0.2.1:80 -r 192.0.2.11:80 -g -w 0',
+      '-A -u [2001:db8::53]:53 -s sh -b sh-port -o',
+      '-a -u [2001:db8::53]:53 -r [2001:db8::10]:5353 -m -w 3 -x 10 -y 5',
+      '-A -f 7 -6 -s mh -b mh-fallback',
+      '-a -f 7 -6 -r 192.0.2.20:0 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum',
+    ),
+  );
   const r = loadConfigTexts([{ file: 'imported.yaml', text: printConfig({ services }) }]);
   expect(r.ok ? r.state.services!.map(({ name: _name, ...s }) => s) : r.errors.map(String)).toStrictEqual(services);
 });

@@ -17,7 +17,11 @@ describe('loadConfigTexts never throws', () => {
   test('an unexpected exception is CONFIG_INTERNAL with the exception as its cause', () => {
     failure.error = new TypeError('x is not a function');
     const r = loadConfigTexts([{ file: 'a.yaml', text: TEXT }]);
-    expect(r).toMatchObject({ ok: false, files: ['a.yaml'], errors: [{ code: 'CONFIG_INTERNAL', pos: { file: 'a.yaml' } }] });
+    expect(r).toMatchObject({
+      ok: false,
+      files: ['a.yaml'],
+      errors: [{ code: 'CONFIG_INTERNAL', pos: { file: 'a.yaml' } }],
+    });
     if (!r.ok) {
       expect(r.errors[0]!.cause).toBe(failure.error);
       expect(r.errors[0]!.message).toContain('TypeError: x is not a function');
@@ -26,6 +30,9 @@ describe('loadConfigTexts never throws', () => {
 
   test('a stack overflow is CONFIG_TOO_DEEP', () => {
     failure.error = new RangeError('Maximum call stack size exceeded');
-    expect(loadConfigTexts([{ file: 'a.yaml', text: TEXT }])).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_TOO_DEEP' }] });
+    expect(loadConfigTexts([{ file: 'a.yaml', text: TEXT }])).toMatchObject({
+      ok: false,
+      errors: [{ code: 'CONFIG_TOO_DEEP' }],
+    });
   });
 });

@@ -27,7 +27,11 @@ describe('YAML syntax errors are CONFIG_SYNTAX with a position', () => {
   });
 
   test('bad indentation', () => {
-    expect(brief(lines('version: 1', 'timeouts:', '  tcp: 5m', ' udp: 5m'))[0]).toEqual({ code: 'CONFIG_SYNTAX', line: 4, column: 1 });
+    expect(brief(lines('version: 1', 'timeouts:', '  tcp: 5m', ' udp: 5m'))[0]).toEqual({
+      code: 'CONFIG_SYNTAX',
+      line: 4,
+      column: 1,
+    });
   });
 
   test('an unclosed flow list', () => {
@@ -94,17 +98,21 @@ describe('schema errors', () => {
   });
 
   test('unknown keys in real servers, tunnels, persistence and defaults', () => {
-    expect(brief(lines(
-      'version: 1',
-      'defaults: { schedulr: rr }',
-      'services:',
-      '  - vip: 192.0.2.1',
-      '    port: 80',
-      '    persistence: { timout: 5m }',
-      '    realservers:',
-      '      - { address: 192.0.2.10, wieght: 2 }',
-      '      - { address: 192.0.2.11, forward: tunnel, tunnel: { kind: gue } }',
-    ))).toEqual([
+    expect(
+      brief(
+        lines(
+          'version: 1',
+          'defaults: { schedulr: rr }',
+          'services:',
+          '  - vip: 192.0.2.1',
+          '    port: 80',
+          '    persistence: { timout: 5m }',
+          '    realservers:',
+          '      - { address: 192.0.2.10, wieght: 2 }',
+          '      - { address: 192.0.2.11, forward: tunnel, tunnel: { kind: gue } }',
+        ),
+      ),
+    ).toEqual([
       { code: 'CONFIG_UNKNOWN_KEY', line: 2, column: 13 },
       { code: 'CONFIG_UNKNOWN_KEY', line: 6, column: 20 },
       { code: 'CONFIG_UNKNOWN_KEY', line: 8, column: 32 },
@@ -113,14 +121,25 @@ describe('schema errors', () => {
   });
 
   test('a misspelt required key is reported once, as unknown', () => {
-    const [e, ...rest] = errors(lines('version: 1', 'services:', '  - vip: 192.0.2.1', '    port: 80', '    realservers:', '      - adress: 192.0.2.10'));
+    const [e, ...rest] = errors(
+      lines(
+        'version: 1',
+        'services:',
+        '  - vip: 192.0.2.1',
+        '    port: 80',
+        '    realservers:',
+        '      - adress: 192.0.2.10',
+      ),
+    );
     expect(rest).toEqual([]);
     expect(e).toMatchObject({ code: 'CONFIG_UNKNOWN_KEY', pos: { line: 6, column: 9 } });
     expect(e!.message).toContain("did you mean 'address'?");
   });
 
   test('a real server mapping without address', () => {
-    const [e] = errors(lines('version: 1', 'services:', '  - vip: 192.0.2.1', '    port: 80', '    realservers:', '      - weight: 2'));
+    const [e] = errors(
+      lines('version: 1', 'services:', '  - vip: 192.0.2.1', '    port: 80', '    realservers:', '      - weight: 2'),
+    );
     expect(e).toMatchObject({ code: 'CONFIG_MISSING', pos: { line: 6, column: 9 } });
     expect(e!.message).toBe("a real server needs 'address'");
   });
@@ -131,42 +150,54 @@ describe('schema errors', () => {
     expect(e!.message).toBe("'protocol' must be one of tcp, udp, sctp (got \"tpc\") (did you mean 'tcp'?)");
   });
 
-  test('an unknown scheduler is CONFIG_SCHEDULER and lists the kernel\'s', () => {
+  test("an unknown scheduler is CONFIG_SCHEDULER and lists the kernel's", () => {
     const [e] = errors(lines('version: 1', 'services:', '  - vip: 192.0.2.1', '    port: 80', '    scheduler: wrrr'));
     expect(e).toMatchObject({ code: 'CONFIG_SCHEDULER', pos: { line: 5, column: 16 } });
     expect(e!.message).toContain('rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos');
     expect(e!.message).toContain("did you mean 'wrr'?");
-    expect(brief(lines('version: 1', 'defaults:', '  scheduler: roundrobin'))).toEqual([{ code: 'CONFIG_SCHEDULER', line: 3, column: 14 }]);
+    expect(brief(lines('version: 1', 'defaults:', '  scheduler: roundrobin'))).toEqual([
+      { code: 'CONFIG_SCHEDULER', line: 3, column: 14 },
+    ]);
   });
 
   test('forward, family, pe, tunnel type and checksum are enums', () => {
-    expect(brief(lines(
-      'version: 1',
-      'services:',
-      '  - fwmark: 1',
-      '    family: inet6',
-      '    pe: http',
-      '    realservers:',
-      '      - { address: 192.0.2.10, forward: direct }',
-      '      - { address: 192.0.2.11, forward: tunnel, tunnel: { type: vxlan, checksum: yes } }',
-    )).map((e) => [e.code, e.line])).toEqual([
-      ['CONFIG_SCHEMA', 4], ['CONFIG_SCHEMA', 5], ['CONFIG_SCHEMA', 7], ['CONFIG_SCHEMA', 8], ['CONFIG_SCHEMA', 8],
+    expect(
+      brief(
+        lines(
+          'version: 1',
+          'services:',
+          '  - fwmark: 1',
+          '    family: inet6',
+          '    pe: http',
+          '    realservers:',
+          '      - { address: 192.0.2.10, forward: direct }',
+          '      - { address: 192.0.2.11, forward: tunnel, tunnel: { type: vxlan, checksum: yes } }',
+        ),
+      ).map((e) => [e.code, e.line]),
+    ).toEqual([
+      ['CONFIG_SCHEMA', 4],
+      ['CONFIG_SCHEMA', 5],
+      ['CONFIG_SCHEMA', 7],
+      ['CONFIG_SCHEMA', 8],
+      ['CONFIG_SCHEMA', 8],
     ]);
   });
 
   test('numbers out of range are CONFIG_RANGE and say the range', () => {
-    const errs = errors(lines(
-      'version: 1',
-      'services:',
-      '  - vip: 192.0.2.1',
-      '    port: 65536',
-      '    realservers:',
-      '      - { address: 192.0.2.10, weight: -1, upper_threshold: 2147483648 }',
-      '      - { address: 192.0.2.11, port: 70000, forward: tunnel, tunnel: { type: gue, port: 0 } }',
-      '  - fwmark: 0',
-      '    family: ipv4',
-      'defaults: { weight: 2147483648 }',
-    ));
+    const errs = errors(
+      lines(
+        'version: 1',
+        'services:',
+        '  - vip: 192.0.2.1',
+        '    port: 65536',
+        '    realservers:',
+        '      - { address: 192.0.2.10, weight: -1, upper_threshold: 2147483648 }',
+        '      - { address: 192.0.2.11, port: 70000, forward: tunnel, tunnel: { type: gue, port: 0 } }',
+        '  - fwmark: 0',
+        '    family: ipv4',
+        'defaults: { weight: 2147483648 }',
+      ),
+    );
     expect(errs.map((e) => ({ code: e.code, line: e.pos?.line, column: e.pos?.column }))).toEqual([
       { code: 'CONFIG_RANGE', line: 4, column: 11 },
       { code: 'CONFIG_RANGE', line: 6, column: 40 },
@@ -181,23 +212,25 @@ describe('schema errors', () => {
   });
 
   test('types: a whole number, a list, a mapping, true or false', () => {
-    const errs = errors(lines(
-      'version: 1',
-      'services:',
-      '  - vip: 192.0.2.1',
-      '    port: "80"',
-      '    one_packet: yes',
-      '    flags: sh-port',
-      '    realservers: 192.0.2.10',
-      '  - vip: 192.0.2.2',
-      '    port: 80.5',
-      '    persistence: 300',
-    ));
+    const errs = errors(
+      lines(
+        'version: 1',
+        'services:',
+        '  - vip: 192.0.2.1',
+        '    port: "80"',
+        '    one_packet: yes',
+        '    flags: sh-port',
+        '    realservers: 192.0.2.10',
+        '  - vip: 192.0.2.2',
+        '    port: 80.5',
+        '    persistence: 300',
+      ),
+    );
     expect(errs.map((e) => [e.code, e.pos?.line, e.message])).toEqual([
-      ['CONFIG_SCHEMA', 4, "'port' must be a whole number (got \"80\")"],
-      ['CONFIG_SCHEMA', 5, "'one_packet' must be true or false (got \"yes\")"],
-      ['CONFIG_SCHEMA', 6, "'flags' must be a list (got \"sh-port\")"],
-      ['CONFIG_SCHEMA', 7, "'realservers' must be a list (got \"192.0.2.10\")"],
+      ['CONFIG_SCHEMA', 4, '\'port\' must be a whole number (got "80")'],
+      ['CONFIG_SCHEMA', 5, '\'one_packet\' must be true or false (got "yes")'],
+      ['CONFIG_SCHEMA', 6, '\'flags\' must be a list (got "sh-port")'],
+      ['CONFIG_SCHEMA', 7, '\'realservers\' must be a list (got "192.0.2.10")'],
       ['CONFIG_SCHEMA', 9, "'port' must be a whole number (got 80.5)"],
       ['CONFIG_SCHEMA', 10, "'persistence' must be a mapping (got 300)"],
     ]);
@@ -232,7 +265,9 @@ describe('schema errors', () => {
   });
 
   test('ignore rules have exactly one key', () => {
-    expect(brief(lines('version: 1', 'ignore:', '  - {}', '  - { vip: 10.0.0.0/8, fwmark: 3 }', '  - { fwmark: 0 }'))).toEqual([
+    expect(
+      brief(lines('version: 1', 'ignore:', '  - {}', '  - { vip: 10.0.0.0/8, fwmark: 3 }', '  - { fwmark: 0 }')),
+    ).toEqual([
       { code: 'CONFIG_SCHEMA', line: 3, column: 5 },
       { code: 'CONFIG_SCHEMA', line: 4, column: 5 },
       { code: 'CONFIG_RANGE', line: 5, column: 15 },
@@ -240,30 +275,55 @@ describe('schema errors', () => {
   });
 
   test('flags: unknown and repeated', () => {
-    const errs = errors(lines('version: 1', 'services:', '  - vip: 192.0.2.1', '    port: 80', '    scheduler: sh', '    flags: [sh-port, sh-prot, sh-port]'));
+    const errs = errors(
+      lines(
+        'version: 1',
+        'services:',
+        '  - vip: 192.0.2.1',
+        '    port: 80',
+        '    scheduler: sh',
+        '    flags: [sh-port, sh-prot, sh-port]',
+      ),
+    );
     expect(errs.map((e) => [e.code, e.pos?.line, e.pos?.column, e.message])).toEqual([
-      ['CONFIG_SCHEMA', 6, 22, "a scheduler flag must be one of sh-fallback, sh-port, mh-fallback, mh-port (got \"sh-prot\") (did you mean 'sh-port'?)"],
-      ['CONFIG_SCHEMA', 6, 31, "'flags' lists \"sh-port\" twice"],
+      [
+        'CONFIG_SCHEMA',
+        6,
+        22,
+        'a scheduler flag must be one of sh-fallback, sh-port, mh-fallback, mh-port (got "sh-prot") (did you mean \'sh-port\'?)',
+      ],
+      ['CONFIG_SCHEMA', 6, 31, '\'flags\' lists "sh-port" twice'],
     ]);
   });
 
   test('names: no spaces, at most 128 characters', () => {
-    expect(brief(lines('version: 1', 'services:', '  - { name: "web site", vip: 192.0.2.1, port: 80 }', `  - { name: ${'x'.repeat(129)}, vip: 192.0.2.2, port: 80 }`))).toEqual([
+    expect(
+      brief(
+        lines(
+          'version: 1',
+          'services:',
+          '  - { name: "web site", vip: 192.0.2.1, port: 80 }',
+          `  - { name: ${'x'.repeat(129)}, vip: 192.0.2.2, port: 80 }`,
+        ),
+      ),
+    ).toEqual([
       { code: 'CONFIG_SCHEMA', line: 3, column: 13 },
       { code: 'CONFIG_RANGE', line: 4, column: 13 },
     ]);
   });
 
   test('every error of a file is reported, in position order', () => {
-    const errs = errors(lines(
-      'version: 1',
-      'timeouts: { tcp: soon }',
-      'services:',
-      '  - vip: 192.0.2.1',
-      '    port: 0x',
-      '    realservers: [{ address: 192.0.2.10, weight: many }]',
-      '    colour: blue',
-    ));
+    const errs = errors(
+      lines(
+        'version: 1',
+        'timeouts: { tcp: soon }',
+        'services:',
+        '  - vip: 192.0.2.1',
+        '    port: 0x',
+        '    realservers: [{ address: 192.0.2.10, weight: many }]',
+        '    colour: blue',
+      ),
+    );
     expect(errs.map((e) => e.pos?.line)).toEqual([2, 5, 6, 7]);
   });
 
@@ -277,7 +337,10 @@ describe('schema errors', () => {
 });
 
 describe('a big file (over 128 KiB) with a syntax error: js-yaml places it, in the words yaml would use', () => {
-  const filler = Array.from({ length: 3000 }, (_, i) => `  - { vip: 192.0.2.1, port: ${i + 1}, scheduler: wrr, realservers: [192.0.2.10] }`);
+  const filler = Array.from(
+    { length: 3000 },
+    (_, i) => `  - { vip: 192.0.2.1, port: ${i + 1}, scheduler: wrr, realservers: [192.0.2.10] }`,
+  );
   const big = (...tail: string[]) => lines('version: 1', 'services:', ...filler, ...tail);
 
   test('the filler alone is valid and over the bound', () => {
@@ -300,7 +363,7 @@ describe('a big file (over 128 KiB) with a syntax error: js-yaml places it, in t
     expect(e!.message).toMatch(/tab.*indent with spaces/i);
   });
 
-  test('any other error: js-yaml\'s reason, clipped, at its place', () => {
+  test("any other error: js-yaml's reason, clipped, at its place", () => {
     const [e] = errors(big(`  - { vip: !${'x'.repeat(100)} 1 }`));
     expect(e).toMatchObject({ code: 'CONFIG_SYNTAX', pos: { line: 3003 } });
     expect(e!.message).not.toMatch(/x{41}/);

@@ -41,7 +41,10 @@ describe('pointerToPath', () => {
   });
 });
 
-describe.each([['a yaml document', docSrc], ['js-yaml events', textSrc]])('locate in %s', (_name, src) => {
+describe.each([
+  ['a yaml document', docSrc],
+  ['js-yaml events', textSrc],
+])('locate in %s', (_name, src) => {
   const s = src(TEXT);
 
   test('a value', () => {
@@ -100,23 +103,26 @@ function pathsOf(data: unknown, max = 200): PathSegment[][] {
   return out;
 }
 
-describe('js-yaml positions are yaml\'s', () => {
+describe("js-yaml positions are yaml's", () => {
   test('on generated documents, for every path, key and value', () => {
     let compared = 0;
-    fc.assert(fc.property(yamlDocument, (text) => {
-      const read = readYaml(text);
-      // An empty document is CONFIG_EMPTY at 1:1 and never asks for a place.
-      if (read.kind !== 'data' || read.data === null || read.data === undefined) return true;
-      const doc = docSrc(text);
-      const idx = textSrc(text);
-      for (const path of pathsOf(read.data)) {
-        for (const at of ['key', 'value'] as const) {
-          expect({ path, at, pos: locate(idx, path, at) }).toEqual({ path, at, pos: locate(doc, path, at) });
-          compared++;
+    fc.assert(
+      fc.property(yamlDocument, (text) => {
+        const read = readYaml(text);
+        // An empty document is CONFIG_EMPTY at 1:1 and never asks for a place.
+        if (read.kind !== 'data' || read.data === null || read.data === undefined) return true;
+        const doc = docSrc(text);
+        const idx = textSrc(text);
+        for (const path of pathsOf(read.data)) {
+          for (const at of ['key', 'value'] as const) {
+            expect({ path, at, pos: locate(idx, path, at) }).toEqual({ path, at, pos: locate(doc, path, at) });
+            compared++;
+          }
         }
-      }
-      return true;
-    }), { numRuns: 800 });
+        return true;
+      }),
+      { numRuns: 800 },
+    );
     expect(compared).toBeGreaterThan(1000);
   });
 });

@@ -37,14 +37,18 @@ function agrees(text: string): boolean {
   if (r.kind !== 'data') return true;
   const ref = reference(text);
   if (ref === 'error' || !isDeepStrictEqual(r.data, ref)) {
-    throw new Error(`js-yaml differs from yaml for:\n${text}\njs-yaml: ${JSON.stringify(r.data)}\nyaml: ${JSON.stringify(ref)}`);
+    throw new Error(
+      `js-yaml differs from yaml for:\n${text}\njs-yaml: ${JSON.stringify(r.data)}\nyaml: ${JSON.stringify(ref)}`,
+    );
   }
   return true;
 }
 
 describe('readYaml (the js-yaml data path)', () => {
   it('reads every YAML file of the repository exactly as yaml does, without declining', () => {
-    const files = execFileSync('git', ['ls-files', '*.yaml', '*.yml'], { encoding: 'utf8' }).split('\n').filter((f) => f && !f.startsWith('deploy/ansible'));
+    const files = execFileSync('git', ['ls-files', '*.yaml', '*.yml'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f && !f.startsWith('deploy/ansible'));
     expect(files.length).toBeGreaterThan(8);
     for (const f of files) {
       const text = readFileSync(f, 'utf8');
@@ -54,20 +58,38 @@ describe('readYaml (the js-yaml data path)', () => {
   });
 
   it.each([
-    ['block mapping and sequence', 'version: 1\nservices:\n  - vip: 192.0.2.1\n    port: 80\n    realservers:\n      - 198.51.100.1\n      - { address: 198.51.100.2, weight: 3 }\n'],
-    ['a sequence at its key\'s column', 'version: 1\nservices:\n- vip: 192.0.2.1\n  port: 80\nignore:\n- fwmark: 3\n'],
-    ['comments everywhere', '# head\nversion: 1 # one\n\n  # indented comment\nservices: # list\n  - vip: 192.0.2.1   # the VIP\n    port: 80\n'],
+    [
+      'block mapping and sequence',
+      'version: 1\nservices:\n  - vip: 192.0.2.1\n    port: 80\n    realservers:\n      - 198.51.100.1\n      - { address: 198.51.100.2, weight: 3 }\n',
+    ],
+    ["a sequence at its key's column", 'version: 1\nservices:\n- vip: 192.0.2.1\n  port: 80\nignore:\n- fwmark: 3\n'],
+    [
+      'comments everywhere',
+      '# head\nversion: 1 # one\n\n  # indented comment\nservices: # list\n  - vip: 192.0.2.1   # the VIP\n    port: 80\n',
+    ],
     ['a document start marker', '---\nversion: 1\n'],
     ['quoted scalars and keys', `version: 1\n"a b": 'it''s'\nc: "x # not a comment"\nd: 'q: r'\ne: ""\n`],
-    ['core schema scalars', 'a: ~\nb: null\nc: Null\nd: true\ne: FALSE\nf: 012\ng: -3\nh: +4\ni: 0o17\nj: 0x1F\nk: 1.50\nl: .5\nm: 1e3\nn: -.inf\no: .NaN\np: yes\nq: 1.2.3\nr: 0x\ns: 1_000\nt:\nu: True\nv: TRUE\n'],
-    ['YAML 1.1 and js-yaml-only forms stay text', 'a: on\nb: off\nc: y\nd: 0b11\ne: -0x1F\nf: -0o17\ng: 2020-01-01\nh: 12:30:00\ni: -.5\nj: +.5\n'],
+    [
+      'core schema scalars',
+      'a: ~\nb: null\nc: Null\nd: true\ne: FALSE\nf: 012\ng: -3\nh: +4\ni: 0o17\nj: 0x1F\nk: 1.50\nl: .5\nm: 1e3\nn: -.inf\no: .NaN\np: yes\nq: 1.2.3\nr: 0x\ns: 1_000\nt:\nu: True\nv: TRUE\n',
+    ],
+    [
+      'YAML 1.1 and js-yaml-only forms stay text',
+      'a: on\nb: off\nc: y\nd: 0b11\ne: -0x1F\nf: -0o17\ng: 2020-01-01\nh: 12:30:00\ni: -.5\nj: +.5\n',
+    ],
     ['huge numbers', `a: ${'9'.repeat(400)}\nb: 1e400\nc: -1e400\n`],
-    ['plain scalars with indicators inside', 'a: http://x/y?z=1#frag\nb: a,b\nc: x-y\nd: -x\ne: 2001:db8::1\nf: "[2001:db8::1]:80"\ng: a#b\n'],
+    [
+      'plain scalars with indicators inside',
+      'a: http://x/y?z=1#frag\nb: a,b\nc: x-y\nd: -x\ne: 2001:db8::1\nf: "[2001:db8::1]:80"\ng: a#b\n',
+    ],
     ['flow collections', 'a: []\nb: {}\nc: [1, two, "3", [4, {x: y}]]\nd: { k: v, n: 1, }\ne: [a b, c]\n'],
     ['nested compact items', 'a:\n  - - 1\n    - 2\n  - - 3\n  -\n    b: 1\n'],
     ['CRLF line ends', 'version: 1\r\nservices:\r\n  - vip: 192.0.2.1\r\n    port: 80 # c\r\n'],
     ['tabs and backslashes after content', 'a:\t1\nb: 1\t# c \\ d\nc: "x\\ty\\u00e9\\x41"\n'],
-    ['anchors, aliases and merge keys', 'a: &x { p: 1, q: 2 }\nb: *x\nc:\n  <<: *x\n  q: 3\nd:\n  <<: [*x, { r: 4 }]\n'],
+    [
+      'anchors, aliases and merge keys',
+      'a: &x { p: 1, q: 2 }\nb: *x\nc:\n  <<: *x\n  q: 3\nd:\n  <<: [*x, { r: 4 }]\n',
+    ],
     ['tags of the core schema', 'a: !!str 1\nb: !!int "2"\nc: !!float 3.5\nd: !!null ""\n'],
     ['block scalars', 'a: |\n  one\n  two\nb: >-\n  folded\n  text\n'],
     ['multi-line scalars and flow collections', 'a: one\n  two\nb: [1,\n  2]\nc: "x\n  y"\n'],
@@ -117,20 +139,29 @@ describe('readYaml (the js-yaml data path)', () => {
   });
 
   it('agrees with yaml on generated documents', () => {
-    fc.assert(fc.property(yamlDocument, (text) => agrees(text)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(yamlDocument, (text) => agrees(text)),
+      { numRuns: 3000 },
+    );
   });
 
   it('reads most generated documents itself (yaml is the exception, not the rule)', () => {
     let taken = 0;
-    fc.assert(fc.property(yamlDocument, (text) => {
-      if (fast(text) !== undefined) taken++;
-      return true;
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(yamlDocument, (text) => {
+        if (fast(text) !== undefined) taken++;
+        return true;
+      }),
+      { numRuns: 500 },
+    );
     expect(taken).toBeGreaterThan(150);
   });
 
   it('agrees with yaml on random corruptions of a config', () => {
     const base = readFileSync('config/lvsd.yaml', 'utf8');
-    fc.assert(fc.property(corrupted(base), (text) => agrees(text)), { numRuns: 3000 });
+    fc.assert(
+      fc.property(corrupted(base), (text) => agrees(text)),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -23,7 +23,9 @@ function properties(s: JsonSchema, path: string, out: [string, JsonSchema][] = [
 
 describe('schemas/lvsd.schema.json', () => {
   test('is the file the loader uses, and compiles in ajv strict mode', () => {
-    expect(JSON.parse(readFileSync(new URL('../../../schemas/lvsd.schema.json', import.meta.url), 'utf8'))).toEqual(configSchema);
+    expect(JSON.parse(readFileSync(new URL('../../../schemas/lvsd.schema.json', import.meta.url), 'utf8'))).toEqual(
+      configSchema,
+    );
     expect(() => new Ajv({ strict: true, allowUnionTypes: true }).compile(configSchema)).not.toThrow();
   });
 
@@ -32,7 +34,10 @@ describe('schemas/lvsd.schema.json', () => {
   });
 
   test('every property has a description, for editors', () => {
-    const all = [...properties(configSchema, ''), ...Object.entries(configSchema.definitions).flatMap(([n, d]) => properties(d, n))];
+    const all = [
+      ...properties(configSchema, ''),
+      ...Object.entries(configSchema.definitions).flatMap(([n, d]) => properties(d, n)),
+    ];
     expect(all.length).toBeGreaterThan(30);
     for (const [path, s] of all) {
       expect(s.description ?? resolve(s).description, path).toBeTruthy();
@@ -45,7 +50,7 @@ describe('schemas/lvsd.schema.json', () => {
     for (const s of objects) expect(s['additionalProperties']).toBe(false);
   });
 
-  test('the scheduler and flag lists are the model\'s', () => {
+  test("the scheduler and flag lists are the model's", () => {
     expect(definition('scheduler').enum).toEqual([...SCHEDULERS]);
     expect((definition('service').properties!['flags']!['items'] as JsonSchema).enum).toEqual([...SCHED_FLAGS]);
   });
@@ -53,7 +58,13 @@ describe('schemas/lvsd.schema.json', () => {
 
 describe('the compiled validator', () => {
   test('src/config/schema-validator.generated.ts is what scripts/gen-schema-validator.mjs makes of the schema now', async () => {
-    const { validatorSource, GENERATED } = (await import('../../../scripts/gen-schema-validator.mjs')) as { validatorSource: () => string; GENERATED: string };
-    expect(readFileSync(GENERATED, 'utf8') === validatorSource(), 'stale: run node scripts/gen-schema-validator.mjs').toBe(true);
+    const { validatorSource, GENERATED } = (await import('../../../scripts/gen-schema-validator.mjs')) as {
+      validatorSource: () => string;
+      GENERATED: string;
+    };
+    expect(
+      readFileSync(GENERATED, 'utf8') === validatorSource(),
+      'stale: run node scripts/gen-schema-validator.mjs',
+    ).toBe(true);
   });
 });

@@ -1,7 +1,20 @@
 import { describe, expect, test } from 'vitest';
 import { closest, didYouMean, editDistance } from '../../../src/config/suggest.js';
 
-const SERVICE_KEYS = ['name', 'vip', 'port', 'protocol', 'fwmark', 'family', 'scheduler', 'flags', 'persistence', 'one_packet', 'pe', 'realservers'];
+const SERVICE_KEYS = [
+  'name',
+  'vip',
+  'port',
+  'protocol',
+  'fwmark',
+  'family',
+  'scheduler',
+  'flags',
+  'persistence',
+  'one_packet',
+  'pe',
+  'realservers',
+];
 
 describe('editDistance', () => {
   test.each([

@@ -36,7 +36,11 @@ describe('service identity', () => {
   });
 
   test('vip and fwmark together conflict', () => {
-    expectError(withServices('  - vip: 192.0.2.1', '    port: 80', '    fwmark: 7', '    family: ipv4'), 'CONFIG_CONFLICT', 'fwmark');
+    expectError(
+      withServices('  - vip: 192.0.2.1', '    port: 80', '    fwmark: 7', '    family: ipv4'),
+      'CONFIG_CONFLICT',
+      'fwmark',
+    );
   });
 
   test('port and protocol do not go with fwmark', () => {
@@ -55,7 +59,11 @@ describe('service identity', () => {
   });
 
   test('family must fit the vip when given', () => {
-    expectError(withServices('  - vip: 2001:db8::1', '    port: 80', '    family: ipv4'), 'CONFIG_FAMILY_MISMATCH', 'ipv4');
+    expectError(
+      withServices('  - vip: 2001:db8::1', '    port: 80', '    family: ipv4'),
+      'CONFIG_FAMILY_MISMATCH',
+      'ipv4',
+    );
     expectValid(withServices('  - vip: 2001:db8::1', '    port: 80', '    family: ipv6'));
   });
 
@@ -74,16 +82,29 @@ describe('duplicates', () => {
   });
 
   test('addresses are compared in canonical form', () => {
-    const text = withServices('  - { vip: "2001:DB8::1", port: 53, protocol: udp }', '  - { vip: "2001:db8:0:0::0:1", port: 53, protocol: udp }');
+    const text = withServices(
+      '  - { vip: "2001:DB8::1", port: 53, protocol: udp }',
+      '  - { vip: "2001:db8:0:0::0:1", port: 53, protocol: udp }',
+    );
     expectError(text, 'CONFIG_DUPLICATE_SERVICE', '"2001:db8:0');
   });
 
   test('another protocol or port is another service', () => {
-    expectValid(withServices('  - { vip: 192.0.2.1, port: 80 }', '  - { vip: 192.0.2.1, port: 80, protocol: udp }', '  - { vip: 192.0.2.1, port: 443 }'));
+    expectValid(
+      withServices(
+        '  - { vip: 192.0.2.1, port: 80 }',
+        '  - { vip: 192.0.2.1, port: 80, protocol: udp }',
+        '  - { vip: 192.0.2.1, port: 443 }',
+      ),
+    );
   });
 
   test('fwmark services: the same mark and family', () => {
-    const text = withServices('  - { fwmark: 7, family: ipv4 }', '  - { fwmark: 7, family: ipv6 }', '  - { fwmark: 7, family: ipv4 }');
+    const text = withServices(
+      '  - { fwmark: 7, family: ipv4 }',
+      '  - { fwmark: 7, family: ipv6 }',
+      '  - { fwmark: 7, family: ipv4 }',
+    );
     const e = expectError(text, 'CONFIG_DUPLICATE_SERVICE', '7', 3);
     expect(e.message).toContain('fwmark/7/ipv4');
   });
@@ -102,26 +123,48 @@ describe('duplicates', () => {
     expect(e.message).toBe("service name 'web' is already used at a.yaml:3:13");
   });
 
-  test('a name equal to another service\'s default name', () => {
-    const text = withServices('  - { vip: 192.0.2.1, port: 80 }', '  - { name: tcp/192.0.2.1:80, vip: 192.0.2.2, port: 80 }');
+  test("a name equal to another service's default name", () => {
+    const text = withServices(
+      '  - { vip: 192.0.2.1, port: 80 }',
+      '  - { name: tcp/192.0.2.1:80, vip: 192.0.2.2, port: 80 }',
+    );
     expectError(text, 'CONFIG_DUPLICATE_NAME', 'tcp/');
   });
 
   test('a real server listed twice: shorthand, mapping, default port', () => {
-    const text = svc('    realservers:', '      - 192.0.2.10', '      - { address: 192.0.2.10, port: 80 }', '      - 192.0.2.11:80', '      - 192.0.2.11');
+    const text = svc(
+      '    realservers:',
+      '      - 192.0.2.10',
+      '      - { address: 192.0.2.10, port: 80 }',
+      '      - 192.0.2.11:80',
+      '      - 192.0.2.11',
+    );
     expect(errorsOf(text)).toMatchObject([
       { code: 'CONFIG_DUPLICATE_REALSERVER', pos: posOf(text, '192.0.2.10', 2) },
       { code: 'CONFIG_DUPLICATE_REALSERVER', pos: posOf(text, '192.0.2.11', 2) },
     ]);
-    expect(errorsOf(text)[0]!.message).toBe('real server 192.0.2.10:80 is already listed in this service at a.yaml:6:9');
+    expect(errorsOf(text)[0]!.message).toBe(
+      'real server 192.0.2.10:80 is already listed in this service at a.yaml:6:9',
+    );
   });
 
   test('the same address on another port (nat) is another real server', () => {
-    expectValid(svc('    realservers:', '      - { address: 192.0.2.10, forward: nat }', '      - { address: 192.0.2.10, port: 8080, forward: nat }'));
+    expectValid(
+      svc(
+        '    realservers:',
+        '      - { address: 192.0.2.10, forward: nat }',
+        '      - { address: 192.0.2.10, port: 8080, forward: nat }',
+      ),
+    );
   });
 
   test('the same real server in two services is fine', () => {
-    expectValid(withServices('  - { vip: 192.0.2.1, port: 80, realservers: [192.0.2.10] }', '  - { vip: 192.0.2.2, port: 80, realservers: [192.0.2.10] }'));
+    expectValid(
+      withServices(
+        '  - { vip: 192.0.2.1, port: 80, realservers: [192.0.2.10] }',
+        '  - { vip: 192.0.2.2, port: 80, realservers: [192.0.2.10] }',
+      ),
+    );
   });
 });
 
@@ -130,7 +173,11 @@ describe('address families', () => {
     const text = svc('    realservers:', '      - 2001:db8::10');
     const e = expectError(text, 'CONFIG_FAMILY_MISMATCH', '2001:db8::10');
     expect(e.message).toContain('only forward: tunnel can mix address families');
-    expectError(withServices('  - { fwmark: 1, family: ipv6, realservers: [{ address: 192.0.2.10, forward: nat }] }'), 'CONFIG_FAMILY_MISMATCH', '192.0.2.10');
+    expectError(
+      withServices('  - { fwmark: 1, family: ipv6, realservers: [{ address: 192.0.2.10, forward: nat }] }'),
+      'CONFIG_FAMILY_MISMATCH',
+      '192.0.2.10',
+    );
   });
 
   test('tunnel may mix families, also when tunnel is the default', () => {
@@ -158,7 +205,12 @@ describe('real server addresses and ports', () => {
   });
 
   test('dr and tunnel cannot send to another port', () => {
-    const text = svc('    realservers:', '      - { address: 192.0.2.10, port: 8080 }', '      - 192.0.2.11:8080', '      - { address: 192.0.2.12, port: 8080, forward: tunnel }');
+    const text = svc(
+      '    realservers:',
+      '      - { address: 192.0.2.10, port: 8080 }',
+      '      - 192.0.2.11:8080',
+      '      - { address: 192.0.2.12, port: 8080, forward: tunnel }',
+    );
     expect(errorsOf(text)).toMatchObject([
       { code: 'CONFIG_PORT', pos: posOf(text, '8080') },
       { code: 'CONFIG_PORT', pos: posOf(text, '192.0.2.11') },
@@ -167,7 +219,13 @@ describe('real server addresses and ports', () => {
   });
 
   test('nat may; fwmark real servers may have any port', () => {
-    expectValid(svc('    realservers:', '      - { address: 192.0.2.10, port: 8080, forward: nat }', '      - { address: 192.0.2.11, port: 80 }'));
+    expectValid(
+      svc(
+        '    realservers:',
+        '      - { address: 192.0.2.10, port: 8080, forward: nat }',
+        '      - { address: 192.0.2.11, port: 80 }',
+      ),
+    );
     expectValid(withServices('  - { fwmark: 3, family: ipv4, realservers: ["192.0.2.10:8080", 192.0.2.11] }'));
     expectValid(lines('version: 1', 'defaults: { forward: nat }'), svc('    realservers: ["192.0.2.10:8080"]'));
   });
@@ -230,47 +288,92 @@ describe('tunnel settings', () => {
     const text = svc('    realservers:', '      - { address: 192.0.2.10, tunnel: { type: gre } }');
     const e = expectError(text, 'CONFIG_TUNNEL', 'tunnel');
     expect(e.message).toBe("tunnel settings need forward: tunnel (this real server's forward is dr (the default))");
-    expectError(svc('    realservers:', '      - { address: 192.0.2.10, forward: nat, tunnel: {} }'), 'CONFIG_TUNNEL', 'tunnel');
+    expectError(
+      svc('    realservers:', '      - { address: 192.0.2.10, forward: nat, tunnel: {} }'),
+      'CONFIG_TUNNEL',
+      'tunnel',
+    );
   });
 
   test('gue needs a port', () => {
-    expectError(svc('    realservers:', '      - { address: 192.0.2.10, forward: tunnel, tunnel: { type: gue } }'), 'CONFIG_TUNNEL', 'tunnel:');
+    expectError(
+      svc('    realservers:', '      - { address: 192.0.2.10, forward: tunnel, tunnel: { type: gue } }'),
+      'CONFIG_TUNNEL',
+      'tunnel:',
+    );
   });
 
   test('a port is for gue only', () => {
-    expectError(svc('    realservers:', '      - { address: 192.0.2.10, forward: tunnel, tunnel: { port: 6080 } }'), 'CONFIG_TUNNEL', 'port: 6080');
-    expectError(svc('    realservers:', '      - { address: 192.0.2.10, forward: tunnel, tunnel: { type: gre, port: 6080 } }'), 'CONFIG_TUNNEL', 'port: 6080');
+    expectError(
+      svc('    realservers:', '      - { address: 192.0.2.10, forward: tunnel, tunnel: { port: 6080 } }'),
+      'CONFIG_TUNNEL',
+      'port: 6080',
+    );
+    expectError(
+      svc('    realservers:', '      - { address: 192.0.2.10, forward: tunnel, tunnel: { type: gre, port: 6080 } }'),
+      'CONFIG_TUNNEL',
+      'port: 6080',
+    );
   });
 
   test('checksums: remcsum is gue only, ipip has none', () => {
-    expectError(svc('    realservers:', '      - { address: 192.0.2.10, forward: tunnel, tunnel: { type: gre, checksum: remcsum } }'), 'CONFIG_TUNNEL', 'remcsum');
-    expectError(svc('    realservers:', '      - { address: 192.0.2.10, forward: tunnel, tunnel: { checksum: csum } }'), 'CONFIG_TUNNEL', 'csum');
+    expectError(
+      svc(
+        '    realservers:',
+        '      - { address: 192.0.2.10, forward: tunnel, tunnel: { type: gre, checksum: remcsum } }',
+      ),
+      'CONFIG_TUNNEL',
+      'remcsum',
+    );
+    expectError(
+      svc('    realservers:', '      - { address: 192.0.2.10, forward: tunnel, tunnel: { checksum: csum } }'),
+      'CONFIG_TUNNEL',
+      'csum',
+    );
   });
 
   test('good tunnels', () => {
-    expectValid(svc(
-      '    realservers:',
-      '      - { address: 192.0.2.10, forward: tunnel }',
-      '      - { address: 192.0.2.11, forward: tunnel, tunnel: { type: ipip, checksum: none } }',
-      '      - { address: 192.0.2.12, forward: tunnel, tunnel: { type: gue, port: 6080, checksum: remcsum } }',
-      '      - { address: 192.0.2.13, forward: tunnel, tunnel: { type: gre, checksum: csum } }',
-    ));
+    expectValid(
+      svc(
+        '    realservers:',
+        '      - { address: 192.0.2.10, forward: tunnel }',
+        '      - { address: 192.0.2.11, forward: tunnel, tunnel: { type: ipip, checksum: none } }',
+        '      - { address: 192.0.2.12, forward: tunnel, tunnel: { type: gue, port: 6080, checksum: remcsum } }',
+        '      - { address: 192.0.2.13, forward: tunnel, tunnel: { type: gre, checksum: csum } }',
+      ),
+    );
   });
 });
 
 describe('thresholds', () => {
   test('lower_threshold above upper_threshold', () => {
-    const e = expectError(svc('    realservers:', '      - { address: 192.0.2.10, upper_threshold: 10, lower_threshold: 11 }'), 'CONFIG_THRESHOLDS', 'lower_threshold');
-    expect(e.message).toBe('lower_threshold 11 is above upper_threshold 10: the kernel needs lower_threshold <= upper_threshold');
+    const e = expectError(
+      svc('    realservers:', '      - { address: 192.0.2.10, upper_threshold: 10, lower_threshold: 11 }'),
+      'CONFIG_THRESHOLDS',
+      'lower_threshold',
+    );
+    expect(e.message).toBe(
+      'lower_threshold 11 is above upper_threshold 10: the kernel needs lower_threshold <= upper_threshold',
+    );
   });
 
   test('lower_threshold without upper_threshold', () => {
-    const e = expectError(svc('    realservers:', '      - { address: 192.0.2.10, lower_threshold: 5 }'), 'CONFIG_THRESHOLDS', 'lower_threshold');
+    const e = expectError(
+      svc('    realservers:', '      - { address: 192.0.2.10, lower_threshold: 5 }'),
+      'CONFIG_THRESHOLDS',
+      'lower_threshold',
+    );
     expect(e.message).toContain('upper_threshold 0 (not set)');
   });
 
   test('equal or ordered thresholds', () => {
-    expectValid(svc('    realservers:', '      - { address: 192.0.2.10, upper_threshold: 10, lower_threshold: 10 }', '      - { address: 192.0.2.11, upper_threshold: 10 }'));
+    expectValid(
+      svc(
+        '    realservers:',
+        '      - { address: 192.0.2.10, upper_threshold: 10, lower_threshold: 10 }',
+        '      - { address: 192.0.2.11, upper_threshold: 10 }',
+      ),
+    );
   });
 });
 
@@ -318,7 +421,11 @@ describe('ignore rules', () => {
 
   test('a service an ignore rule would hide', () => {
     const a = lines('version: 1', 'ignore:', '  - vip: 10.96.0.0/12', '  - fwmark: 100');
-    const b = withServices('  - { vip: 10.100.0.1, port: 53, protocol: udp }', '  - { fwmark: 100, family: ipv6 }', '  - { vip: 10.112.0.1, port: 53 }');
+    const b = withServices(
+      '  - { vip: 10.100.0.1, port: 53, protocol: udp }',
+      '  - { fwmark: 100, family: ipv6 }',
+      '  - { vip: 10.112.0.1, port: 53 }',
+    );
     const errs = errorsOf(a, b);
     expect(errs).toMatchObject([
       { code: 'CONFIG_CONFLICT', pos: { file: 'b.yaml', ...posOf(b, '10.100.0.1') } },
@@ -337,7 +444,9 @@ describe('sections spread over files', () => {
       { code: 'CONFIG_DUPLICATE_SECTION', pos: { file: 'b.yaml', line: 2, column: 1 } },
       { code: 'CONFIG_DUPLICATE_SECTION', pos: { file: 'b.yaml', line: 3, column: 1 } },
     ]);
-    expect(errs[0]!.toString()).toBe("b.yaml:2:1: 'defaults' is already set in a.yaml:3:1: only services and ignore may be spread over several files");
+    expect(errs[0]!.toString()).toBe(
+      "b.yaml:2:1: 'defaults' is already set in a.yaml:3:1: only services and ignore may be spread over several files",
+    );
   });
 
   test('services and ignore may be in every file', () => {
@@ -373,6 +482,11 @@ test('every error of a file is reported, not just the first', () => {
 });
 
 test('schema errors and rule errors together, each once', () => {
-  const text = withServices('  - vip: 192.0.2.1', '    port: "80"', '    colour: red', '    realservers: [2001:db8::1]');
+  const text = withServices(
+    '  - vip: 192.0.2.1',
+    '    port: "80"',
+    '    colour: red',
+    '    realservers: [2001:db8::1]',
+  );
   expect(errorsOf(text).map((e) => e.code)).toEqual(['CONFIG_SCHEMA', 'CONFIG_UNKNOWN_KEY', 'CONFIG_FAMILY_MISMATCH']);
 });

@@ -5,7 +5,11 @@ import { createLogger } from '../../../src/log.js';
 
 function setup() {
   const lines: Record<string, unknown>[] = [];
-  const log = createLogger({ level: 'debug', pretty: false, stream: { write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) } });
+  const log = createLogger({
+    level: 'debug',
+    pretty: false,
+    stream: { write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) },
+  });
   return { lines, log, metrics: new Metrics() };
 }
 
@@ -13,12 +17,20 @@ describe('process guard', () => {
   test('a rejection is logged at error and counted; an exception also queues a full read of the table', async () => {
     const { lines, log, metrics } = setup();
     let resyncs = 0;
-    const h = guardHandlers({ log, metrics, onException: () => { resyncs++; } });
+    const h = guardHandlers({
+      log,
+      metrics,
+      onException: () => {
+        resyncs++;
+      },
+    });
     h.onRejection(new Error('nobody awaited me'));
     h.onRejection('a bare string');
     h.onException(new TypeError('listener threw'));
     expect(lines.map((l) => [l['level'], l['event']])).toEqual([
-      ['error', 'unhandled_rejection'], ['error', 'unhandled_rejection'], ['error', 'uncaught_exception'],
+      ['error', 'unhandled_rejection'],
+      ['error', 'unhandled_rejection'],
+      ['error', 'uncaught_exception'],
     ]);
     expect(lines[0]!['msg']).toMatch(/nobody awaited me/);
     expect(lines[0]!['stack']).toMatch(/guard\.test/);
@@ -32,7 +44,9 @@ describe('process guard', () => {
     const { log, metrics } = setup();
     const before = [process.listenerCount('unhandledRejection'), process.listenerCount('uncaughtException')];
     const remove = installProcessGuard({ log, metrics });
-    expect([process.listenerCount('unhandledRejection'), process.listenerCount('uncaughtException')]).toEqual(before.map((n) => n + 1));
+    expect([process.listenerCount('unhandledRejection'), process.listenerCount('uncaughtException')]).toEqual(
+      before.map((n) => n + 1),
+    );
     remove();
     expect([process.listenerCount('unhandledRejection'), process.listenerCount('uncaughtException')]).toEqual(before);
   });

@@ -7,18 +7,40 @@ import { Reconciler, type ReconcilerDeps, type ReconcileSummary } from '../../..
 import { createLogger } from '../../../src/log.js';
 import { FakeIpvs } from '../fake-ipvs.js';
 
-const cfg = (weight: number) => loadConfigTexts([{ file: 'lvsd.yaml', text: `version: 1
+const cfg = (weight: number) =>
+  loadConfigTexts([
+    {
+      file: 'lvsd.yaml',
+      text: `version: 1
 services:
   - { vip: 192.0.2.1, port: 80, scheduler: rr, realservers: [{ address: 192.0.2.10, weight: ${weight} }] }
-` }]);
+`,
+    },
+  ]);
 
 function setup(load: () => Promise<LoadResult>, unknownSchedulers: string[] = [], extra: Partial<ReconcilerDeps> = {}) {
   const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk)) as Record<string, unknown>); cb(); } });
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      cb();
+    },
+  });
   const client = new FakeIpvs({ unknownSchedulers });
   const metrics = new Metrics();
-  const kernel = lazyKernel({ ipvs: async () => client, host: async () => { throw new Error('no host in these tests'); } });
-  const r = new Reconciler({ load, kernel, log: createLogger({ level: 'debug', pretty: false, stream: { write: (l) => stream.write(l) } }), metrics, ...extra });
+  const kernel = lazyKernel({
+    ipvs: async () => client,
+    host: async () => {
+      throw new Error('no host in these tests');
+    },
+  });
+  const r = new Reconciler({
+    load,
+    kernel,
+    log: createLogger({ level: 'debug', pretty: false, stream: { write: (l) => stream.write(l) } }),
+    metrics,
+    ...extra,
+  });
   return { r, client, lines, metrics };
 }
 
@@ -36,7 +58,9 @@ describe('reconciler', () => {
     let loads = 0;
     let weight = 1;
     let release!: () => void;
-    const gate = new Promise<void>((res) => { release = res; });
+    const gate = new Promise<void>((res) => {
+      release = res;
+    });
     const { r } = setup(async () => {
       loads++;
       const text = cfg(weight); // read the file now; the kernel work is what is slow
@@ -56,55 +80,110 @@ describe('reconciler', () => {
 
   test('an invalid config keeps the table, logs each error with its position, and counts', async () => {
     let good = true;
-    const { r, client, lines, metrics } = setup(async () => (good ? cfg(1) : loadConfigTexts([{ file: '/etc/lvsd/lvsd.yaml', text: 'version: 1\nservices:\n  - vip: 192.0.2.1\n    port: 80\n    schedular: rr\n' }])));
+    const { r, client, lines, metrics } = setup(async () =>
+      good
+        ? cfg(1)
+        : loadConfigTexts([
+            {
+              file: '/etc/lvsd/lvsd.yaml',
+              text: 'version: 1\nservices:\n  - vip: 192.0.2.1\n    port: 80\n    schedular: rr\n',
+            },
+          ]),
+    );
     await r.trigger('start');
     good = false;
     const s = await r.trigger('file');
     expect(s).toMatchObject({ result: 'invalid_config', reason: expect.stringMatching(/lvsd\.yaml:5:5/) });
     expect(client.opsExecuted).toBe(2);
-    expect(lines.find((l) => l['event'] === 'config_error')).toMatchObject({ level: 'error', code: 'CONFIG_UNKNOWN_KEY', file: '/etc/lvsd/lvsd.yaml', line: 5, column: 5 });
+    expect(lines.find((l) => l['event'] === 'config_error')).toMatchObject({
+      level: 'error',
+      code: 'CONFIG_UNKNOWN_KEY',
+      file: '/etc/lvsd/lvsd.yaml',
+      line: 5,
+      column: 5,
+    });
     expect(await metrics.text()).toMatch(/lvsd_config_valid 0/);
   });
 
   test('drift found by a resync is logged at warn and counted', async () => {
     const { r, client, lines, metrics } = setup(async () => cfg(1));
     await r.trigger('start');
-    await client.execute([{ op: 'edit-realserver', service: { family: 'ipv4', protocol: 'tcp', address: '192.0.2.1', port: 80 }, realserver: { family: 'ipv4', address: '192.0.2.10', port: 80, forward: 'dr', weight: 9, upperThreshold: 0, lowerThreshold: 0 } }]);
+    await client.execute([
+      {
+        op: 'edit-realserver',
+        service: { family: 'ipv4', protocol: 'tcp', address: '192.0.2.1', port: 80 },
+        realserver: {
+          family: 'ipv4',
+          address: '192.0.2.10',
+          port: 80,
+          forward: 'dr',
+          weight: 9,
+          upperThreshold: 0,
+          lowerThreshold: 0,
+        },
+      },
+    ]);
     expect(await r.trigger('resync')).toMatchObject({ result: 'ok', changes: 1 });
-    expect(lines.find((l) => l['msg'] === 'drift corrected')).toMatchObject({ level: 'warn', action: 'edit', kind: 'realserver', fields: { weight: { old: 9, new: 1 } } });
+    expect(lines.find((l) => l['msg'] === 'drift corrected')).toMatchObject({
+      level: 'warn',
+      action: 'edit',
+      kind: 'realserver',
+      fields: { weight: { old: 9, new: 1 } },
+    });
     expect(await metrics.text()).toMatch(/lvsd_drift_corrections_total\{kind="realserver",action="edit"\} 1/);
   });
 
   test('operations the kernel refuses make the reconcile failed, with the reason', async () => {
-    const twos = loadConfigTexts([{ file: 'x', text: 'version: 1\nservices:\n  - { vip: 192.0.2.1, port: 80, scheduler: twos, realservers: [192.0.2.10] }\n  - { vip: 192.0.2.2, port: 80, scheduler: rr, realservers: [192.0.2.10] }\n' }]);
+    const twos = loadConfigTexts([
+      {
+        file: 'x',
+        text: 'version: 1\nservices:\n  - { vip: 192.0.2.1, port: 80, scheduler: twos, realservers: [192.0.2.10] }\n  - { vip: 192.0.2.2, port: 80, scheduler: rr, realservers: [192.0.2.10] }\n',
+      },
+    ]);
     const { r, lines } = setup(async () => twos, ['twos']);
     const s = await r.trigger('start');
     expect(s).toMatchObject({ result: 'failed', changes: 2, failures: 2, reason: expect.stringMatching(/twos/) });
-    expect(lines.filter((l) => l['event'] === 'change' && l['level'] === 'error').map((l) => l['status'])).toEqual(['failed', 'skipped']);
+    expect(lines.filter((l) => l['event'] === 'change' && l['level'] === 'error').map((l) => l['status'])).toEqual([
+      'failed',
+      'skipped',
+    ]);
     // Not skipped next time although the file is unchanged: the last reconcile did not succeed.
     expect(await r.trigger('file')).toMatchObject({ result: 'failed' });
   });
 });
 
 describe('a reconcile never rejects, and a failed one is retried with backoff', () => {
-  afterEach(() => { vi.useRealTimers(); });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   // No stat of files that do not exist: under fake timers, only the fake kernel and the loader may take turns.
   const fingerprint = async () => undefined;
 
   test('a loader that throws keeps the table, is logged with its reason, counted, and retried until it loads', async () => {
     vi.useFakeTimers();
     let broken = false;
-    const { r, client, lines, metrics } = setup(async () => {
-      if (broken) throw new Error('EIO: i/o error, read');
-      return cfg(1);
-    }, [], { fingerprint });
+    const { r, client, lines, metrics } = setup(
+      async () => {
+        if (broken) throw new Error('EIO: i/o error, read');
+        return cfg(1);
+      },
+      [],
+      { fingerprint },
+    );
     await r.trigger('start');
     broken = true;
     const s = await r.trigger('file');
-    expect(s).toMatchObject({ result: 'error', retryInMs: 1000, reason: expect.stringMatching(/could not be loaded: EIO.*kept as it is/) });
+    expect(s).toMatchObject({
+      result: 'error',
+      retryInMs: 1000,
+      reason: expect.stringMatching(/could not be loaded: EIO.*kept as it is/),
+    });
     expect(r.last).toBe(s);
     expect(client.opsExecuted).toBe(2);
-    expect(lines.find((l) => l['event'] === 'reconcile' && l['result'] === 'error')).toMatchObject({ level: 'error', retry_in_ms: 1000 });
+    expect(lines.find((l) => l['event'] === 'reconcile' && l['result'] === 'error')).toMatchObject({
+      level: 'error',
+      retry_in_ms: 1000,
+    });
     expect(await metrics.text()).toMatch(/lvsd_reconcile_failures_total\{trigger="file",result="error"\} 1/);
     // Backoff: 1 s, 2 s, 4 s ...
     await vi.advanceTimersByTimeAsync(1000);
@@ -127,7 +206,12 @@ describe('a reconcile never rejects, and a failed one is retried with backoff', 
     const { r } = setup(async () => cfg(1), [], {
       retry: { firstMs: 100, maxMs: 400 },
       fingerprint,
-      kernel: lazyKernel({ ipvs: async () => client, host: async () => { throw new Error('no host'); } }),
+      kernel: lazyKernel({
+        ipvs: async () => client,
+        host: async () => {
+          throw new Error('no host');
+        },
+      }),
     });
     const delays: (number | undefined)[] = [(await r.trigger('start')).retryInMs];
     for (let i = 0; i < 4; i++) {
@@ -159,8 +243,13 @@ describe('a reconcile never rejects, and a failed one is retried with backoff', 
   test('callbacks that throw end the reconcile as an error, never as a rejection', async () => {
     const summaries: ReconcileSummary[] = [];
     const { r } = setup(async () => cfg(1), [], {
-      onConfig: () => { throw new Error('health monitor broke'); },
-      onSummary: (s) => { summaries.push(s); throw new Error('notify broke'); },
+      onConfig: () => {
+        throw new Error('health monitor broke');
+      },
+      onSummary: (s) => {
+        summaries.push(s);
+        throw new Error('notify broke');
+      },
       retry: { firstMs: 60_000, maxMs: 60_000 },
     });
     const s = await r.trigger('start');

@@ -10,7 +10,9 @@ function countingOpener(failFirst = 0) {
     await new Promise((res) => setTimeout(res, 5));
     if (c.failures-- > 0) throw new Error('ip_vs not loaded');
     const client = new FakeIpvs();
-    client.close = () => { c.closes++; };
+    client.close = () => {
+      c.closes++;
+    };
     return client;
   };
   return { c, open };

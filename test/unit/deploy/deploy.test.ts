@@ -8,7 +8,16 @@
  * set (as test/run-all.mjs reads it) a missing tool is a failure, never a skip.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +58,14 @@ function run(cmd: string, args: string[], cwd = ROOT) {
     cwd,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, LC_ALL: 'C.UTF-8', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '', ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' },
+    env: {
+      ...process.env,
+      LC_ALL: 'C.UTF-8',
+      SYSTEMD_COLORS: '0',
+      SYSTEMD_PAGER: '',
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+    },
   });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, output: `${r.stdout}\n${r.stderr}` };
@@ -161,12 +177,15 @@ describe('deploy/lvsd.service (static)', () => {
 
   test("stays in the host's network namespace and user namespace (it manages the host's IPVS table)", () => {
     for (const key of ['PrivateNetwork', 'PrivateUsers', 'NetworkNamespacePath', 'JoinsNamespaceOf']) {
-      expect(service(key).filter((v) => v !== 'no'), key).toEqual([]);
+      expect(
+        service(key).filter((v) => v !== 'no'),
+        key,
+      ).toEqual([]);
     }
     expect(directives.filter(([, k]) => k === 'JoinsNamespaceOf')).toEqual([]);
   });
 
-  test('does not set MemoryDenyWriteExecute (Node\'s JIT needs W+X memory)', () => {
+  test("does not set MemoryDenyWriteExecute (Node's JIT needs W+X memory)", () => {
     expect(service('MemoryDenyWriteExecute').filter((v) => v !== 'no')).toEqual([]);
   });
 
@@ -195,7 +214,12 @@ describe('deploy/lvsd.service (static)', () => {
       IPAddressDeny: 'any',
     };
     for (const [key, value] of Object.entries(expected)) expect(one(key), key).toBe(value);
-    expect(one('RestrictAddressFamilies').split(/\s+/).sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
+    expect(one('RestrictAddressFamilies').split(/\s+/).sort()).toEqual([
+      'AF_INET',
+      'AF_INET6',
+      'AF_NETLINK',
+      'AF_UNIX',
+    ]);
   });
 
   test('lets health checks reach a real server at any unicast address, and nothing else but localhost', () => {
@@ -204,11 +228,20 @@ describe('deploy/lvsd.service (static)', () => {
     const allow = service('IPAddressAllow').flatMap((v) => v.split(/\s+/));
     const allowed = (address: string) =>
       allow.some((entry) => (entry === 'localhost' ? isLoopback(address) : inPrefix(address, entry)));
-    for (const a of ['198.51.100.193', '10.1.2.3', '172.16.0.9', '192.168.1.193', '100.64.0.1', '8.8.8.8', '127.0.0.1']) {
+    for (const a of [
+      '198.51.100.193',
+      '10.1.2.3',
+      '172.16.0.9',
+      '192.168.1.193',
+      '100.64.0.1',
+      '8.8.8.8',
+      '127.0.0.1',
+    ]) {
       expect(allowed(a), a).toBe(true);
     }
     for (const a of ['2001:db8::10', 'fd00::5', '2a00:1450::1', '::1']) expect(allowed(a), a).toBe(true);
-    for (const a of ['224.0.0.18', '239.1.1.1', '255.255.255.255', 'ff02::1', 'fe80::1']) expect(allowed(a), a).toBe(false);
+    for (const a of ['224.0.0.18', '239.1.1.1', '255.255.255.255', 'ff02::1', 'fe80::1'])
+      expect(allowed(a), a).toBe(false);
   });
 
   test('may write net.* sysctls (ARP settings of a real server) and nothing else under /proc/sys', () => {
@@ -243,7 +276,9 @@ describe('deploy/modules-load.d/lvsd.conf', () => {
 
   test('loads ip_vs and the common schedulers', () => {
     expect(modules[0]).toBe('ip_vs');
-    expect(modules).toEqual(expect.arrayContaining(['ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_sh', 'ip_vs_mh']));
+    expect(modules).toEqual(
+      expect.arrayContaining(['ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_sh', 'ip_vs_mh']),
+    );
   });
 
   test('lists one module name per line, and none that older kernels lack (a missing one fails the boot unit)', () => {
@@ -255,7 +290,9 @@ describe('deploy/modules-load.d/lvsd.conf', () => {
 
 describe('deploy/debian/lvsd.yaml (the conffile of the Debian package)', () => {
   test('is valid and manages nothing: no services, no host settings, no timeouts (installing never changes a table)', () => {
-    const r = loadConfigTexts([{ file: 'lvsd.yaml', text: readFileSync(join(ROOT, 'deploy/debian/lvsd.yaml'), 'utf8') }]);
+    const r = loadConfigTexts([
+      { file: 'lvsd.yaml', text: readFileSync(join(ROOT, 'deploy/debian/lvsd.yaml'), 'utf8') },
+    ]);
     expect(r.ok ? [] : r.errors.map(String)).toEqual([]);
     if (!r.ok) return;
     expect(r.state.services).toBeUndefined();
@@ -307,14 +344,21 @@ withTool(
           writeFileSync(unit, unitText.replaceAll('/usr/bin/lvsd', bin));
           const r = run(sa, ['verify', unit], dir);
           expect(r.status, r.output).toBe(0);
-          expect(r.stderr.split('\n').filter((l) => l.includes('lvsd')), r.output).toEqual([]);
+          expect(
+            r.stderr.split('\n').filter((l) => l.includes('lvsd')),
+            r.output,
+          ).toEqual([]);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
       });
     });
   },
-  ['security --offline=true: exposure 2.0 or better', 'security --threshold= really fails a unit above it', 'verify: no errors or warnings about the unit'],
+  [
+    'security --offline=true: exposure 2.0 or better',
+    'security --threshold= really fails a unit above it',
+    'verify: no errors or warnings about the unit',
+  ],
 );
 
 // --- Ansible -----------------------------------------------------------------------
@@ -354,7 +398,10 @@ describe('deploy/ansible role lvsd (static)', () => {
   });
 
   test('the example group_vars make a config lvsd accepts', () => {
-    const vars = parseYaml(readFileSync(join(ANSIBLE, 'group_vars/lvs_directors.yml'), 'utf8')) as Record<string, unknown>;
+    const vars = parseYaml(readFileSync(join(ANSIBLE, 'group_vars/lvs_directors.yml'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     const config: Record<string, unknown> = { version: 1 };
     if (vars['lvsd_timeouts']) config['timeouts'] = vars['lvsd_timeouts'];
     if (vars['lvsd_ignore']) config['ignore'] = vars['lvsd_ignore'];

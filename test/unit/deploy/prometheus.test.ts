@@ -85,7 +85,10 @@ if (tool) {
       const dir = mkdtempSync(join(tmpdir(), 'lvsd-prom-'));
       try {
         copyFileSync(join(DIR, TESTS), join(dir, TESTS));
-        writeFileSync(join(dir, RULES), readFileSync(join(DIR, RULES), 'utf8').replace('expr: lvsd_backend_up == 0', 'expr: lvsd_backend_up == 1'));
+        writeFileSync(
+          join(dir, RULES),
+          readFileSync(join(DIR, RULES), 'utf8').replace('expr: lvsd_backend_up == 0', 'expr: lvsd_backend_up == 1'),
+        );
         const r = promtool(tool, ['test', 'rules', TESTS], dir);
         expect(r.status, r.output).not.toBe(0);
       } finally {
@@ -98,5 +101,8 @@ if (tool) {
     throw new Error('promtool not found on PATH; CI must run these checks: apt-get install prometheus');
   });
 } else {
-  test.skipIf(true)('SKIPPED because promtool is missing (apt-get install prometheus): check rules, test rules', () => {});
+  test.skipIf(true)(
+    'SKIPPED because promtool is missing (apt-get install prometheus): check rules, test rules',
+    () => {},
+  );
 }

@@ -8,7 +8,15 @@ import type { CheckSpec } from '../../../src/model/types.js';
 
 const target = { address: '127.0.0.1', family: 'ipv4' as const };
 const spec = (over: Partial<CheckSpec>): CheckSpec => ({
-  type: 'tcp', interval: 5, timeout: 1, rise: 1, fall: 1, port: 80, initial: 'up', onFailure: 'quiesce', ...over,
+  type: 'tcp',
+  interval: 5,
+  timeout: 1,
+  rise: 1,
+  fall: 1,
+  port: 80,
+  initial: 'up',
+  onFailure: 'quiesce',
+  ...over,
 });
 const execSpec = (command: string[], timeout = 1) => spec({ type: 'exec', timeout, exec: { command } });
 
@@ -54,21 +62,31 @@ describe('exec checks', () => {
   });
 
   test('more than 1 MB of output does not fail a check that exits 0', async () => {
-    const r = await runCheck(execSpec(['sh', '-c', 'head -c 3000000 /dev/zero; head -c 3000000 /dev/zero >&2; exit 0'], 5), target);
+    const r = await runCheck(
+      execSpec(['sh', '-c', 'head -c 3000000 /dev/zero; head -c 3000000 /dev/zero >&2; exit 0'], 5),
+      target,
+    );
     expect(r).toEqual({ ok: true });
   });
 
   test('a failing check names its exit status and the last line of stderr', async () => {
-    expect(await runCheck(execSpec(['sh', '-c', 'echo first >&2; echo {address}:{port} down >&2; exit 3']), target))
-      .toEqual({ ok: false, error: 'exit 3: 127.0.0.1:80 down' });
+    expect(
+      await runCheck(execSpec(['sh', '-c', 'echo first >&2; echo {address}:{port} down >&2; exit 3']), target),
+    ).toEqual({ ok: false, error: 'exit 3: 127.0.0.1:80 down' });
   });
 
   test('a command that does not exist is a failed check', async () => {
-    expect(await runCheck(execSpec(['/nonexistent/lvsd-check']), target)).toMatchObject({ ok: false, error: expect.stringMatching(/ENOENT/) });
+    expect(await runCheck(execSpec(['/nonexistent/lvsd-check']), target)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/ENOENT/),
+    });
   });
 
   test('arguments spawn refuses at once are a failed check', async () => {
-    expect(await runCheck(execSpec(['sh', '-c', 'true\0']), target)).toMatchObject({ ok: false, error: expect.stringMatching(/check could not run/) });
+    expect(await runCheck(execSpec(['sh', '-c', 'true\0']), target)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/check could not run/),
+    });
   });
 
   test('an abort (the daemon stopping) kills the running check at once', async () => {
@@ -85,16 +103,20 @@ describe('exec checks', () => {
 });
 
 describe('http checks', () => {
-  test.each([['a space', '/health check'], ['CR/LF', '/x\r\nX-Injected: 1'], ['characters outside Latin-1', '/健康']])(
-    'a path with %s that Node refuses is a failed check, not a throw',
-    async (_what, path) => {
-      const r = await runCheck(spec({ type: 'http', port: 9, http: { path, expect: [200], verify: false } }), target);
-      expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/check could not run/) });
-    },
-  );
+  test.each([
+    ['a space', '/health check'],
+    ['CR/LF', '/x\r\nX-Injected: 1'],
+    ['characters outside Latin-1', '/健康'],
+  ])('a path with %s that Node refuses is a failed check, not a throw', async (_what, path) => {
+    const r = await runCheck(spec({ type: 'http', port: 9, http: { path, expect: [200], verify: false } }), target);
+    expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/check could not run/) });
+  });
 
   test('a host header Node refuses is a failed check', async () => {
-    const r = await runCheck(spec({ type: 'http', port: 9, http: { path: '/', host: 'a\r\nb', expect: [200], verify: false } }), target);
+    const r = await runCheck(
+      spec({ type: 'http', port: 9, http: { path: '/', host: 'a\r\nb', expect: [200], verify: false } }),
+      target,
+    );
     expect(r).toMatchObject({ ok: false });
   });
 
@@ -103,16 +125,19 @@ describe('http checks', () => {
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
     const port = (server.address() as AddressInfo).port;
     try {
-      expect(await runCheck(spec({ type: 'http', port, http: { path: '/ok', expect: [200], verify: false } }), target)).toEqual({ ok: true });
-      expect(await runCheck(spec({ type: 'http', port, http: { path: '/no', expect: [200], verify: false } }), target))
-        .toEqual({ ok: false, error: 'status 503, expected 200' });
+      expect(
+        await runCheck(spec({ type: 'http', port, http: { path: '/ok', expect: [200], verify: false } }), target),
+      ).toEqual({ ok: true });
+      expect(
+        await runCheck(spec({ type: 'http', port, http: { path: '/no', expect: [200], verify: false } }), target),
+      ).toEqual({ ok: false, error: 'status 503, expected 200' });
     } finally {
       server.close();
     }
   });
 });
 
-describe('timeouts beyond Node\'s timer range', () => {
+describe("timeouts beyond Node's timer range", () => {
   test('a 25-day timeout is not a 1 ms timeout', async () => {
     const r = await runCheck(execSpec(['sh', '-c', 'sleep 0.3; exit 0'], 25 * 86400), target);
     expect(r).toEqual({ ok: true });

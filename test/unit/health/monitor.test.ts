@@ -4,26 +4,47 @@ import type { CheckResult } from '../../../src/health/checkers.js';
 import { HealthMonitor, type HealthChange } from '../../../src/health/monitor.js';
 
 const desired = (checkExtra = '') => {
-  const r = loadConfigTexts([{ file: 'f', text: `version: 1\nservices:\n  - { vip: 192.0.2.1, port: 80, check: { type: tcp, interval: 1s, rise: 2, fall: 2${checkExtra} }, realservers: [192.0.2.10, 192.0.2.11] }\n` }]);
+  const r = loadConfigTexts([
+    {
+      file: 'f',
+      text: `version: 1\nservices:\n  - { vip: 192.0.2.1, port: 80, check: { type: tcp, interval: 1s, rise: 2, fall: 2${checkExtra} }, realservers: [192.0.2.10, 192.0.2.11] }\n`,
+    },
+  ]);
   if (!r.ok) throw new Error(String(r.errors));
   return r.state;
 };
 
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('health monitor', () => {
-  test('runs each real server\'s check on its interval and reports flips', async () => {
+  test("runs each real server's check on its interval and reports flips", async () => {
     vi.useFakeTimers();
     const down = new Set(['192.0.2.10']);
     const changes: HealthChange[] = [];
     const m = new HealthMonitor({
       onChange: (c) => changes.push(c),
-      check: async (_spec, t): Promise<CheckResult> => (down.has(t.address) ? { ok: false, error: 'refused' } : { ok: true }),
+      check: async (_spec, t): Promise<CheckResult> =>
+        down.has(t.address) ? { ok: false, error: 'refused' } : { ok: true },
     });
     m.update(desired());
-    expect(m.snapshot()).toEqual(new Map([['tcp/192.0.2.1:80 192.0.2.10:80', true], ['tcp/192.0.2.1:80 192.0.2.11:80', true]]));
+    expect(m.snapshot()).toEqual(
+      new Map([
+        ['tcp/192.0.2.1:80 192.0.2.10:80', true],
+        ['tcp/192.0.2.1:80 192.0.2.11:80', true],
+      ]),
+    );
     await vi.advanceTimersByTimeAsync(2100);
-    expect(changes).toEqual([{ key: 'tcp/192.0.2.1:80 192.0.2.10:80', service: 'tcp/192.0.2.1:80', realserver: '192.0.2.10:80', up: false, error: 'refused' }]);
+    expect(changes).toEqual([
+      {
+        key: 'tcp/192.0.2.1:80 192.0.2.10:80',
+        service: 'tcp/192.0.2.1:80',
+        realserver: '192.0.2.10:80',
+        up: false,
+        error: 'refused',
+      },
+    ]);
     down.clear();
     await vi.advanceTimersByTimeAsync(2100);
     expect(changes.at(-1)).toMatchObject({ realserver: '192.0.2.10:80', up: true });
@@ -36,11 +57,15 @@ describe('health monitor', () => {
     let maxRunning = 0;
     const m = new HealthMonitor({
       onChange: () => {},
-      check: () => new Promise((resolve) => {
-        running++;
-        maxRunning = Math.max(maxRunning, running);
-        setTimeout(() => { running--; resolve({ ok: true }); }, 3500);
-      }),
+      check: () =>
+        new Promise((resolve) => {
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          setTimeout(() => {
+            running--;
+            resolve({ ok: true });
+          }, 3500);
+        }),
     });
     m.update(desired());
     await vi.advanceTimersByTimeAsync(5000);
@@ -92,10 +117,16 @@ describe('health monitor', () => {
     }
   });
 
-  test('an interval beyond Node\'s timer range (25 days) does not become 1 ms', async () => {
+  test("an interval beyond Node's timer range (25 days) does not become 1 ms", async () => {
     vi.useFakeTimers();
     let calls = 0;
-    const m = new HealthMonitor({ onChange: () => {}, check: async () => { calls++; return { ok: true }; } });
+    const m = new HealthMonitor({
+      onChange: () => {},
+      check: async () => {
+        calls++;
+        return { ok: true };
+      },
+    });
     const d = desired();
     // Built past the config's own bounds: the monitor must not trust them.
     for (const r of d.services![0]!.realservers) r.check!.interval = 25 * 86400;

@@ -2,11 +2,24 @@ import { describe, expect, test } from 'vitest';
 import { initialHealth, observe, type HealthState } from '../../../src/health/state.js';
 import type { CheckSpec } from '../../../src/model/types.js';
 
-const spec = { type: 'tcp', interval: 1, timeout: 1, rise: 2, fall: 3, port: 80, initial: 'up', onFailure: 'quiesce' } as CheckSpec;
-const run = (s: HealthState, results: boolean[]) => results.reduce<{ s: HealthState; flips: number[] }>((acc, ok, i) => {
-  const r = observe(acc.s, ok, spec, i);
-  return { s: r.state, flips: r.changed ? [...acc.flips, i] : acc.flips };
-}, { s, flips: [] });
+const spec = {
+  type: 'tcp',
+  interval: 1,
+  timeout: 1,
+  rise: 2,
+  fall: 3,
+  port: 80,
+  initial: 'up',
+  onFailure: 'quiesce',
+} as CheckSpec;
+const run = (s: HealthState, results: boolean[]) =>
+  results.reduce<{ s: HealthState; flips: number[] }>(
+    (acc, ok, i) => {
+      const r = observe(acc.s, ok, spec, i);
+      return { s: r.state, flips: r.changed ? [...acc.flips, i] : acc.flips };
+    },
+    { s, flips: [] },
+  );
 
 describe('rise and fall', () => {
   test('starts up by default, down with initial: down', () => {

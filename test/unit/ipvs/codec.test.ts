@@ -1,7 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
-  decodeDest, decodeDestReply, decodeInfo, decodeService, decodeServiceReply, decodeStats, decodeTimeouts, encodeDest, encodeService, encodeTimeouts, ipvsMessage, type IpvsDest, type IpvsService,
+  decodeDest,
+  decodeDestReply,
+  decodeInfo,
+  decodeService,
+  decodeServiceReply,
+  decodeStats,
+  decodeTimeouts,
+  encodeDest,
+  encodeService,
+  encodeTimeouts,
+  ipvsMessage,
+  type IpvsDest,
+  type IpvsService,
 } from '../../../src/ipvs/codec.js';
 import * as IPVS from '../../../src/ipvs/constants.js';
 import { fromKernelDest, fromKernelService, toKernelDest, toKernelService } from '../../../src/ipvs/map.js';
@@ -12,7 +24,11 @@ import type { RealServer, Service } from '../../../src/model/types.js';
 // Replies captured from the UML test kernel (Linux 6.1) for a table made by ipvsadm:
 // regenerate with `node test/kernel/harness.mjs -- node test/kernel/capture-fixtures.mjs`.
 const fixtures = JSON.parse(readFileSync(new URL('../../fixtures/kernel-replies.json', import.meta.url), 'utf8')) as {
-  info: string; config: string; services: string[]; dests: Record<string, string[]>; ipvsadmSave: string;
+  info: string;
+  config: string;
+  services: string[];
+  dests: Record<string, string[]>;
+  ipvsadmSave: string;
 };
 const K = { ...NL, ...IPVS };
 const attrsOf = (hex: string) => parseGenl(Buffer.from(hex, 'hex')).attrs;
@@ -39,12 +55,25 @@ describe('decode: real kernel replies (golden bytes from Linux 6.1)', () => {
   test('IPv4 TCP service with persistence and netmask; hashed flag stripped', () => {
     const { svc } = byKey((s) => s.port === 80);
     expect(svc).toMatchObject({
-      af: K.AF_INET, protocol: K.IPPROTO_TCP, addr: '192.0.2.1', port: 80, fwmark: 0,
-      schedName: 'wrr', flags: K.IP_VS_SVC_F_PERSISTENT, timeout: 600, netmask: 0xffffff00,
+      af: K.AF_INET,
+      protocol: K.IPPROTO_TCP,
+      addr: '192.0.2.1',
+      port: 80,
+      fwmark: 0,
+      schedName: 'wrr',
+      flags: K.IP_VS_SVC_F_PERSISTENT,
+      timeout: 600,
+      netmask: 0xffffff00,
     });
     expect(svc.stats).toEqual(expect.objectContaining({ conns: 0n, inbytes: 0n }));
     expect(fromKernelService(svc)).toMatchObject({
-      family: 'ipv4', protocol: 'tcp', address: '192.0.2.1', port: 80, scheduler: 'wrr', flags: [], onePacket: false,
+      family: 'ipv4',
+      protocol: 'tcp',
+      address: '192.0.2.1',
+      port: 80,
+      scheduler: 'wrr',
+      flags: [],
+      onePacket: false,
       persistence: { timeout: 600, netmask: '255.255.255.0' },
     });
   });
@@ -52,8 +81,13 @@ describe('decode: real kernel replies (golden bytes from Linux 6.1)', () => {
   test('IPv6 UDP service with one-packet and both sh flags', () => {
     const { svc } = byKey((s) => s.af === K.AF_INET6 && s.fwmark === 0);
     expect(fromKernelService(svc)).toMatchObject({
-      family: 'ipv6', protocol: 'udp', address: '2001:db8::1', port: 53, scheduler: 'sh',
-      flags: ['sh-fallback', 'sh-port'], onePacket: true,
+      family: 'ipv6',
+      protocol: 'udp',
+      address: '2001:db8::1',
+      port: 53,
+      scheduler: 'sh',
+      flags: ['sh-fallback', 'sh-port'],
+      onePacket: true,
     });
     expect(fromKernelService(svc).persistence).toBeUndefined();
   });
@@ -62,22 +96,51 @@ describe('decode: real kernel replies (golden bytes from Linux 6.1)', () => {
     const { svc } = byKey((s) => s.fwmark === 7);
     expect(svc).toMatchObject({ af: K.AF_INET6, fwmark: 7, netmask: 64, peName: 'sip', timeout: 60 });
     expect(fromKernelService(svc)).toMatchObject({
-      family: 'ipv6', fwmark: 7, scheduler: 'mh', flags: ['mh-port'], pe: 'sip', persistence: { timeout: 60, netmask: '64' },
+      family: 'ipv6',
+      fwmark: 7,
+      scheduler: 'mh',
+      flags: ['mh-port'],
+      pe: 'sip',
+      persistence: { timeout: 60, netmask: '64' },
     });
   });
 
   test('SCTP service', () => {
     const { svc } = byKey((s) => s.protocol === K.IPPROTO_SCTP);
-    expect(fromKernelService(svc)).toMatchObject({ protocol: 'sctp', address: '203.0.113.5', port: 3868, scheduler: 'lc' });
+    expect(fromKernelService(svc)).toMatchObject({
+      protocol: 'sctp',
+      address: '203.0.113.5',
+      port: 3868,
+      scheduler: 'lc',
+    });
   });
 
   test('destinations: NAT with thresholds, tunnel gue with port and remcsum, IPv6 DR weight 0', () => {
     const v4 = byKey((s) => s.port === 80);
     const dests = fixtures.dests[v4.hex]!.map((h) => fromKernelDest(decodeDest(attrsOf(h), K.AF_INET)));
-    expect(dests).toEqual(expect.arrayContaining([
-      expect.objectContaining({ family: 'ipv4', address: '192.0.2.10', port: 8080, forward: 'nat', weight: 5, upperThreshold: 100, lowerThreshold: 50, activeConnections: 0, inactiveConnections: 0 }),
-      expect.objectContaining({ family: 'ipv4', address: '198.51.100.7', port: 80, forward: 'tunnel', weight: 2, tunnel: { type: 'gue', port: 6080, checksum: 'remcsum' } }),
-    ]));
+    expect(dests).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          family: 'ipv4',
+          address: '192.0.2.10',
+          port: 8080,
+          forward: 'nat',
+          weight: 5,
+          upperThreshold: 100,
+          lowerThreshold: 50,
+          activeConnections: 0,
+          inactiveConnections: 0,
+        }),
+        expect.objectContaining({
+          family: 'ipv4',
+          address: '198.51.100.7',
+          port: 80,
+          forward: 'tunnel',
+          weight: 2,
+          tunnel: { type: 'gue', port: 6080, checksum: 'remcsum' },
+        }),
+      ]),
+    );
     expect(dests.find((d) => d.forward === 'nat')!.tunnel).toBeUndefined();
     const v6 = byKey((s) => s.af === K.AF_INET6 && s.fwmark === 0);
     const [d6] = fixtures.dests[v6.hex]!.map((h) => fromKernelDest(decodeDest(attrsOf(h), K.AF_INET6)));
@@ -87,8 +150,26 @@ describe('decode: real kernel replies (golden bytes from Linux 6.1)', () => {
 
 describe('encode: golden bytes', () => {
   test('NEW_SERVICE, IPv4 TCP, persistent with netmask, sh-port, pe sip', () => {
-    const svc: IpvsService = { af: K.AF_INET, protocol: K.IPPROTO_TCP, addr: '192.0.2.1', port: 80, fwmark: 0, schedName: 'sh', flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_SCHED2, timeout: 300, netmask: 0xffffff00, peName: 'sip' };
-    expect(hex(ipvsMessage({ type: 28, flags: K.NLM_F_REQUEST, seq: 7, pid: 1234 }, K.IPVS_CMD_NEW_SERVICE, [encodeService(svc, true)]))).toBe(bytes(`
+    const svc: IpvsService = {
+      af: K.AF_INET,
+      protocol: K.IPPROTO_TCP,
+      addr: '192.0.2.1',
+      port: 80,
+      fwmark: 0,
+      schedName: 'sh',
+      flags: K.IP_VS_SVC_F_PERSISTENT | K.IP_VS_SVC_F_SCHED2,
+      timeout: 300,
+      netmask: 0xffffff00,
+      peName: 'sip',
+    };
+    expect(
+      hex(
+        ipvsMessage({ type: 28, flags: K.NLM_F_REQUEST, seq: 7, pid: 1234 }, K.IPVS_CMD_NEW_SERVICE, [
+          encodeService(svc, true),
+        ]),
+      ),
+    ).toBe(
+      bytes(`
       70000000 1c00 0100 07000000 d2040000   # nlmsghdr: len 112, type 28 (IPVS), REQUEST, seq 7, pid 1234
       01 01 0000                             # genlmsghdr: NEW_SERVICE, version 1
       5c000180                               # IPVS_CMD_ATTR_SERVICE, nested, len 92
@@ -101,25 +182,50 @@ describe('encode: golden bytes', () => {
         0800 0800 2c010000                   # TIMEOUT = 300 (u32)
         0800 0900 ffffff00                   # NETMASK = 255.255.255.0, network order
         0800 0b00 73697000                   # PE_NAME "sip\\0"
-    `));
+    `),
+    );
   });
 
   test('hashed flag is never sent', () => {
-    const svc: IpvsService = { af: K.AF_INET, protocol: K.IPPROTO_UDP, addr: '192.0.2.1', port: 53, fwmark: 0, schedName: 'rr', flags: K.IP_VS_SVC_F_HASHED | K.IP_VS_SVC_F_ONEPACKET, timeout: 0, netmask: 0xffffffff };
-    const flags = parseAttrs(parseAttrs(encodeService(svc, true)).get(K.IPVS_CMD_ATTR_SERVICE)!).get(K.IPVS_SVC_ATTR_FLAGS)!;
+    const svc: IpvsService = {
+      af: K.AF_INET,
+      protocol: K.IPPROTO_UDP,
+      addr: '192.0.2.1',
+      port: 53,
+      fwmark: 0,
+      schedName: 'rr',
+      flags: K.IP_VS_SVC_F_HASHED | K.IP_VS_SVC_F_ONEPACKET,
+      timeout: 0,
+      netmask: 0xffffffff,
+    };
+    const flags = parseAttrs(parseAttrs(encodeService(svc, true)).get(K.IPVS_CMD_ATTR_SERVICE)!).get(
+      K.IPVS_SVC_ATTR_FLAGS,
+    )!;
     expect(hex(flags)).toBe('04000000ffffffff');
   });
 
   test('DEL_SERVICE of an IPv6 fwmark service carries identity only', () => {
-    expect(hex(encodeService({ af: K.AF_INET6, protocol: 0, addr: '', port: 0, fwmark: 7 }, false))).toBe(bytes(`
+    expect(hex(encodeService({ af: K.AF_INET6, protocol: 0, addr: '', port: 0, fwmark: 7 }, false))).toBe(
+      bytes(`
       14000180                               # IPVS_CMD_ATTR_SERVICE, nested, len 20
         0600 0100 0a00 0000                  # AF = AF_INET6
         0800 0500 07000000                   # FWMARK = 7
-    `));
+    `),
+    );
   });
 
   test('IPv6 netmask is a prefix length in host order', () => {
-    const svc: IpvsService = { af: K.AF_INET6, protocol: K.IPPROTO_TCP, addr: '2001:db8::1', port: 443, fwmark: 0, schedName: 'rr', flags: K.IP_VS_SVC_F_PERSISTENT, timeout: 60, netmask: 64 };
+    const svc: IpvsService = {
+      af: K.AF_INET6,
+      protocol: K.IPPROTO_TCP,
+      addr: '2001:db8::1',
+      port: 443,
+      fwmark: 0,
+      schedName: 'rr',
+      flags: K.IP_VS_SVC_F_PERSISTENT,
+      timeout: 60,
+      netmask: 64,
+    };
     const a = parseAttrs(parseAttrs(encodeService(svc, true)).get(K.IPVS_CMD_ATTR_SERVICE)!);
     expect(hex(a.get(K.IPVS_SVC_ATTR_NETMASK)!)).toBe('40000000');
     expect(hex(a.get(K.IPVS_SVC_ATTR_ADDR)!)).toBe('20010db8000000000000000000000001');
@@ -127,8 +233,20 @@ describe('encode: golden bytes', () => {
   });
 
   test('NEW_DEST: tunnel gue with port and csum, thresholds, address family', () => {
-    const d: IpvsDest = { af: K.AF_INET, addr: '198.51.100.7', port: 8080, fwdMethod: K.IP_VS_CONN_F_TUNNEL, weight: 3, uThresh: 100, lThresh: 50, tunType: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE, tunPort: 6080, tunFlags: K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM };
-    expect(hex(encodeDest(d, true))).toBe(bytes(`
+    const d: IpvsDest = {
+      af: K.AF_INET,
+      addr: '198.51.100.7',
+      port: 8080,
+      fwdMethod: K.IP_VS_CONN_F_TUNNEL,
+      weight: 3,
+      uThresh: 100,
+      lThresh: 50,
+      tunType: K.IP_VS_CONN_F_TUNNEL_TYPE_GUE,
+      tunPort: 6080,
+      tunFlags: K.IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
+    };
+    expect(hex(encodeDest(d, true))).toBe(
+      bytes(`
       60000280                               # IPVS_CMD_ATTR_DEST, nested, len 96
         1400 0100 c6336407 000000000000000000000000  # ADDR 198.51.100.7
         0600 0200 1f90 0000                  # PORT = 8080, network order
@@ -140,31 +258,55 @@ describe('encode: golden bytes', () => {
         0500 0d00 01 000000                  # TUN_TYPE = GUE (u8)
         0600 0e00 17c0 0000                  # TUN_PORT = 6080, network order
         0600 0f00 0100 0000                  # TUN_FLAGS = CSUM
-    `));
+    `),
+    );
   });
 
   test('DEL_DEST carries address, port and family only', () => {
-    expect(hex(encodeDest({ af: K.AF_INET6, addr: '2001:db8::10', port: 53 }, false))).toBe(bytes(`
+    expect(hex(encodeDest({ af: K.AF_INET6, addr: '2001:db8::10', port: 53 }, false))).toBe(
+      bytes(`
       28000280
         1400 0100 20010db8000000000000000000000010
         0600 0200 0035 0000
         0600 0b00 0a00 0000
-    `));
+    `),
+    );
   });
 
   test('SET_CONFIG sends only the timeouts given', () => {
-    expect(hex(Buffer.concat(encodeTimeouts({ tcp: 900, udp: 300 })))).toBe(bytes(`
+    expect(hex(Buffer.concat(encodeTimeouts({ tcp: 900, udp: 300 })))).toBe(
+      bytes(`
       0800 0400 84030000                     # TIMEOUT_TCP = 900
       0800 0600 2c010000                     # TIMEOUT_UDP = 300
-    `));
+    `),
+    );
   });
 });
 
 describe('round trip: model -> kernel bytes -> model', () => {
   const services: Service[] = [
     { family: 'ipv4', protocol: 'tcp', address: '192.0.2.1', port: 80, scheduler: 'rr', flags: [], onePacket: false },
-    { family: 'ipv4', protocol: 'udp', address: '192.0.2.2', port: 53, scheduler: 'sh', flags: ['sh-fallback', 'sh-port'], onePacket: true, persistence: { timeout: 300, netmask: '255.255.0.0' } },
-    { family: 'ipv6', protocol: 'sctp', address: '2001:db8::1', port: 3868, scheduler: 'mh', flags: ['mh-fallback'], onePacket: false, persistence: { timeout: 60, netmask: '48' }, pe: 'sip' },
+    {
+      family: 'ipv4',
+      protocol: 'udp',
+      address: '192.0.2.2',
+      port: 53,
+      scheduler: 'sh',
+      flags: ['sh-fallback', 'sh-port'],
+      onePacket: true,
+      persistence: { timeout: 300, netmask: '255.255.0.0' },
+    },
+    {
+      family: 'ipv6',
+      protocol: 'sctp',
+      address: '2001:db8::1',
+      port: 3868,
+      scheduler: 'mh',
+      flags: ['mh-fallback'],
+      onePacket: false,
+      persistence: { timeout: 60, netmask: '48' },
+      pe: 'sip',
+    },
     { family: 'ipv4', fwmark: 100, scheduler: 'wlc', flags: [], onePacket: false },
     { family: 'ipv6', fwmark: 7, scheduler: 'lblcr', flags: [], onePacket: false },
   ];
@@ -177,14 +319,54 @@ describe('round trip: model -> kernel bytes -> model', () => {
 
   const dests: RealServer[] = [
     { family: 'ipv4', address: '192.0.2.10', port: 80, forward: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
-    { family: 'ipv4', address: '192.0.2.11', port: 8080, forward: 'nat', weight: 2147483647, upperThreshold: 1000, lowerThreshold: 10 },
-    { family: 'ipv6', address: '2001:db8::abcd', port: 443, forward: 'tunnel', weight: 0, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, checksum: 'none' } },
-    { family: 'ipv4', address: '203.0.113.9', port: 0, forward: 'tunnel', weight: 5, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'gre', port: 0, checksum: 'remcsum' } },
-    { family: 'ipv6', address: '2001:db8::9', port: 53, forward: 'tunnel', weight: 5, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'gue', port: 6080, checksum: 'csum' } },
+    {
+      family: 'ipv4',
+      address: '192.0.2.11',
+      port: 8080,
+      forward: 'nat',
+      weight: 2147483647,
+      upperThreshold: 1000,
+      lowerThreshold: 10,
+    },
+    {
+      family: 'ipv6',
+      address: '2001:db8::abcd',
+      port: 443,
+      forward: 'tunnel',
+      weight: 0,
+      upperThreshold: 0,
+      lowerThreshold: 0,
+      tunnel: { type: 'ipip', port: 0, checksum: 'none' },
+    },
+    {
+      family: 'ipv4',
+      address: '203.0.113.9',
+      port: 0,
+      forward: 'tunnel',
+      weight: 5,
+      upperThreshold: 0,
+      lowerThreshold: 0,
+      tunnel: { type: 'gre', port: 0, checksum: 'remcsum' },
+    },
+    {
+      family: 'ipv6',
+      address: '2001:db8::9',
+      port: 53,
+      forward: 'tunnel',
+      weight: 5,
+      upperThreshold: 0,
+      lowerThreshold: 0,
+      tunnel: { type: 'gue', port: 6080, checksum: 'csum' },
+    },
   ];
   test.each(dests)('real server %#', (rs) => {
     const dec = decodeDest(parseAttrs(encodeDest(toKernelDest(rs), true)), K.AF_INET);
-    expect(fromKernelDest(dec)).toEqual({ ...rs, activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 });
+    expect(fromKernelDest(dec)).toEqual({
+      ...rs,
+      activeConnections: 0,
+      inactiveConnections: 0,
+      persistentConnections: 0,
+    });
   });
 });
 
@@ -222,9 +404,13 @@ describe('decode by offset', () => {
   test('a reply without its nested attribute, or with a short one, is refused', () => {
     const noDest = Buffer.from('05010000', 'hex');
     expect(() => decodeDestReply(noDest, 0, noDest.length, K.AF_INET)).toThrow(/lacks IPVS_CMD_ATTR_DEST/);
-    const shortPort = Buffer.concat([Buffer.from('05010000', 'hex'), nested(K.IPVS_CMD_ATTR_DEST, [
-      encodeDest({ af: K.AF_INET, addr: '192.0.2.1', port: 1 }, false).subarray(4, 24), Buffer.from('0500020001000000', 'hex'),
-    ])]);
+    const shortPort = Buffer.concat([
+      Buffer.from('05010000', 'hex'),
+      nested(K.IPVS_CMD_ATTR_DEST, [
+        encodeDest({ af: K.AF_INET, addr: '192.0.2.1', port: 1 }, false).subarray(4, 24),
+        Buffer.from('0500020001000000', 'hex'),
+      ]),
+    ]);
     expect(() => decodeDestReply(shortPort, 0, shortPort.length, K.AF_INET)).toThrow(/IPVS_DEST_ATTR_PORT of 1 bytes/);
   });
 
@@ -233,15 +419,40 @@ describe('decode by offset', () => {
       const b = Buffer.alloc(12);
       b.writeUInt16LE(12, 0);
       b.writeUInt16LE(type, 2);
-      if (parseAttrs(u32(1, 1)).get(1)!.readUInt32LE(0) === 1) b.writeBigUInt64LE(v, 4); else b.writeBigUInt64BE(v, 4);
+      if (parseAttrs(u32(1, 1)).get(1)!.readUInt32LE(0) === 1) b.writeBigUInt64LE(v, 4);
+      else b.writeBigUInt64BE(v, 4);
       return b;
     };
-    const big = [0n, 1n, 0xffffffffn, 0x100000000n, 2n ** 53n - 1n, 2n ** 53n + 1n, 2n ** 64n - 1n, 123456789012345n, 7n, 0n];
+    const big = [
+      0n,
+      1n,
+      0xffffffffn,
+      0x100000000n,
+      2n ** 53n - 1n,
+      2n ** 53n + 1n,
+      2n ** 64n - 1n,
+      123456789012345n,
+      7n,
+      0n,
+    ];
     const stats64 = Buffer.concat(big.map((v, i) => u64(i + 1, v)));
     expect(Object.values(decodeStats(stats64, undefined)!)).toEqual(big);
-    const stats32 = Buffer.concat([u32(K.IPVS_STATS_ATTR_CONNS, 0xffffffff), u32(K.IPVS_STATS_ATTR_INPKTS, 5), u64(K.IPVS_STATS_ATTR_INBYTES, 2n ** 40n)]);
+    const stats32 = Buffer.concat([
+      u32(K.IPVS_STATS_ATTR_CONNS, 0xffffffff),
+      u32(K.IPVS_STATS_ATTR_INPKTS, 5),
+      u64(K.IPVS_STATS_ATTR_INBYTES, 2n ** 40n),
+    ]);
     expect(decodeStats(undefined, stats32)).toEqual({
-      conns: 0xffffffffn, inpkts: 5n, outpkts: 0n, inbytes: 2n ** 40n, outbytes: 0n, cps: 0n, inpps: 0n, outpps: 0n, inbps: 0n, outbps: 0n,
+      conns: 0xffffffffn,
+      inpkts: 5n,
+      outpkts: 0n,
+      inbytes: 2n ** 40n,
+      outbytes: 0n,
+      cps: 0n,
+      inpps: 0n,
+      outpps: 0n,
+      inbps: 0n,
+      outbps: 0n,
     });
     expect(decodeStats(stats64, stats32)!.outbytes).toBe(2n ** 53n - 1n);
     expect(decodeStats(undefined, undefined)).toBeUndefined();
@@ -250,7 +461,10 @@ describe('decode by offset', () => {
 
 describe('encode: addresses and a failed encode', () => {
   test('IPv4 text is written as by addressToBytes; IPv4-mapped IPv6 too', () => {
-    const addrOf = (addr: string, af: number) => parseAttrs(parseAttrs(encodeDest({ af, addr, port: 1 }, false)).get(K.IPVS_CMD_ATTR_DEST)!).get(K.IPVS_DEST_ATTR_ADDR)!;
+    const addrOf = (addr: string, af: number) =>
+      parseAttrs(parseAttrs(encodeDest({ af, addr, port: 1 }, false)).get(K.IPVS_CMD_ATTR_DEST)!).get(
+        K.IPVS_DEST_ATTR_ADDR,
+      )!;
     expect(hex(addrOf('0.0.0.0', K.AF_INET))).toBe('00000000000000000000000000000000');
     expect(hex(addrOf('255.255.255.255', K.AF_INET))).toBe('ffffffff000000000000000000000000');
     expect(hex(addrOf('10.20.30.40', K.AF_INET))).toBe('0a141e28000000000000000000000000');
@@ -261,8 +475,10 @@ describe('encode: addresses and a failed encode', () => {
     for (const bad of ['1.2.3', '1.2.3.256', '1.2.3.4.5', '1..2.3', 'a.b.c.d', '']) {
       expect(() => encodeDest({ af: K.AF_INET, addr: bad, port: 1 }, false)).toThrow(TypeError);
     }
-    expect(hex(encodeDest({ af: K.AF_INET6, addr: '2001:db8::10', port: 53 }, false))).toBe(bytes(`
+    expect(hex(encodeDest({ af: K.AF_INET6, addr: '2001:db8::10', port: 53 }, false))).toBe(
+      bytes(`
       28000280 1400 0100 20010db8000000000000000000000010 0600 0200 0035 0000 0600 0b00 0a00 0000
-    `));
+    `),
+    );
   });
 });

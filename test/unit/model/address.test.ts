@@ -23,7 +23,12 @@ describe('canonical addresses (RFC 5952)', () => {
 });
 
 describe('prefixes and masks', () => {
-  test.each([[0, '0.0.0.0'], [8, '255.0.0.0'], [24, '255.255.255.0'], [32, '255.255.255.255']])('/%i <-> %s', (len, mask) => {
+  test.each([
+    [0, '0.0.0.0'],
+    [8, '255.0.0.0'],
+    [24, '255.255.255.0'],
+    [32, '255.255.255.255'],
+  ])('/%i <-> %s', (len, mask) => {
     expect(prefixToMask(len)).toBe(mask);
     expect(maskToPrefix(mask)).toBe(len);
   });
@@ -39,7 +44,9 @@ describe('prefixes and masks', () => {
 describe('keys and ignore rules', () => {
   test('service keys', () => {
     expect(serviceKey({ family: 'ipv4', protocol: 'tcp', address: '192.0.2.1', port: 80 })).toBe('tcp/192.0.2.1:80');
-    expect(serviceKey({ family: 'ipv6', protocol: 'udp', address: '2001:db8::1', port: 53 })).toBe('udp/[2001:db8::1]:53');
+    expect(serviceKey({ family: 'ipv6', protocol: 'udp', address: '2001:db8::1', port: 53 })).toBe(
+      'udp/[2001:db8::1]:53',
+    );
     expect(serviceKey({ family: 'ipv6', fwmark: 7 })).toBe('fwmark/7/ipv6');
   });
   test('scheduler flags are named after the scheduler', () => {

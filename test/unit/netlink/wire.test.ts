@@ -1,6 +1,18 @@
 import { describe, expect, test } from 'vitest';
 import * as K from '../../../src/netlink/constants.js';
-import { checkMessages, forEachMessage, genlMessage, indexAttrs, type MessageView, nested, parseAttrs, parseMessages, u16, u32, u8 } from '../../../src/netlink/wire.js';
+import {
+  checkMessages,
+  forEachMessage,
+  genlMessage,
+  indexAttrs,
+  type MessageView,
+  nested,
+  parseAttrs,
+  parseMessages,
+  u16,
+  u32,
+  u8,
+} from '../../../src/netlink/wire.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -12,8 +24,18 @@ describe('reading by offset', () => {
     const buf = Buffer.concat([m1, m2]);
     const seen: Array<{ type: number; flags: number; seq: number; pid: number; payload: string }> = [];
     const view: MessageView = { buf: Buffer.alloc(0), off: 0, end: 0, type: 0, flags: 0, seq: 0, pid: 0 };
-    forEachMessage(buf, view, (m) => seen.push({ type: m.type, flags: m.flags, seq: m.seq, pid: m.pid, payload: hex(m.buf.subarray(m.off, m.end)) }));
-    expect(seen).toEqual(parseMessages(buf).map((m) => ({ type: m.type, flags: m.flags, seq: m.seq, pid: m.pid, payload: hex(m.payload) })));
+    forEachMessage(buf, view, (m) =>
+      seen.push({ type: m.type, flags: m.flags, seq: m.seq, pid: m.pid, payload: hex(m.buf.subarray(m.off, m.end)) }),
+    );
+    expect(seen).toEqual(
+      parseMessages(buf).map((m) => ({
+        type: m.type,
+        flags: m.flags,
+        seq: m.seq,
+        pid: m.pid,
+        payload: hex(m.payload),
+      })),
+    );
   });
 
   test('a truncated datagram throws before any message is handled', () => {
@@ -27,7 +49,14 @@ describe('reading by offset', () => {
   });
 
   test('indexAttrs: offsets and lengths by type, last of a repeated type, nested flag removed, large types skipped', () => {
-    const body = Buffer.concat([Buffer.alloc(6, 0xee), u16(1, 5), u32(2, 6), nested(3, [u8(1, 1)]), u32(2, 8), u32(40, 1)]);
+    const body = Buffer.concat([
+      Buffer.alloc(6, 0xee),
+      u16(1, 5),
+      u32(2, 6),
+      nested(3, [u8(1, 1)]),
+      u32(2, 8),
+      u32(40, 1),
+    ]);
     const table = new Int32Array(2 * 8).fill(123);
     indexAttrs(body, 6, body.length, table);
     const attrs = parseAttrs(body.subarray(6));

@@ -7,13 +7,23 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 describe('NetlinkWriter', () => {
   // The bytes of the attr()/nested()/genlMessage() builders, the reference the writer must match.
-  const reference = () => Buffer.concat([
-    genlMessage({ type: 28, flags: K.NLM_F_REQUEST, seq: 7, pid: 1234 }, 5, 1, [
-      nested(1, [u16(1, 2), u8(2, 0xab), be16(3, 8080), u32(4, 0xdeadbeef), be32(5, 0xffffff00), str(6, 'wrr'), str(7, 'sh'), attr(8, Uint8Array.of(1, 2, 3, 4, 5))]),
-      u32(9, 300),
-    ]),
-    genlMessage({ type: 28, flags: K.NLM_F_REQUEST, seq: 8, pid: 1234 }, 2, 1, []),
-  ]);
+  const reference = () =>
+    Buffer.concat([
+      genlMessage({ type: 28, flags: K.NLM_F_REQUEST, seq: 7, pid: 1234 }, 5, 1, [
+        nested(1, [
+          u16(1, 2),
+          u8(2, 0xab),
+          be16(3, 8080),
+          u32(4, 0xdeadbeef),
+          be32(5, 0xffffff00),
+          str(6, 'wrr'),
+          str(7, 'sh'),
+          attr(8, Uint8Array.of(1, 2, 3, 4, 5)),
+        ]),
+        u32(9, 300),
+      ]),
+      genlMessage({ type: 28, flags: K.NLM_F_REQUEST, seq: 8, pid: 1234 }, 2, 1, []),
+    ]);
   const write = (w: NetlinkWriter) => {
     const m = w.beginMessage(28, K.NLM_F_REQUEST, 7, 1234, 5, 1);
     const n = w.beginNested(1);

@@ -35,8 +35,16 @@ function rs(address: string, port: number, o: Partial<RealServerAttrs> = {}): Re
 }
 
 const STATS = {
-  connections: 5n, packetsIn: 1n, packetsOut: 2n, bytesIn: 3n, bytesOut: 4n,
-  cps: 1n, ppsIn: 1n, ppsOut: 1n, bpsIn: 1n, bpsOut: 1n,
+  connections: 5n,
+  packetsIn: 1n,
+  packetsOut: 2n,
+  bytesIn: 3n,
+  bytesOut: 4n,
+  cps: 1n,
+  ppsIn: 1n,
+  ppsOut: 1n,
+  bpsIn: 1n,
+  bpsOut: 1n,
 };
 
 const KERNEL_TIMEOUTS: Timeouts = { tcp: 900, tcpFin: 120, udp: 300 };
@@ -49,7 +57,11 @@ function live(services: DesiredService[], timeouts: Timeouts = KERNEL_TIMEOUTS):
       ...s,
       stats: STATS,
       realservers: realservers.map((r) => ({
-        ...r, activeConnections: 3, inactiveConnections: 7, persistentConnections: 1, stats: STATS,
+        ...r,
+        activeConnections: 3,
+        inactiveConnections: 7,
+        persistentConnections: 1,
+        stats: STATS,
       })),
     })),
   };
@@ -70,21 +82,46 @@ describe('service attributes are edited in place', () => {
   test.each<[string, SvcOpts, SvcOpts, string[]]>([
     ['scheduler', { scheduler: 'wlc' }, { scheduler: 'rr' }, ['scheduler']],
     ['flags added', { scheduler: 'sh' }, { scheduler: 'sh', flags: ['sh-port'] }, ['flags']],
-    ['flags changed', { scheduler: 'sh', flags: ['sh-fallback'] }, { scheduler: 'sh', flags: ['sh-fallback', 'sh-port'] }, ['flags']],
+    [
+      'flags changed',
+      { scheduler: 'sh', flags: ['sh-fallback'] },
+      { scheduler: 'sh', flags: ['sh-fallback', 'sh-port'] },
+      ['flags'],
+    ],
     ['flags swapped', { scheduler: 'sh', flags: ['sh-fallback'] }, { scheduler: 'sh', flags: ['sh-port'] }, ['flags']],
     ['flags removed', { scheduler: 'mh', flags: ['mh-port'] }, { scheduler: 'mh' }, ['flags']],
-    ['persistence timeout', { persistence: { timeout: 300, netmask: '255.255.255.255' } },
-      { persistence: { timeout: 600, netmask: '255.255.255.255' } }, ['persistence.timeout']],
-    ['persistence netmask', { persistence: { timeout: 300, netmask: '255.255.255.255' } },
-      { persistence: { timeout: 300, netmask: '255.255.255.0' } }, ['persistence.netmask']],
-    ['persistence added', {}, { persistence: { timeout: 300, netmask: '255.255.255.255' } },
-      ['persistence.timeout', 'persistence.netmask']],
-    ['persistence removed', { persistence: { timeout: 300, netmask: '255.255.255.255' } }, {},
-      ['persistence.timeout', 'persistence.netmask']],
+    [
+      'persistence timeout',
+      { persistence: { timeout: 300, netmask: '255.255.255.255' } },
+      { persistence: { timeout: 600, netmask: '255.255.255.255' } },
+      ['persistence.timeout'],
+    ],
+    [
+      'persistence netmask',
+      { persistence: { timeout: 300, netmask: '255.255.255.255' } },
+      { persistence: { timeout: 300, netmask: '255.255.255.0' } },
+      ['persistence.netmask'],
+    ],
+    [
+      'persistence added',
+      {},
+      { persistence: { timeout: 300, netmask: '255.255.255.255' } },
+      ['persistence.timeout', 'persistence.netmask'],
+    ],
+    [
+      'persistence removed',
+      { persistence: { timeout: 300, netmask: '255.255.255.255' } },
+      {},
+      ['persistence.timeout', 'persistence.netmask'],
+    ],
     ['one_packet on', {}, { onePacket: true }, ['one_packet']],
     ['one_packet off', { onePacket: true }, {}, ['one_packet']],
-    ['pe added', { persistence: { timeout: 300, netmask: '255.255.255.255' } },
-      { persistence: { timeout: 300, netmask: '255.255.255.255' }, pe: 'sip' }, ['pe']],
+    [
+      'pe added',
+      { persistence: { timeout: 300, netmask: '255.255.255.255' } },
+      { persistence: { timeout: 300, netmask: '255.255.255.255' }, pe: 'sip' },
+      ['pe'],
+    ],
     ['pe removed', { pe: 'sip' }, {}, ['pe']],
   ])('%s: one edit-service carrying the full desired service', (_what, before, after, fields) => {
     const have = vip('udp', S, 53, { ...before, realservers: [rs(R1, 53)] });
@@ -105,7 +142,13 @@ describe('service attributes are edited in place', () => {
 
   test('several attributes at once are still one operation', () => {
     const plan = diff(
-      want([vip('tcp', S, 80, { scheduler: 'sh', flags: ['sh-port'], persistence: { timeout: 60, netmask: '255.255.255.255' } })]),
+      want([
+        vip('tcp', S, 80, {
+          scheduler: 'sh',
+          flags: ['sh-port'],
+          persistence: { timeout: 60, netmask: '255.255.255.255' },
+        }),
+      ]),
       live([vip('tcp', S, 80)]),
     );
     expect(ops(plan)).toEqual(['edit-service']);
@@ -121,12 +164,30 @@ describe('real server attributes are edited in place', () => {
     ['forward', { forward: 'dr' }, { forward: 'nat' }, ['forward']],
     ['upper threshold', {}, { upperThreshold: 100 }, ['upper_threshold']],
     ['lower threshold', { upperThreshold: 100 }, { upperThreshold: 100, lowerThreshold: 50 }, ['lower_threshold']],
-    ['tunnel type', { forward: 'tunnel', tunnel: { type: 'ipip', port: 0, checksum: 'none' } },
-      { forward: 'tunnel', tunnel: { type: 'gre', port: 0, checksum: 'none' } }, ['tunnel.type']],
-    ['tunnel port', { forward: 'tunnel', tunnel: gue }, { forward: 'tunnel', tunnel: { ...gue, port: 6081 } }, ['tunnel.port']],
-    ['tunnel checksum', { forward: 'tunnel', tunnel: gue }, { forward: 'tunnel', tunnel: { ...gue, checksum: 'remcsum' } }, ['tunnel.checksum']],
-    ['dr to tunnel', { forward: 'dr' }, { forward: 'tunnel', tunnel: gue },
-      ['forward', 'tunnel.type', 'tunnel.port', 'tunnel.checksum']],
+    [
+      'tunnel type',
+      { forward: 'tunnel', tunnel: { type: 'ipip', port: 0, checksum: 'none' } },
+      { forward: 'tunnel', tunnel: { type: 'gre', port: 0, checksum: 'none' } },
+      ['tunnel.type'],
+    ],
+    [
+      'tunnel port',
+      { forward: 'tunnel', tunnel: gue },
+      { forward: 'tunnel', tunnel: { ...gue, port: 6081 } },
+      ['tunnel.port'],
+    ],
+    [
+      'tunnel checksum',
+      { forward: 'tunnel', tunnel: gue },
+      { forward: 'tunnel', tunnel: { ...gue, checksum: 'remcsum' } },
+      ['tunnel.checksum'],
+    ],
+    [
+      'dr to tunnel',
+      { forward: 'dr' },
+      { forward: 'tunnel', tunnel: gue },
+      ['forward', 'tunnel.type', 'tunnel.port', 'tunnel.checksum'],
+    ],
   ])('%s: one edit-realserver carrying the full desired real server', (_what, before, after, fields) => {
     const plan = diff(
       want([vip('tcp', S, 80, { realservers: [rs(R1, 80, after), rs(R2, 80)] })]),
@@ -169,7 +230,10 @@ describe('a change of identity is a delete and an add', () => {
     ['address', rs(R1, 80), rs(R2, 80)],
     ['port', rs(R1, 80), rs(R1, 8080)],
   ])('real server %s', (_what, before, after) => {
-    const plan = diff(want([vip('tcp', S, 80, { realservers: [after] })]), live([vip('tcp', S, 80, { realservers: [before] })]));
+    const plan = diff(
+      want([vip('tcp', S, 80, { realservers: [after] })]),
+      live([vip('tcp', S, 80, { realservers: [before] })]),
+    );
     expect(ops(plan)).toEqual(['add-realserver', 'delete-realserver']);
     expect(plan[0]!.realserver).toBe(`${after.address}:${after.port}`);
     expect(plan[1]!.realserver).toBe(`${before.address}:${before.port}`);
@@ -178,7 +242,10 @@ describe('a change of identity is a delete and an add', () => {
 
 describe('adds and deletes', () => {
   test('a new service: one add, then one add per real server, with their values', () => {
-    const plan = diff(want([vip('tcp', S, 80, { scheduler: 'rr', realservers: [rs(R1, 80), rs(R2, 80, { weight: 2 })] })]), live([]));
+    const plan = diff(
+      want([vip('tcp', S, 80, { scheduler: 'rr', realservers: [rs(R1, 80), rs(R2, 80, { weight: 2 })] })]),
+      live([]),
+    );
     expect(ops(plan)).toEqual(['add-service', 'add-realserver', 'add-realserver']);
     expect(plan[0]!.fields['scheduler']).toEqual({ new: 'rr' });
     expect(plan[2]!.fields['weight']).toEqual({ new: 2 });
@@ -187,8 +254,16 @@ describe('adds and deletes', () => {
   test('deleting a service is one operation: its real servers go with it', () => {
     const plan = diff(want([]), live([vip('tcp', S, 80, { realservers: [rs(R1, 80), rs(R2, 80)] })]));
     expect(plan).toHaveLength(1);
-    expect(plan[0]).toMatchObject({ action: 'delete', kind: 'service', service: `tcp/${S}:80`, fields: { scheduler: { old: 'wlc' } } });
-    expect(plan[0]!.op).toEqual({ op: 'delete-service', service: { family: 'ipv4', protocol: 'tcp', address: S, port: 80 } });
+    expect(plan[0]).toMatchObject({
+      action: 'delete',
+      kind: 'service',
+      service: `tcp/${S}:80`,
+      fields: { scheduler: { old: 'wlc' } },
+    });
+    expect(plan[0]!.op).toEqual({
+      op: 'delete-service',
+      service: { family: 'ipv4', protocol: 'tcp', address: S, port: 80 },
+    });
   });
 
   test('a removed real server: one delete with its old values', () => {
@@ -197,7 +272,12 @@ describe('adds and deletes', () => {
       live([vip('tcp', S, 80, { realservers: [rs(R1, 80), rs(R2, 80, { weight: 4 })] })]),
     );
     expect(plan).toHaveLength(1);
-    expect(plan[0]).toMatchObject({ action: 'delete', kind: 'realserver', realserver: `${R2}:80`, fields: { weight: { old: 4 } } });
+    expect(plan[0]).toMatchObject({
+      action: 'delete',
+      kind: 'realserver',
+      realserver: `${R2}:80`,
+      fields: { weight: { old: 4 } },
+    });
     expect(plan[0]!.op).toEqual({
       op: 'delete-realserver',
       service: expect.objectContaining({ protocol: 'tcp', address: S, port: 80 }),
@@ -210,17 +290,29 @@ describe('what the kernel adds is not a difference', () => {
   test('stats, connection counts and unchanged services give an empty plan', () => {
     const table = [
       vip('tcp', S, 80, { realservers: [rs(R1, 80), rs(R2, 80)] }),
-      vip('udp', '2001:db8::53', 53, { onePacket: true, persistence: { timeout: 60, netmask: '64' }, realservers: [rs('2001:db8::1', 53)] }),
-      mark(7, 'ipv6', { scheduler: 'mh', flags: ['mh-fallback'], realservers: [rs('2001:db8::2', 0, { forward: 'tunnel', tunnel: { type: 'gue', port: 6080, checksum: 'csum' } })] }),
+      vip('udp', '2001:db8::53', 53, {
+        onePacket: true,
+        persistence: { timeout: 60, netmask: '64' },
+        realservers: [rs('2001:db8::1', 53)],
+      }),
+      mark(7, 'ipv6', {
+        scheduler: 'mh',
+        flags: ['mh-fallback'],
+        realservers: [
+          rs('2001:db8::2', 0, { forward: 'tunnel', tunnel: { type: 'gue', port: 6080, checksum: 'csum' } }),
+        ],
+      }),
     ];
     expect(diff(want(table), live(table))).toEqual([]);
   });
 
   test('real server order does not matter', () => {
-    expect(diff(
-      want([vip('tcp', S, 80, { realservers: [rs(R1, 80), rs(R2, 80)] })]),
-      live([vip('tcp', S, 80, { realservers: [rs(R2, 80), rs(R1, 80)] })]),
-    )).toEqual([]);
+    expect(
+      diff(
+        want([vip('tcp', S, 80, { realservers: [rs(R1, 80), rs(R2, 80)] })]),
+        live([vip('tcp', S, 80, { realservers: [rs(R2, 80), rs(R1, 80)] })]),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -253,11 +345,16 @@ describe('ignore', () => {
   });
 
   test('a desired service an ignore rule matches is skipped (ignore wins)', () => {
-    expect(diff(want([mark(9, 'ipv4'), vip('tcp', '203.0.113.7', 80)], { ignore: [v4net, fw9] }), live([]))).toEqual([]);
+    expect(diff(want([mark(9, 'ipv4'), vip('tcp', '203.0.113.7', 80)], { ignore: [v4net, fw9] }), live([]))).toEqual(
+      [],
+    );
   });
 
   test('a vip rule does not match fwmark services, a fwmark rule does not match vip services', () => {
-    const plan = diff(want([], { ignore: [{ vip: { network: '0.0.0.0', length: 0, family: 'ipv4' } }, { fwmark: 80 }] }), live([mark(1, 'ipv4'), vip('tcp', '2001:db8::1', 80)]));
+    const plan = diff(
+      want([], { ignore: [{ vip: { network: '0.0.0.0', length: 0, family: 'ipv4' } }, { fwmark: 80 }] }),
+      live([mark(1, 'ipv4'), vip('tcp', '2001:db8::1', 80)]),
+    );
     expect(plan.map((c) => c.service)).toEqual(['fwmark/1/ipv4', 'tcp/[2001:db8::1]:80']);
   });
 });
@@ -321,8 +418,12 @@ describe('timeouts', () => {
   test.each<[string, Partial<Timeouts> | undefined, Partial<Timeouts> | undefined, Record<string, unknown>]>([
     ['one key differs', { tcp: 600 }, { tcp: 600 }, { tcp: { old: 900, new: 600 } }],
     ['only differing keys are sent', { tcp: 900, udp: 200 }, { udp: 200 }, { udp: { old: 300, new: 200 } }],
-    ['all three', { tcp: 1, tcpFin: 2, udp: 3 }, { tcp: 1, tcpFin: 2, udp: 3 },
-      { tcp: { old: 900, new: 1 }, tcp_fin: { old: 120, new: 2 }, udp: { old: 300, new: 3 } }],
+    [
+      'all three',
+      { tcp: 1, tcpFin: 2, udp: 3 },
+      { tcp: 1, tcpFin: 2, udp: 3 },
+      { tcp: { old: 900, new: 1 }, tcp_fin: { old: 120, new: 2 }, udp: { old: 300, new: 3 } },
+    ],
     ['equal', { tcp: 900, tcpFin: 120 }, undefined, {}],
     ['empty', {}, undefined, {}],
     ['absent', undefined, undefined, {}],
@@ -333,7 +434,9 @@ describe('timeouts', () => {
       expect(plan).toEqual([]);
       return;
     }
-    expect(plan).toEqual([{ action: 'edit', kind: 'timeouts', phase: 'services', fields, op: { op: 'set-timeouts', timeouts: sent } }]);
+    expect(plan).toEqual([
+      { action: 'edit', kind: 'timeouts', phase: 'services', fields, op: { op: 'set-timeouts', timeouts: sent } },
+    ]);
   });
 });
 
@@ -359,7 +462,14 @@ describe('IPv6 and fwmark services', () => {
       want([mark(7, 'ipv6', { realservers: [rs('2001:db8::21', 0, { weight: 9 })] })]),
       live([mark(7, 'ipv6', { realservers: [rs('2001:db8::21', 0)] })]),
     );
-    expect(plan).toMatchObject([{ action: 'edit', service: 'fwmark/7/ipv6', realserver: '[2001:db8::21]:0', fields: { weight: { old: 1, new: 9 } } }]);
+    expect(plan).toMatchObject([
+      {
+        action: 'edit',
+        service: 'fwmark/7/ipv6',
+        realserver: '[2001:db8::21]:0',
+        fields: { weight: { old: 1, new: 9 } },
+      },
+    ]);
   });
 });
 
@@ -373,7 +483,9 @@ describe('size', () => {
     }
     const current = live(services);
     expect(diff(want(services), current)).toEqual([]);
-    const changed = services.map((s, i) => (i % 100 === 0 ? { ...s, realservers: s.realservers.map((r, j) => (j === 0 ? { ...r, weight: 7 } : r)) } : s));
+    const changed = services.map((s, i) =>
+      i % 100 === 0 ? { ...s, realservers: s.realservers.map((r, j) => (j === 0 ? { ...r, weight: 7 } : r)) } : s,
+    );
     expect(diff(want(changed), current)).toHaveLength(100);
   });
 });

@@ -22,10 +22,21 @@ import { diff } from '../../../src/plan/diff.js';
 import { FakeIpvs } from '../fake-ipvs.js';
 
 // Small pools, so that desired and live overlap, collide and differ by one field.
-const VIPS: Record<Family, string[]> = { ipv4: ['192.0.2.1', '192.0.2.2', '198.51.100.1'], ipv6: ['2001:db8::1', '2001:db8::2'] };
-const RIPS: Record<Family, string[]> = { ipv4: ['203.0.113.1', '203.0.113.2', '203.0.113.3'], ipv6: ['2001:db8:1::1', '2001:db8:1::2'] };
+const VIPS: Record<Family, string[]> = {
+  ipv4: ['192.0.2.1', '192.0.2.2', '198.51.100.1'],
+  ipv6: ['2001:db8::1', '2001:db8::2'],
+};
+const RIPS: Record<Family, string[]> = {
+  ipv4: ['203.0.113.1', '203.0.113.2', '203.0.113.3'],
+  ipv6: ['2001:db8:1::1', '2001:db8:1::2'],
+};
 const NETMASKS: Record<Family, string[]> = { ipv4: ['255.255.255.255', '255.255.255.0'], ipv6: ['128', '64'] };
-const FLAGS: Record<string, SchedFlag[]> = { sh: ['sh-fallback', 'sh-port'], mh: ['mh-fallback', 'mh-port'], rr: [], wlc: [] };
+const FLAGS: Record<string, SchedFlag[]> = {
+  sh: ['sh-fallback', 'sh-port'],
+  mh: ['mh-fallback', 'mh-port'],
+  rr: [],
+  wlc: [],
+};
 
 const IGNORE_POOL: IgnoreRule[] = [
   { vip: { network: '192.0.2.2', length: 32, family: 'ipv4' } },
@@ -48,13 +59,15 @@ const idArb: fc.Arbitrary<ServiceId> = fc.oneof(
   fc.record({ family: familyArb, fwmark: fc.integer({ min: 1, max: 3 }) }),
 );
 
-const tunnelArb: fc.Arbitrary<TunnelSettings> = fc.constantFrom('ipip' as const, 'gue' as const, 'gre' as const).chain((type) =>
-  fc.record({
-    type: fc.constant(type),
-    port: type === 'gue' ? fc.constantFrom(6080, 6081) : fc.constant(0),
-    checksum: fc.constantFrom('none' as const, 'csum' as const),
-  }),
-);
+const tunnelArb: fc.Arbitrary<TunnelSettings> = fc
+  .constantFrom('ipip' as const, 'gue' as const, 'gre' as const)
+  .chain((type) =>
+    fc.record({
+      type: fc.constant(type),
+      port: type === 'gue' ? fc.constantFrom(6080, 6081) : fc.constant(0),
+      checksum: fc.constantFrom('none' as const, 'csum' as const),
+    }),
+  );
 
 function realServerArb(family: Family): fc.Arbitrary<RealServer> {
   return fc
@@ -81,7 +94,10 @@ function serviceArbFor(id: ServiceId): fc.Arbitrary<ServiceEntry> {
     .record({
       scheduler: fc.constantFrom('rr', 'wlc', 'sh', 'mh'),
       flagBits: fc.subarray([0, 1]),
-      persistence: fc.option(fc.record({ timeout: fc.constantFrom(300, 600), netmask: fc.constantFrom(...NETMASKS[id.family]) }), { nil: undefined }),
+      persistence: fc.option(
+        fc.record({ timeout: fc.constantFrom(300, 600), netmask: fc.constantFrom(...NETMASKS[id.family]) }),
+        { nil: undefined },
+      ),
       onePacket: fc.boolean(),
       pe: fc.option(fc.constant('sip'), { nil: undefined }),
       realservers: fc.uniqueArray(realServerArb(id.family), { selector: realServerKey, maxLength: 4 }),
@@ -106,18 +122,23 @@ const liveTimeoutsArb: fc.Arbitrary<Timeouts> = fc.record({
   udp: fc.constantFrom(30, 300),
 });
 
-const desiredArb: fc.Arbitrary<DesiredState> = fc.record({
-  services: fc.oneof({ arbitrary: tableArb, weight: 6 }, { arbitrary: fc.constant(undefined), weight: 1 }),
-  ignore: fc.subarray(IGNORE_POOL),
-  timeouts: fc.option(
-    fc.record({ tcp: fc.constantFrom(600, 900), tcpFin: fc.constantFrom(60, 120), udp: fc.constantFrom(30, 300) }, { requiredKeys: [] }),
-    { nil: undefined },
-  ),
-}).map(({ services, ignore, timeouts }) => ({
-  ignore,
-  ...(services ? { services: services.map((s, i): DesiredService => ({ ...s, name: `s${i}` })) } : {}),
-  ...(timeouts ? { timeouts } : {}),
-}));
+const desiredArb: fc.Arbitrary<DesiredState> = fc
+  .record({
+    services: fc.oneof({ arbitrary: tableArb, weight: 6 }, { arbitrary: fc.constant(undefined), weight: 1 }),
+    ignore: fc.subarray(IGNORE_POOL),
+    timeouts: fc.option(
+      fc.record(
+        { tcp: fc.constantFrom(600, 900), tcpFin: fc.constantFrom(60, 120), udp: fc.constantFrom(30, 300) },
+        { requiredKeys: [] },
+      ),
+      { nil: undefined },
+    ),
+  })
+  .map(({ services, ignore, timeouts }) => ({
+    ignore,
+    ...(services ? { services: services.map((s, i): DesiredService => ({ ...s, name: `s${i}` })) } : {}),
+    ...(timeouts ? { timeouts } : {}),
+  }));
 
 function toLive(services: readonly ServiceEntry[], timeouts: Timeouts): LiveState {
   return {
@@ -127,7 +148,12 @@ function toLive(services: readonly ServiceEntry[], timeouts: Timeouts): LiveStat
       delete (rest as Partial<DesiredService>).name;
       return {
         ...rest,
-        realservers: realservers.map((r) => ({ ...r, activeConnections: 1, inactiveConnections: 2, persistentConnections: 0 })),
+        realservers: realservers.map((r) => ({
+          ...r,
+          activeConnections: 1,
+          inactiveConnections: 2,
+          persistentConnections: 0,
+        })),
       };
     }),
   };
@@ -203,10 +229,22 @@ const pairArb: fc.Arbitrary<[DesiredState, LiveState]> = desiredArb.chain((desir
 
 // An independent model of "the table": canonical JSON per service, real servers sorted.
 function attrs(s: ServiceEntry) {
-  return { scheduler: s.scheduler, flags: s.flags, persistence: s.persistence ?? null, onePacket: s.onePacket, pe: s.pe ?? null };
+  return {
+    scheduler: s.scheduler,
+    flags: s.flags,
+    persistence: s.persistence ?? null,
+    onePacket: s.onePacket,
+    pe: s.pe ?? null,
+  };
 }
 function rsAttrs(r: RealServer) {
-  return { forward: r.forward, weight: r.weight, upper: r.upperThreshold, lower: r.lowerThreshold, tunnel: r.tunnel ?? null };
+  return {
+    forward: r.forward,
+    weight: r.weight,
+    upper: r.upperThreshold,
+    lower: r.lowerThreshold,
+    tunnel: r.tunnel ?? null,
+  };
 }
 function canon(services: readonly ServiceEntry[]): string[] {
   return services

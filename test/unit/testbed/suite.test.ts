@@ -10,7 +10,10 @@ describe('partition', () => {
   test('deals the longest files first, each to the least loaded kernel', () => {
     const t = { a: 100, b: 60, c: 50, d: 10 };
     const bins = partition(['a', 'b', 'c', 'd'], t, 2);
-    expect(bins.map((b) => b.files)).toEqual([['a', 'd'], ['b', 'c']]);
+    expect(bins.map((b) => b.files)).toEqual([
+      ['a', 'd'],
+      ['b', 'c'],
+    ]);
     expect(bins.map((b) => b.seconds)).toEqual([110, 110]);
   });
 
