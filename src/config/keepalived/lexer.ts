@@ -40,7 +40,14 @@ export function lexFile(text: string, file: string, ctx: LexContext): LexedLine[
       ctx.reporter.omit(at, line.trim().split(/\s+/)[0]!, 'keepalived sequence and list blocks are not expanded');
       return;
     }
-    const words = splitWords(substitute(line, ctx.params), at);
+    const text = substitute(line, ctx.params);
+    // An include names a glob, whose braces are csh braces, not blocks.
+    const include = /^\s*(include[rmf]?)\s+(.*?)\s*(?:[#!].*)?$/.exec(text);
+    if (include) {
+      out.push({ ...at, words: [include[1]!, include[2]!.replace(/^"(.*)"$/, '$1')] });
+      return;
+    }
+    const words = splitWords(text, at);
     if (words.length > 0) out.push({ ...at, words });
   });
   return out;
