@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { lines } from '../helpers.js';
-import { keepalived, lineOf, MAIN, printedState, reportsAt } from './helpers.js';
+import { keepalived, lineOf, printedState, reportsAt } from './helpers.js';
 
 /** One TCP virtual server with `body` inside, and one real server with `rs` inside. */
 function vs(body: string[], rs: string[] = []): string {

@@ -43,11 +43,11 @@ export function keepalived(text: string, others: Record<string, string> = {}, co
 }
 
 /** The printed config of a migration, loaded back as `lvsd validate` loads it. */
-export function printedState(m: Migration): DesiredState {
+export function printedState(m: Migration): DesiredState & { services: NonNullable<DesiredState['services']> } {
   const text = printMigration(m, ['test'], 'test input');
   const loaded = loadConfigTexts([{ file: 'printed.yaml', text }]);
   if (!loaded.ok) expect.fail(loaded.errors.map(String).join('\n'));
-  return loaded.state;
+  return { ...loaded.state, services: loaded.state.services ?? [] };
 }
 
 /** The reports at one line, as `severity directive`. */
