@@ -94,7 +94,13 @@ export function printMigration(m: Migration, header: string[], what: string, all
   }
   // Sections in the order docs/config.md lists them, services last.
   const { version, timeouts, defaults, services: list, ...rest } = m.config;
-  const ordered = { version, ...(timeouts ? { timeouts } : {}), ...(defaults ? { defaults } : {}), ...rest, services: list };
+  const ordered = {
+    version,
+    ...(timeouts ? { timeouts } : {}),
+    ...(defaults ? { defaults } : {}),
+    ...rest,
+    services: list,
+  };
   const doc = new (yaml().Document)(ordered);
   doc.commentBefore = header.map((l) => ` ${l}`).join('\n');
   const { isMap, isSeq } = yaml();

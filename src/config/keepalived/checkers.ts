@@ -243,7 +243,8 @@ function hexText(hex: string): string | undefined {
 function readMisc(s: Statement, d: CheckerDraft, r: Reporter): boolean {
   if (s.keyword === 'misc_path') d.exec = { command: commandWords(s.args.join(' ')) };
   else if (s.keyword === 'misc_timeout') d.miscTimeout = intArg(s, r, 1) ?? d.miscTimeout;
-  else if (s.keyword === 'misc_dynamic') r.omit(s, s.keyword, 'lvsd takes the weight from the config, not from exit codes');
+  else if (s.keyword === 'misc_dynamic')
+    r.omit(s, s.keyword, 'lvsd takes the weight from the config, not from exit codes');
   else if (s.keyword === 'user') r.omit(s, s.keyword, 'lvsd runs the command as its own user');
   else return false;
   return true;

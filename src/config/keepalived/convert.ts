@@ -49,7 +49,8 @@ export function convertKeepalived(path: string, files: ConfigFiles, opts: Keepal
   const r = new Reporter();
   const top = readStatements(path, files, opts.configId, r);
   const groups = new Map<string, GroupEntry[]>();
-  for (const st of top) if (st.keyword === 'virtual_server_group' && st.args[0]) groups.set(st.args[0], readGroup(st, r));
+  for (const st of top)
+    if (st.keyword === 'virtual_server_group' && st.args[0]) groups.set(st.args[0], readGroup(st, r));
   const converted: ConvertedService[] = [];
   const config: Migration['config'] = { version: 1, services: [] };
   for (const st of top) {
@@ -71,7 +72,11 @@ export function convertKeepalived(path: string, files: ConfigFiles, opts: Keepal
 function globalDefs(st: Statement, config: Migration['config'], r: Reporter): void {
   for (const s of st.block ?? []) {
     if (s.keyword !== 'lvs_timeouts') {
-      r.omit(s, s.keyword, GLOBAL_OMITTED[s.keyword] ?? "keepalived's own setting (global_defs); lvsd has none like it");
+      r.omit(
+        s,
+        s.keyword,
+        GLOBAL_OMITTED[s.keyword] ?? "keepalived's own setting (global_defs); lvsd has none like it",
+      );
       continue;
     }
     const timeouts: Record<string, number> = {};

@@ -35,7 +35,10 @@ export function expandBraces(text: string): string[] {
     else if (c === '}' && --depth === 0) {
       const head = text.slice(0, open);
       const tail = text.slice(i + 1);
-      const parts = split(text.slice(open + 1, i), cuts.map((c2) => c2 - open - 1));
+      const parts = split(
+        text.slice(open + 1, i),
+        cuts.map((c2) => c2 - open - 1),
+      );
       return parts.flatMap((p) => expandBraces(head + p + tail));
     } else if (c === ',' && depth === 1) cuts.push(i);
   }
@@ -69,7 +72,9 @@ function matchPath(path: string, files: ConfigFiles): string[] {
       } catch {
         return [];
       }
-      return names.filter((n) => re.test(n) && (part.startsWith('.') || !n.startsWith('.'))).map((n) => posix.join(d, n));
+      return names
+        .filter((n) => re.test(n) && (part.startsWith('.') || !n.startsWith('.')))
+        .map((n) => posix.join(d, n));
     });
   }
   return found;
@@ -85,7 +90,10 @@ function wildcard(part: string): RegExp {
       const end = part.indexOf(']', i + 2);
       if (end < 0) re += '\\[';
       else {
-        const body = part.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        const body = part
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\');
         re += `[${body}]`;
         i = end;
       }

@@ -23,9 +23,12 @@ export function readGroup(st: Statement, r: Reporter): GroupEntry[] {
     if (s.keyword === 'fwmark') {
       const mark = Number(s.args[0]);
       const fam = s.args[1];
-      if (!/^\d+$/.test(s.args[0] ?? '') || mark < 1 || mark > 0xffffffff) r.omit(s, 'fwmark', 'not a mark from 1 to 4294967295');
-      else if (fam !== undefined && fam !== 'inet' && fam !== 'inet6') r.omit(s, 'fwmark', `'${fam}' is not inet or inet6`);
-      else out.push({ kind: 'fwmark', fwmark: mark, at: s, ...(fam ? { family: fam === 'inet' ? 'ipv4' : 'ipv6' } : {}) });
+      if (!/^\d+$/.test(s.args[0] ?? '') || mark < 1 || mark > 0xffffffff)
+        r.omit(s, 'fwmark', 'not a mark from 1 to 4294967295');
+      else if (fam !== undefined && fam !== 'inet' && fam !== 'inet6')
+        r.omit(s, 'fwmark', `'${fam}' is not inet or inet6`);
+      else
+        out.push({ kind: 'fwmark', fwmark: mark, at: s, ...(fam ? { family: fam === 'inet' ? 'ipv4' : 'ipv6' } : {}) });
       continue;
     }
     const port = s.args[0] === undefined ? 0 : Number(s.args[0]);

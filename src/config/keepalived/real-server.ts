@@ -73,12 +73,22 @@ function readRealServerStatement(s: Statement, d: RealServerDraft, r: Reporter):
 }
 
 /** The lvsd check of a checker, its real server's and virtual server's settings filling in what it leaves out. */
-export function resolveCheck(c: CheckerDraft, rs: CheckSettings, vs: CheckSettings, r: Reporter): Record<string, unknown> {
+export function resolveCheck(
+  c: CheckerDraft,
+  rs: CheckSettings,
+  vs: CheckSettings,
+  r: Reporter,
+): Record<string, unknown> {
   const pick = <K extends keyof CheckSettings>(k: K): CheckSettings[K] => c.own[k] ?? rs[k] ?? vs[k];
   const interval = pick('delayLoop') ?? KEEPALIVED_DEFAULTS.delayLoop;
-  let timeout = c.type === 'exec' ? (c.miscTimeout ?? interval) : (pick('connectTimeout') ?? KEEPALIVED_DEFAULTS.connectTimeout);
+  let timeout =
+    c.type === 'exec' ? (c.miscTimeout ?? interval) : (pick('connectTimeout') ?? KEEPALIVED_DEFAULTS.connectTimeout);
   if (timeout > interval) {
-    r.note(c.at, c.at.keyword, `its ${timeout}s timeout is cut to the ${interval}s delay_loop: lvsd's timeout is at most the interval`);
+    r.note(
+      c.at,
+      c.at.keyword,
+      `its ${timeout}s timeout is cut to the ${interval}s delay_loop: lvsd's timeout is at most the interval`,
+    );
     timeout = interval;
   }
   // keepalived declares a real server down after 1 + retry failed checks, and up after one success.

@@ -76,11 +76,16 @@ function realServerFamily(rss: RealServerDraft[]): 'ipv4' | 'ipv6' | undefined {
 function persistence(vs: VirtualServerDraft, svc: Record<string, unknown>, e: GroupEntry, r: Reporter): void {
   let timeout = vs.persistence?.timeout;
   if (timeout === undefined && e.kind === 'address' && e.port === 0) {
-    r.note(e.at, 'virtual_server', `port 0 is only for persistent services: keepalived makes it persistent (${KEEPALIVED_PERSISTENCE}s)`);
+    r.note(
+      e.at,
+      'virtual_server',
+      `port 0 is only for persistent services: keepalived makes it persistent (${KEEPALIVED_PERSISTENCE}s)`,
+    );
     timeout = KEEPALIVED_PERSISTENCE;
   }
   if (timeout === undefined) {
-    if (vs.granularity) r.omit(vs.granularity.at, 'persistence_granularity', 'without persistence_timeout nothing uses it');
+    if (vs.granularity)
+      r.omit(vs.granularity.at, 'persistence_granularity', 'without persistence_timeout nothing uses it');
     if (vs.pe) r.omit(vs.at, 'persistence_engine', 'without persistence_timeout the kernel does not use it');
     return;
   }
@@ -90,12 +95,21 @@ function persistence(vs: VirtualServerDraft, svc: Record<string, unknown>, e: Gr
   if (vs.pe) svc['pe'] = vs.pe;
 }
 
-function realServerOf(rs: RealServerDraft, vs: VirtualServerDraft, e: GroupEntry, r: Reporter): Record<string, unknown> {
+function realServerOf(
+  rs: RealServerDraft,
+  vs: VirtualServerDraft,
+  e: GroupEntry,
+  r: Reporter,
+): Record<string, unknown> {
   const fwd = rs.forwarding ?? vs.forwarding ?? { forward: 'nat' };
   const servicePort = e.kind === 'address' ? e.port : 0;
   let port = rs.port ?? servicePort;
   if (fwd.forward !== 'nat' && rs.port !== undefined && rs.port !== servicePort) {
-    r.note(rs.at, 'real_server', `port ${rs.port} becomes ${servicePort}: only NAT changes ports (keepalived resets it too)`);
+    r.note(
+      rs.at,
+      'real_server',
+      `port ${rs.port} becomes ${servicePort}: only NAT changes ports (keepalived resets it too)`,
+    );
     port = servicePort;
   }
   const out: Record<string, unknown> = { address: rs.address };

@@ -52,7 +52,11 @@ export function readVirtualServerId(st: Statement, r: Reporter): VirtualServerId
   if (a !== undefined && familyOf(a) !== undefined && (b === undefined || (/^\d+$/.test(b) && Number(b) <= 65535))) {
     return { kind: 'address', address: a, port: b === undefined ? 0 : Number(b) };
   }
-  r.omit(st, 'virtual_server', `'${st.args.join(' ')}' is not IP [PORT], fwmark N or group NAME; keepalived skips it too`);
+  r.omit(
+    st,
+    'virtual_server',
+    `'${st.args.join(' ')}' is not IP [PORT], fwmark N or group NAME; keepalived skips it too`,
+  );
   return undefined;
 }
 
@@ -168,7 +172,11 @@ function readQuorum(s: Statement, r: Reporter): boolean {
   const v = intArg(s, r);
   const plain = s.keyword === 'quorum' ? 1 : 0;
   if (v !== undefined && v !== plain) {
-    r.omit(s, s.keyword, 'lvsd adds the sorry server only when no real server is up (keepalived: quorum 1, hysteresis 0)');
+    r.omit(
+      s,
+      s.keyword,
+      'lvsd adds the sorry server only when no real server is up (keepalived: quorum 1, hysteresis 0)',
+    );
   }
   return true;
 }

@@ -14,14 +14,43 @@ export type Lookup = (key: string) => Directive | undefined;
 
 /** ldirectord's service for a virtual port (ld_port_to_service). */
 const PORT_SERVICES: Record<number, string> = {
-  21: 'ftp', 25: 'smtp', 53: 'dns', 80: 'http', 110: 'pop', 119: 'nntp', 143: 'imap', 389: 'ldap', 443: 'https',
-  587: 'submission', 993: 'imaps', 995: 'pops', 1521: 'oracle', 1812: 'radius', 3128: 'http_proxy', 3306: 'mysql',
-  5432: 'pgsql', 5060: 'sip',
+  21: 'ftp',
+  25: 'smtp',
+  53: 'dns',
+  80: 'http',
+  110: 'pop',
+  119: 'nntp',
+  143: 'imap',
+  389: 'ldap',
+  443: 'https',
+  587: 'submission',
+  993: 'imaps',
+  995: 'pops',
+  1521: 'oracle',
+  1812: 'radius',
+  3128: 'http_proxy',
+  3306: 'mysql',
+  5432: 'pgsql',
+  5060: 'sip',
 };
 
 /** Services over TCP lvsd checks only by connecting (the exchange is reported as left out). */
-const TCP_SERVICES = new Set(['smtp', 'submission', 'simpletcp', 'ftp', 'imap', 'imaps', 'pop', 'pops', 'nntp', 'ldap',
-  'mysql', 'pgsql', 'oracle', 'http_proxy']);
+const TCP_SERVICES = new Set([
+  'smtp',
+  'submission',
+  'simpletcp',
+  'ftp',
+  'imap',
+  'imaps',
+  'pop',
+  'pops',
+  'nntp',
+  'ldap',
+  'mysql',
+  'pgsql',
+  'oracle',
+  'http_proxy',
+]);
 
 /** Status codes ldirectord's http check accepts (LWP's is_success). */
 const SUCCESS = Array.from({ length: 100 }, (_, i) => 200 + i);
@@ -44,12 +73,20 @@ export function ldirectordCheck(get: Lookup, t: CheckTarget, r: Reporter): Recor
     checktype = 'negotiate';
   }
   const serviceDirective = get('service');
-  const service = serviceDirective ? unquote(serviceDirective.value) : t.fwmark !== undefined ? 'none' : (PORT_SERVICES[t.port] ?? 'none');
+  const service = serviceDirective
+    ? unquote(serviceDirective.value)
+    : t.fwmark !== undefined
+      ? 'none'
+      : (PORT_SERVICES[t.port] ?? 'none');
   const at = typeDirective ?? t.at;
   let base: Record<string, unknown> | undefined;
   if (checktype === 'on') return undefined;
   if (checktype === 'off') {
-    r.omit(at, 'checktype off', 'ldirectord then activates no real server; lvsd has no such state (no check: always up)');
+    r.omit(
+      at,
+      'checktype off',
+      'ldirectord then activates no real server; lvsd has no such state (no check: always up)',
+    );
     return undefined;
   }
   if (checktype === 'ping') r.omit(at, 'checktype ping', 'lvsd has no ping check kind');
@@ -73,18 +110,32 @@ function connect(t: CheckTarget, at: Directive, r: Reporter): Record<string, unk
 }
 
 function external(get: Lookup, t: CheckTarget, at: Directive, kind: string, r: Reporter): Record<string, unknown> {
-  if (kind === 'external-perl') r.note(at, 'checktype', 'lvsd runs the script as a program (ldirectord: the same arguments)');
+  if (kind === 'external-perl')
+    r.note(at, 'checktype', 'lvsd runs the script as a program (ldirectord: the same arguments)');
   const cmd = get('checkcommand');
   // ldirectord passes: virtual ip (or fwmark), virtual port, real ip, real port.
   const virtual = t.fwmark !== undefined ? String(t.fwmark) : t.vip!;
-  return { type: 'exec', exec: { command: [cmd ? unquote(cmd.value) : '/bin/true', virtual, String(t.port), '{address}', '{port}'] } };
+  return {
+    type: 'exec',
+    exec: { command: [cmd ? unquote(cmd.value) : '/bin/true', virtual, String(t.port), '{address}', '{port}'] },
+  };
 }
 
-function negotiate(get: Lookup, t: CheckTarget, service: string, at: Directive, r: Reporter): Record<string, unknown> | undefined {
+function negotiate(
+  get: Lookup,
+  t: CheckTarget,
+  service: string,
+  at: Directive,
+  r: Reporter,
+): Record<string, unknown> | undefined {
   if (service === 'none') return undefined;
   if (service === 'http' || service === 'https') return httpCheck(get, service, r);
   if (TCP_SERVICES.has(service) && t.protocol !== 'udp') {
-    r.omit(at, `service ${service}`, `lvsd has no ${service} check kind: it only checks that the port accepts connections`);
+    r.omit(
+      at,
+      `service ${service}`,
+      `lvsd has no ${service} check kind: it only checks that the port accepts connections`,
+    );
     for (const k of ['request', 'receive', 'login', 'passwd', 'database']) {
       const d = get(k);
       if (d) r.omit(d, k, `lvsd has no ${service} check kind`);
@@ -100,7 +151,8 @@ function httpCheck(get: Lookup, service: string, r: Reporter): Record<string, un
   const request = get('request');
   if (request) {
     const path = requestPath(unquote(request.value));
-    if (path.overridden) r.omit(request, 'request', 'lvsd checks each real server itself, not the host in an http:// request');
+    if (path.overridden)
+      r.omit(request, 'request', 'lvsd checks each real server itself, not the host in an http:// request');
     http['path'] = path.path;
   }
   const receive = get('receive');
@@ -134,11 +186,16 @@ function timing(get: Lookup, checktype: string, t: CheckTarget, r: Reporter): Re
       ? (num('negotiatetimeout') ?? num('connecttimeout') ?? 30)
       : (num('checktimeout') ?? num('negotiatetimeout') ?? 5);
   if (timeout > interval) {
-    r.note(get('checkinterval') ?? t.at, 'checkinterval', `the ${timeout}s check timeout is cut to the ${interval}s interval`);
+    r.note(
+      get('checkinterval') ?? t.at,
+      'checkinterval',
+      `the ${timeout}s check timeout is cut to the ${interval}s interval`,
+    );
     timeout = interval;
   }
   const count = get('checkcount');
-  if (count && num('checkcount') !== 1) r.omit(count, 'checkcount', 'lvsd tries once per interval; failurecount is fall');
+  if (count && num('checkcount') !== 1)
+    r.omit(count, 'checkcount', 'lvsd tries once per interval; failurecount is fall');
   const quiescent = get('quiescent');
   return {
     interval,

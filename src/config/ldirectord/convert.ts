@@ -12,9 +12,23 @@ import { readLdirectord, unquote } from './lines.js';
 import { virtualService } from './virtual.js';
 
 /** Globals sections inherit (read through their Lookup). */
-const INHERITED = new Set(['checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'checkcount',
-  'failurecount', 'quiescent', 'fallback', 'fallback6', 'emailalert', 'emailalertfreq', 'emailalertstatus', 'smtp',
-  'cleanstop', 'fallbackcommand']);
+const INHERITED = new Set([
+  'checktimeout',
+  'negotiatetimeout',
+  'connecttimeout',
+  'checkinterval',
+  'checkcount',
+  'failurecount',
+  'quiescent',
+  'fallback',
+  'fallback6',
+  'emailalert',
+  'emailalertfreq',
+  'emailalertstatus',
+  'smtp',
+  'cleanstop',
+  'fallbackcommand',
+]);
 
 /** Globals whose behaviour lvsd has without a setting. */
 const GLOBAL_SAME: Record<string, string> = {

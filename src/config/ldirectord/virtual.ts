@@ -17,8 +17,23 @@ const FORWARDS: Record<string, Forwarding['forward']> = { gate: 'dr', masq: 'nat
 
 /** Port names ldirectord resolves through /etc/services that configs use most. */
 const PORT_NAMES: Record<string, number> = {
-  ftp: 21, smtp: 25, domain: 53, http: 80, www: 80, pop3: 110, nntp: 119, imap: 143, imap2: 143, ldap: 389,
-  https: 443, submission: 587, imaps: 993, pop3s: 995, mysql: 3306, postgresql: 5432, sip: 5060,
+  ftp: 21,
+  smtp: 25,
+  domain: 53,
+  http: 80,
+  www: 80,
+  pop3: 110,
+  nntp: 119,
+  imap: 143,
+  imap2: 143,
+  ldap: 389,
+  https: 443,
+  submission: 587,
+  imaps: 993,
+  pop3s: 995,
+  mysql: 3306,
+  postgresql: 5432,
+  sip: 5060,
 };
 
 /** What the section settles before its directives are read. */
@@ -29,9 +44,27 @@ interface Identity {
 }
 
 /** Handled by the check (check.ts) or below; everything else in a section is reported. */
-const CHECK_KEYS = new Set(['checktype', 'service', 'request', 'receive', 'httpmethod', 'virtualhost', 'checkport',
-  'checkcommand', 'checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'checkcount', 'failurecount',
-  'quiescent', 'login', 'passwd', 'database', 'secret']);
+const CHECK_KEYS = new Set([
+  'checktype',
+  'service',
+  'request',
+  'receive',
+  'httpmethod',
+  'virtualhost',
+  'checkport',
+  'checkcommand',
+  'checktimeout',
+  'negotiatetimeout',
+  'connecttimeout',
+  'checkinterval',
+  'checkcount',
+  'failurecount',
+  'quiescent',
+  'login',
+  'passwd',
+  'database',
+  'secret',
+]);
 
 const SECTION_OMITTED: Record<string, string> = {
   emailalert: 'lvsd sends no mail; it logs each change and exports lvsd_backend_up in /metrics',
@@ -47,7 +80,12 @@ const SECTION_OMITTED: Record<string, string> = {
 };
 
 /** The service of a section, or undefined (reported) when its virtual line is not an address:port or fwmark. */
-export function virtualService(sec: VirtualSection, global: Lookup, fork: boolean, r: Reporter): ConvertedService | undefined {
+export function virtualService(
+  sec: VirtualSection,
+  global: Lookup,
+  fork: boolean,
+  r: Reporter,
+): ConvertedService | undefined {
   const id = identity(sec.virtual, r);
   if (!id) return undefined;
   const local = new Map<string, Directive>();
@@ -66,9 +104,18 @@ export function virtualService(sec: VirtualSection, global: Lookup, fork: boolea
   const target: CheckTarget = { at: sec.virtual, protocol, ...id };
   const check = ldirectordCheck(get, target, r);
   if (check) svc['check'] = check;
-  svc['realservers'] = sec.directives.filter((d) => d.key === 'real' || d.key === 'real6').flatMap((d) => realServers(d, id, r));
+  svc['realservers'] = sec.directives
+    .filter((d) => d.key === 'real' || d.key === 'real6')
+    .flatMap((d) => realServers(d, id, r));
   for (const d of sec.directives) {
-    if (d.key === 'real' || d.key === 'real6' || CHECK_KEYS.has(d.key) || SERVICE_KEYS.has(d.key) || d.key === 'fallback6') continue;
+    if (
+      d.key === 'real' ||
+      d.key === 'real6' ||
+      CHECK_KEYS.has(d.key) ||
+      SERVICE_KEYS.has(d.key) ||
+      d.key === 'fallback6'
+    )
+      continue;
     r.omit(d, d.key, SECTION_OMITTED[d.key] ?? 'not a directive ldirectord or lvsd knows');
   }
   const fallback = get('fallback');
@@ -123,7 +170,10 @@ function serviceIdentity(svc: Record<string, unknown>, id: Identity, get: Lookup
 function serviceSettings(svc: Record<string, unknown>, get: Lookup, r: Reporter): void {
   svc['scheduler'] = unquote(get('scheduler')?.value ?? 'wrr');
   const flags = get('schedflags');
-  if (flags) svc['flags'] = unquote(flags.value).split(/[,\s]+/).filter((f) => f !== '');
+  if (flags)
+    svc['flags'] = unquote(flags.value)
+      .split(/[,\s]+/)
+      .filter((f) => f !== '');
   const persistent = get('persistent');
   const netmask = get('netmask');
   if (persistent) {
@@ -152,7 +202,8 @@ function realServers(d: Directive, id: Identity, r: Reporter): Record<string, un
   }
   const forward = FORWARDS[fwd!]!;
   // ldirectord (and ipvsadm): only masq keeps another port; a port left out is the virtual port.
-  const rsPort = id.fwmark !== undefined ? (forward === 'nat' ? port : 0) : forward === 'nat' && port !== 0 ? port : id.port;
+  const rsPort =
+    id.fwmark !== undefined ? (forward === 'nat' ? port : 0) : forward === 'nat' && port !== 0 ? port : id.port;
   const servicePort = id.fwmark !== undefined ? 0 : id.port;
   const extra = realServerExtras(d, rest ?? '', r);
   return addresses.map((address) => ({

@@ -29,8 +29,17 @@ function file(name: string, text: string): string {
 }
 
 const KEEPALIVED_OK = [
-  'virtual_server 192.0.2.10 80 {', '  protocol TCP', '  lb_kind DR', '  delay_loop 5',
-  '  real_server 198.51.100.1 80 {', '    TCP_CHECK {', '      connect_timeout 2', '    }', '  }', '}', '',
+  'virtual_server 192.0.2.10 80 {',
+  '  protocol TCP',
+  '  lb_kind DR',
+  '  delay_loop 5',
+  '  real_server 198.51.100.1 80 {',
+  '    TCP_CHECK {',
+  '      connect_timeout 2',
+  '    }',
+  '  }',
+  '}',
+  '',
 ].join('\n');
 
 describe('--from-keepalived', () => {
@@ -45,13 +54,18 @@ describe('--from-keepalived', () => {
     const p = file('vrrp.conf', `vrrp_instance VI_1 {\n  state MASTER\n}\n${KEEPALIVED_OK}`);
     const code = await importCommand.run({ 'from-keepalived': p });
     expect(code).toBe(3);
-    expect(err).toBe(`${p}:1: omitted: vrrp_instance: VRRP stays with keepalived: keep this block in a keepalived.conf without virtual_server blocks\n`);
+    expect(err).toBe(
+      `${p}:1: omitted: vrrp_instance: VRRP stays with keepalived: keep this block in a keepalived.conf without virtual_server blocks\n`,
+    );
     expect(out).toContain('1 directive(s) not converted');
     expect(loadConfigTexts([{ file: 'x.yaml', text: out }]).ok).toBe(true);
   });
 
   test('--config-id picks the @ID lines', async () => {
-    const p = file('id.conf', KEEPALIVED_OK.replace('  lb_kind DR', '  @a lvs_sched rr\n  @b lvs_sched sh\n  lb_kind DR'));
+    const p = file(
+      'id.conf',
+      KEEPALIVED_OK.replace('  lb_kind DR', '  @a lvs_sched rr\n  @b lvs_sched sh\n  lb_kind DR'),
+    );
     await importCommand.run({ 'from-keepalived': p, 'config-id': 'b' });
     expect(out).toContain('scheduler: sh');
   });
@@ -76,12 +90,17 @@ describe('--from-ldirectord', () => {
     const ok = file('ok.cf', 'virtual=192.0.2.10:80\n\treal=198.51.100.1:80 gate\n\tchecktype=connect\n');
     expect(await importCommand.run({ 'from-ldirectord': ok })).toBe(0);
     expect(err).toBe('');
-    const some = file('some.cf', 'logfile="local0"\nvirtual=192.0.2.10:80\n\treal=198.51.100.1:80 gate\n\tchecktype=connect\n');
+    const some = file(
+      'some.cf',
+      'logfile="local0"\nvirtual=192.0.2.10:80\n\treal=198.51.100.1:80 gate\n\tchecktype=connect\n',
+    );
     expect(await importCommand.run({ 'from-ldirectord': some })).toBe(3);
     expect(err).toMatch(new RegExp(`^${some}:1: omitted: logfile: `));
   });
 
   test('two sources at once is CLI_USAGE', async () => {
-    await expect(importCommand.run({ 'from-ldirectord': 'a', 'from-keepalived': 'b' })).rejects.toMatchObject({ code: 'CLI_USAGE' });
+    await expect(importCommand.run({ 'from-ldirectord': 'a', 'from-keepalived': 'b' })).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+    });
   });
 });

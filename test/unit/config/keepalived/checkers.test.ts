@@ -10,32 +10,59 @@ import { keepalived, lineOf, printedState, reportsAt } from './helpers.js';
 /** A DR virtual server on port 80 with `vsLines`, one real server with `rsLines` holding `checker`. */
 function withChecker(checker: string[], rsLines: string[] = [], vsLines: string[] = []): string {
   return lines(
-    'virtual_server 192.0.2.10 80 {', '  protocol TCP', '  lb_kind DR', ...vsLines,
-    '  real_server 198.51.100.1 80 {', ...rsLines, ...checker, '  }', '}',
+    'virtual_server 192.0.2.10 80 {',
+    '  protocol TCP',
+    '  lb_kind DR',
+    ...vsLines,
+    '  real_server 198.51.100.1 80 {',
+    ...rsLines,
+    ...checker,
+    '  }',
+    '}',
   );
 }
 
 function checkOf(text: string): Record<string, unknown> | undefined {
   const svc = keepalived(text).config.services[0]!;
-  return (svc['check'] ?? (svc['realservers'] as Record<string, unknown>[])[0]!['check']) as Record<string, unknown> | undefined;
+  return (svc['check'] ?? (svc['realservers'] as Record<string, unknown>[])[0]!['check']) as
+    Record<string, unknown> | undefined;
 }
 
 describe('settings a checker inherits', () => {
   test("keepalived's defaults: delay_loop 60, connect_timeout 5, retry 1 (down after 2 failures), up after 1", () => {
     expect(checkOf(withChecker(['    TCP_CHECK {', '    }']))).toEqual({
-      type: 'tcp', interval: 60, timeout: 5, rise: 1, fall: 2, on_failure: 'remove',
+      type: 'tcp',
+      interval: 60,
+      timeout: 5,
+      rise: 1,
+      fall: 2,
+      on_failure: 'remove',
     });
   });
 
   test('delay_loop, connect_timeout, retry, inhibit_on_failure, alpha from the virtual server', () => {
-    const text = withChecker(['    TCP_CHECK {', '    }'], [], [
-      '  delay_loop 10', '  connect_timeout 3', '  retry 4', '  inhibit_on_failure', '  alpha',
-    ]);
+    const text = withChecker(
+      ['    TCP_CHECK {', '    }'],
+      [],
+      ['  delay_loop 10', '  connect_timeout 3', '  retry 4', '  inhibit_on_failure', '  alpha'],
+    );
     expect(checkOf(text)).toEqual({
-      type: 'tcp', interval: 10, timeout: 3, rise: 1, fall: 5, initial: 'down', on_failure: 'quiesce',
+      type: 'tcp',
+      interval: 10,
+      timeout: 3,
+      rise: 1,
+      fall: 5,
+      initial: 'down',
+      on_failure: 'quiesce',
     });
     const state = printedState(keepalived(text));
-    expect(state.services[0]!.realservers[0]!.check).toMatchObject({ interval: 10, timeout: 3, fall: 5, initial: 'down', onFailure: 'quiesce' });
+    expect(state.services[0]!.realservers[0]!.check).toMatchObject({
+      interval: 10,
+      timeout: 3,
+      fall: 5,
+      initial: 'down',
+      onFailure: 'quiesce',
+    });
   });
 
   test('the checker overrides the real server, which overrides the virtual server', () => {
@@ -65,8 +92,14 @@ describe('settings a checker inherits', () => {
   });
 
   test.each([
-    ['delay_before_retry 3'], ['warmup 2'], ['connect_ip 198.51.100.9'], ['bindto 192.0.2.1'], ['bind_port 5000'],
-    ['bind_if eth0'], ['fwmark 3'], ['log_all_failures yes'],
+    ['delay_before_retry 3'],
+    ['warmup 2'],
+    ['connect_ip 198.51.100.9'],
+    ['bindto 192.0.2.1'],
+    ['bind_port 5000'],
+    ['bind_if eth0'],
+    ['fwmark 3'],
+    ['log_all_failures yes'],
   ])('%s is reported', (line) => {
     const text = withChecker(['    TCP_CHECK {', `      ${line}`, '    }']);
     expect(reportsAt(keepalived(text), lineOf(text, line))).toEqual([`omitted ${line.split(' ')[0]}`]);
@@ -80,17 +113,30 @@ describe('settings a checker inherits', () => {
 describe('checker kinds', () => {
   test('HTTP_GET: path, status_code ranges, virtualhost', () => {
     const text = withChecker([
-      '    HTTP_GET {', '      url {', '        path /healthz', '        status_code 200-202 301', '        virtualhost www.example.com',
-      '      }', '    }',
+      '    HTTP_GET {',
+      '      url {',
+      '        path /healthz',
+      '        status_code 200-202 301',
+      '        virtualhost www.example.com',
+      '      }',
+      '    }',
     ]);
     expect(checkOf(text)).toMatchObject({
-      type: 'http', http: { path: '/healthz', expect: [200, 201, 202, 301], host: 'www.example.com' },
+      type: 'http',
+      http: { path: '/healthz', expect: [200, 201, 202, 301], host: 'www.example.com' },
     });
-    expect(printedState(keepalived(text)).services[0]!.realservers[0]!.check!.http).toMatchObject({ path: '/healthz', expect: [200, 201, 202, 301] });
+    expect(printedState(keepalived(text)).services[0]!.realservers[0]!.check!.http).toMatchObject({
+      path: '/healthz',
+      expect: [200, 201, 202, 301],
+    });
   });
 
   test('HTTP_GET without status_code accepts 200-299, as keepalived does; virtualhost from the virtual server', () => {
-    const text = withChecker(['    HTTP_GET {', '      url {', '        path /', '      }', '    }'], [], ['  virtualhost a.example']);
+    const text = withChecker(
+      ['    HTTP_GET {', '      url {', '        path /', '      }', '    }'],
+      [],
+      ['  virtualhost a.example'],
+    );
     const http = checkOf(text)!['http'] as { expect: number[]; host: string };
     expect(http.expect).toHaveLength(100);
     expect(http.expect[0]).toBe(200);
@@ -100,25 +146,53 @@ describe('checker kinds', () => {
 
   test('SSL_GET is https; digest, regex, a second url, http_protocol, enable_sni are reported', () => {
     const text = withChecker([
-      '    SSL_GET {', '      http_protocol 1.1', '      enable_sni', '      url {', '        path /a', '        digest 9b3a0c85a887a256d6939da88aabd8cd',
-      '        regex ok', '      }', '      url {', '        path /b', '      }', '    }',
+      '    SSL_GET {',
+      '      http_protocol 1.1',
+      '      enable_sni',
+      '      url {',
+      '        path /a',
+      '        digest 9b3a0c85a887a256d6939da88aabd8cd',
+      '        regex ok',
+      '      }',
+      '      url {',
+      '        path /b',
+      '      }',
+      '    }',
     ]);
     const m = keepalived(text);
     expect(checkOf(text)).toMatchObject({ type: 'https', http: { path: '/a' } });
-    for (const [needle, directive] of [['http_protocol', 'http_protocol'], ['enable_sni', 'enable_sni'], ['digest', 'digest'],
-      ['regex', 'regex'], ['path /b', 'url']] as const) {
+    for (const [needle, directive] of [
+      ['http_protocol', 'http_protocol'],
+      ['enable_sni', 'enable_sni'],
+      ['digest', 'digest'],
+      ['regex', 'regex'],
+      ['path /b', 'url'],
+    ] as const) {
       const line = needle === 'path /b' ? lineOf(text, 'path /b') - 1 : lineOf(text, needle);
       expect(reportsAt(m, line)).toEqual([`omitted ${directive}`]);
     }
   });
 
   test('MISC_CHECK is exec: misc_path split into words, misc_timeout, retry 0 by default', () => {
-    const text = withChecker([
-      '    MISC_CHECK {', '      misc_path "/usr/local/bin/check -p \'a b\'"', '      misc_timeout 4', '      misc_dynamic',
-      '      user nobody', '    }',
-    ], [], ['  delay_loop 10']);
+    const text = withChecker(
+      [
+        '    MISC_CHECK {',
+        '      misc_path "/usr/local/bin/check -p \'a b\'"',
+        '      misc_timeout 4',
+        '      misc_dynamic',
+        '      user nobody',
+        '    }',
+      ],
+      [],
+      ['  delay_loop 10'],
+    );
     expect(checkOf(text)).toEqual({
-      type: 'exec', interval: 10, timeout: 4, rise: 1, fall: 1, on_failure: 'remove',
+      type: 'exec',
+      interval: 10,
+      timeout: 4,
+      rise: 1,
+      fall: 1,
+      on_failure: 'remove',
       exec: { command: ['/usr/local/bin/check', '-p', 'a b'] },
     });
     const m = keepalived(text);
@@ -129,8 +203,16 @@ describe('checker kinds', () => {
 
   test('UDP_CHECK: printable payload and require_reply become send and expect', () => {
     const text = lines(
-      'virtual_server 192.0.2.10 53 {', '  protocol UDP', '  lb_kind DR', '  real_server 198.51.100.1 53 {',
-      '    UDP_CHECK {', '      payload 70696e67', '      require_reply 706f6e67', '    }', '  }', '}',
+      'virtual_server 192.0.2.10 53 {',
+      '  protocol UDP',
+      '  lb_kind DR',
+      '  real_server 198.51.100.1 53 {',
+      '    UDP_CHECK {',
+      '      payload 70696e67',
+      '      require_reply 706f6e67',
+      '    }',
+      '  }',
+      '}',
     );
     expect(checkOf(text)).toMatchObject({ type: 'udp', udp: { send: 'ping', expect: 'pong' } });
     expect(keepalived(text).reports).toEqual([]);
@@ -152,11 +234,14 @@ describe('checker kinds', () => {
     expect(reportsAt(m, lineOf(text, 'helo_name'))).toEqual(['omitted helo_name']);
   });
 
-  test.each([['DNS_CHECK'], ['PING_CHECK'], ['FILE_CHECK'], ['BFD_CHECK']])('%s is reported and makes no check', (kind) => {
-    const text = withChecker([`    ${kind} {`, '    }']);
-    expect(checkOf(text)).toBeUndefined();
-    expect(reportsAt(keepalived(text), lineOf(text, kind))).toEqual([`omitted ${kind}`]);
-  });
+  test.each([['DNS_CHECK'], ['PING_CHECK'], ['FILE_CHECK'], ['BFD_CHECK']])(
+    '%s is reported and makes no check',
+    (kind) => {
+      const text = withChecker([`    ${kind} {`, '    }']);
+      expect(checkOf(text)).toBeUndefined();
+      expect(reportsAt(keepalived(text), lineOf(text, kind))).toEqual([`omitted ${kind}`]);
+    },
+  );
 
   test('a second checker is reported: lvsd runs one per real server', () => {
     const text = withChecker(['    TCP_CHECK {', '    }', '    HTTP_GET {', '    }']);
@@ -166,23 +251,44 @@ describe('checker kinds', () => {
 
   test('the same check on every real server is the service check; different ones stay on each', () => {
     const same = lines(
-      'virtual_server 192.0.2.10 80 {', '  protocol TCP', '  lb_kind DR', '  delay_loop 5',
-      '  real_server 198.51.100.1 80 {', '    TCP_CHECK {', '    }', '  }',
-      '  real_server 198.51.100.2 80 {', '    TCP_CHECK {', '    }', '  }', '}',
+      'virtual_server 192.0.2.10 80 {',
+      '  protocol TCP',
+      '  lb_kind DR',
+      '  delay_loop 5',
+      '  real_server 198.51.100.1 80 {',
+      '    TCP_CHECK {',
+      '    }',
+      '  }',
+      '  real_server 198.51.100.2 80 {',
+      '    TCP_CHECK {',
+      '    }',
+      '  }',
+      '}',
     );
     const svc = keepalived(same).config.services[0]!;
     expect(svc['check']).toMatchObject({ type: 'tcp', interval: 5 });
     expect((svc['realservers'] as object[]).every((rs) => !('check' in rs))).toBe(true);
     const state = printedState(keepalived(same));
     expect(state.services[0]!.realservers.map((rs) => rs.check?.type)).toEqual(['tcp', 'tcp']);
-    const differ = same.replace('    TCP_CHECK {\n    }\n  }\n}', '    TCP_CHECK {\n      connect_port 81\n    }\n  }\n}');
+    const differ = same.replace(
+      '    TCP_CHECK {\n    }\n  }\n}',
+      '    TCP_CHECK {\n      connect_port 81\n    }\n  }\n}',
+    );
     const svc2 = keepalived(differ).config.services[0]!;
     expect(svc2['check']).toBeUndefined();
     expect(printedState(keepalived(differ)).services[0]!.realservers.map((rs) => rs.check?.port)).toEqual([80, 81]);
   });
 
   test("a fwmark service's check without connect_port is reported (lvsd needs a port)", () => {
-    const text = lines('virtual_server fwmark 7 {', '  lb_kind DR', '  real_server 198.51.100.1 {', '    TCP_CHECK {', '    }', '  }', '}');
+    const text = lines(
+      'virtual_server fwmark 7 {',
+      '  lb_kind DR',
+      '  real_server 198.51.100.1 {',
+      '    TCP_CHECK {',
+      '    }',
+      '  }',
+      '}',
+    );
     const m = keepalived(text);
     expect(reportsAt(m, 4)).toEqual(['omitted TCP_CHECK']);
     printedState(m);

@@ -52,7 +52,9 @@ export function printedState(m: Migration): DesiredState & { services: NonNullab
 
 /** The reports at one line, as `severity directive`. */
 export function reportsAt(m: Migration, line: number, file = MAIN): string[] {
-  return m.reports.filter((r: MigrationReport) => r.line === line && r.file === file).map((r) => `${r.severity} ${r.directive}`);
+  return m.reports
+    .filter((r: MigrationReport) => r.line === line && r.file === file)
+    .map((r) => `${r.severity} ${r.directive}`);
 }
 
 /** The line (from 1) of the first line of `text` that contains `needle`. */

@@ -16,8 +16,13 @@ const RS = ['  protocol TCP', '  real_server 198.51.100.1 80 {', '  }'];
 describe('lines and words', () => {
   test('comments start with # or ! anywhere; braces need no spaces; a { may open on the next line', () => {
     const text = lines(
-      '! keepalived.conf', 'virtual_server 192.0.2.10 80 # the web VIP', '{', '  lb_algo rr ! round robin',
-      '  protocol TCP', '  real_server 198.51.100.1 80{weight 2}', '}',
+      '! keepalived.conf',
+      'virtual_server 192.0.2.10 80 # the web VIP',
+      '{',
+      '  lb_algo rr ! round robin',
+      '  protocol TCP',
+      '  real_server 198.51.100.1 80{weight 2}',
+      '}',
     );
     const m = keepalived(text);
     expect(m.config.services[0]).toMatchObject({ vip: '192.0.2.10', scheduler: 'rr', realservers: [{ weight: 2 }] });
@@ -26,7 +31,13 @@ describe('lines and words', () => {
 
   test('a quoted string is one word, with escapes; a # inside it is no comment', () => {
     const text = lines(
-      'virtual_server 192.0.2.10 80 {', ...RS.slice(0, 2), '    MISC_CHECK {', '      misc_path "/bin/check --tag \\"a#b\\""', '    }', '  }', '}',
+      'virtual_server 192.0.2.10 80 {',
+      ...RS.slice(0, 2),
+      '    MISC_CHECK {',
+      '      misc_path "/bin/check --tag \\"a#b\\""',
+      '    }',
+      '  }',
+      '}',
     );
     const rs = (keepalived(text).config.services[0]!['check'] as { exec: { command: string[] } }).exec.command;
     expect(rs).toEqual(['/bin/check', '--tag', '"a#b"']);
@@ -34,8 +45,15 @@ describe('lines and words', () => {
 
   test('@ID lines count only for that config id, @^ID lines for every other', () => {
     const text = lines(
-      'virtual_server 192.0.2.10 80 {', '  protocol TCP', '  @lb1 lb_algo rr', '  @lb2 lb_algo sh', '  @^lb1 weight_ignored',
-      '  real_server 198.51.100.1 80 {', '    @^lb2 weight 5', '  }', '}',
+      'virtual_server 192.0.2.10 80 {',
+      '  protocol TCP',
+      '  @lb1 lb_algo rr',
+      '  @lb2 lb_algo sh',
+      '  @^lb1 weight_ignored',
+      '  real_server 198.51.100.1 80 {',
+      '    @^lb2 weight 5',
+      '  }',
+      '}',
     );
     const one = keepalived(text, {}, 'lb1');
     expect(one.config.services[0]).toMatchObject({ scheduler: 'rr', realservers: [{ weight: 5 }] });
@@ -105,13 +123,24 @@ describe('blocks lvsd does not convert', () => {
 
   test('global_defs: lvs_timeouts becomes timeouts; lvs_sync_daemon, lvs_flush and router_id are reported', () => {
     const text = lines(
-      'global_defs {', '  router_id lb1', '  lvs_timeouts tcp 900 tcpfin 120 udp 300', '  lvs_sync_daemon eth0 VI_1', '  lvs_flush', '}',
-      'virtual_server 192.0.2.10 80 {', ...RS, '}',
+      'global_defs {',
+      '  router_id lb1',
+      '  lvs_timeouts tcp 900 tcpfin 120 udp 300',
+      '  lvs_sync_daemon eth0 VI_1',
+      '  lvs_flush',
+      '}',
+      'virtual_server 192.0.2.10 80 {',
+      ...RS,
+      '}',
     );
     const m = keepalived(text);
     expect(m.config['timeouts']).toEqual({ tcp: 900, tcp_fin: 120, udp: 300 });
     expect(printedState(m).timeouts).toEqual({ tcp: 900, tcpFin: 120, udp: 300 });
-    expect([2, 4, 5].map((l) => reportsAt(m, l))).toEqual([['omitted router_id'], ['omitted lvs_sync_daemon'], ['omitted lvs_flush']]);
+    expect([2, 4, 5].map((l) => reportsAt(m, l))).toEqual([
+      ['omitted router_id'],
+      ['omitted lvs_sync_daemon'],
+      ['omitted lvs_flush'],
+    ]);
   });
 });
 
@@ -119,17 +148,39 @@ describe('virtual_server fwmark and group', () => {
   test('fwmark: family from ip_family, else the real servers', () => {
     const v6 = lines('virtual_server fwmark 7 {', '  lb_kind DR', '  real_server 2001:db8::10 {', '  }', '}');
     expect(printedState(keepalived(v6)).services[0]).toMatchObject({ fwmark: 7, family: 'ipv6' });
-    const explicit = lines('virtual_server fwmark 7 {', '  ip_family inet6', '  lb_kind TUN', '  real_server 198.51.100.1 {', '  }', '}');
+    const explicit = lines(
+      'virtual_server fwmark 7 {',
+      '  ip_family inet6',
+      '  lb_kind TUN',
+      '  real_server 198.51.100.1 {',
+      '  }',
+      '}',
+    );
     expect(printedState(keepalived(explicit)).services[0]).toMatchObject({ fwmark: 7, family: 'ipv6' });
   });
 
   test('a group is one service per address, range entry and fwmark', () => {
     const text = lines(
-      'virtual_server_group web {', '  192.0.2.10 80', '  192.0.2.20-21 443', '  fwmark 9', '}',
-      'virtual_server group web {', '  protocol TCP', '  lb_kind DR', '  persistence_timeout 60', '  real_server 198.51.100.1 {', '  }', '}',
+      'virtual_server_group web {',
+      '  192.0.2.10 80',
+      '  192.0.2.20-21 443',
+      '  fwmark 9',
+      '}',
+      'virtual_server group web {',
+      '  protocol TCP',
+      '  lb_kind DR',
+      '  persistence_timeout 60',
+      '  real_server 198.51.100.1 {',
+      '  }',
+      '}',
     );
     const services = printedState(keepalived(text)).services;
-    expect(services.map((s) => s.fwmark ?? `${s.address}:${s.port}`)).toEqual(['192.0.2.10:80', '192.0.2.20:443', '192.0.2.21:443', 9]);
+    expect(services.map((s) => s.fwmark ?? `${s.address}:${s.port}`)).toEqual([
+      '192.0.2.10:80',
+      '192.0.2.20:443',
+      '192.0.2.21:443',
+      9,
+    ]);
     expect(services.map((s) => s.realservers[0]!.port)).toEqual([80, 443, 443, 0]);
   });
 
