@@ -6,7 +6,7 @@
  * keepalived or ldirectord it exits 3 (EXIT_OMISSIONS) when it printed a
  * config but left directives out: each is reported on stderr at FILE:LINE.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { importConfig } from '../../config/import.js';
@@ -24,12 +24,16 @@ export const importCommand: Command = {
     'from-keepalived': { type: 'string' },
     'from-ldirectord': { type: 'string' },
     'config-id': { type: 'string' },
+    'vrrp-config': { type: 'string' },
     'allow-empty': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
   async run(values) {
     const sources = ['from-ipvsadm', 'from-keepalived', 'from-ldirectord'].filter((k) => values[k] !== undefined);
     if (sources.length > 1) throw new LvsdError('CLI_USAGE', `import: give one of --${sources.join(', --')}`);
+    if (values['vrrp-config'] !== undefined && values['from-keepalived'] === undefined) {
+      throw new LvsdError('CLI_USAGE', 'import: --vrrp-config goes with --from-keepalived');
+    }
     const allowEmpty = values['allow-empty'] === true;
     if (values['from-keepalived'] !== undefined || values['from-ldirectord'] !== undefined) {
       return await fromOtherTool(values, allowEmpty);
@@ -60,12 +64,15 @@ async function fromOtherTool(values: OptionValues, allowEmpty: boolean): Promise
   if (!existsSync(path)) throw new LvsdError('CONFIG_READ', `cannot read ${path}: no such file`);
   let migration: Migration;
   let header: string[];
+  let afterPrint: (() => Promise<void>) | undefined;
   if (keepalived !== undefined) {
     const { convertKeepalived } = await import('../../config/keepalived/convert.js');
     // keepalived's default config id: the node name up to its first dot.
     const configId = stringOpt(values, 'config-id') ?? hostname().split('.')[0]!;
     migration = convertKeepalived(path, nodeFiles, { configId });
     header = [`lvsd configuration imported from ${path} (keepalived, config id ${configId})`];
+    const vrrpOut = stringOpt(values, 'vrrp-config');
+    if (vrrpOut !== undefined) afterPrint = () => writeVrrpConfig(path, vrrpOut, configId);
   } else {
     const { convertLdirectord } = await import('../../config/ldirectord/convert.js');
     migration = convertLdirectord(path, nodeFiles.read(path));
@@ -76,8 +83,21 @@ async function fromOtherTool(values: OptionValues, allowEmpty: boolean): Promise
   // Reports first: when the converted config is refused, they often say why.
   for (const r of migration.reports) process.stderr.write(`${formatReport(r)}\n`);
   const text = printMigration(migration, [...header, 'format reference: docs/config.md'], path, allowEmpty);
+  // The VRRP-only keepalived.conf only once the lvsd config it pairs with is printed.
+  await afterPrint?.();
   process.stdout.write(text);
   return omitted > 0 ? EXIT_OMISSIONS : 0;
+}
+
+/** --vrrp-config FILE: the keepalived.conf without virtual servers that keeps VRRP beside lvsd. */
+async function writeVrrpConfig(path: string, out: string, configId: string): Promise<void> {
+  const { vrrpOnlyConfig } = await import('../../config/keepalived/vrrp-only.js');
+  try {
+    writeFileSync(out, vrrpOnlyConfig(path, nodeFiles, configId), { flag: 'wx' });
+  } catch (e) {
+    if (e instanceof LvsdError) throw e;
+    throw new LvsdError('IMPORT_WRITE', `cannot write ${out}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** The files an import reads, from node:fs. */

@@ -16,6 +16,8 @@ export interface Statement extends SourceLine {
   keyword: string;
   args: string[];
   block?: Statement[];
+  /** Where the block's closing `}` is. */
+  end?: SourceLine;
 }
 
 /** keepalived's include keywords: the variants only add checks keepalived makes on the files. */
@@ -28,10 +30,17 @@ const MAX_INCLUDE_DEPTH = 16;
  * The statements of `path` with its includes followed. Throws CONFIG_READ's
  * kin IMPORT_SYNTAX for unbalanced braces and an unreadable main file
  * (LvsdError CONFIG_READ); an include that cannot be read or matches nothing
- * is reported and skipped, as keepalived skips it.
+ * is reported and skipped, as keepalived skips it. `definitions` collects the
+ * `$NAME=VALUE` lines read.
  */
-export function readStatements(path: string, files: ConfigFiles, configId: string, reporter: Reporter): Statement[] {
-  const ctx: LexContext = { configId, params: new Map(), reporter };
+export function readStatements(
+  path: string,
+  files: ConfigFiles,
+  configId: string,
+  reporter: Reporter,
+  definitions: string[] = [],
+): Statement[] {
+  const ctx: LexContext = { configId, params: new Map(), reporter, definitions };
   const lines = readLines(posix.resolve(path), files, ctx, 0);
   return nest(lines, path);
 }
@@ -85,7 +94,7 @@ function nest(lines: LexedLine[], path: string): Statement[] {
       } else if (w === '}') {
         flush();
         if (stack.length === 1) throw syntaxError(line, "'}' closes no block");
-        stack.pop();
+        stack.pop()!.opener!.end = { file: line.file, line: line.line };
         last = undefined;
       } else words.push(w);
     }

@@ -22,6 +22,8 @@ export interface LexContext {
   /** Parameters defined so far ($NAME=VALUE), across included files as keepalived does. */
   params: Map<string, string>;
   reporter: Reporter;
+  /** The `$NAME=VALUE` lines, as written. */
+  definitions?: string[];
 }
 
 /** The lines of one file's text that keepalived would read, as words. Throws IMPORT_SYNTAX on an open quote. */
@@ -34,6 +36,7 @@ export function lexFile(text: string, file: string, ctx: LexContext): LexedLine[
     const def = /^\s*\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
     if (def) {
       ctx.params.set(def[1]!, def[2]!.trim());
+      ctx.definitions?.push(line.trim());
       return;
     }
     if (/^\s*~(SEQ|LST)\b/.test(line)) {

@@ -3,8 +3,9 @@
 // `lvsd plan` shows no change on keepalived's table, keepalived stopped with
 // --dont-release-ipvs leaves the table, and `lvsd run` keeps it unchanged and
 // checks the real server keepalived checked (quiesced when its port closes,
-// back when it opens). keepalived runs in a network namespace of its own.
-import { writeFileSync } from 'node:fs';
+// back when it opens). keepalived runs in a network namespace of its own; the
+// VRRP-only keepalived.conf the import writes passes `keepalived -t`.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CLI, requireKernel, sh, tmpDir } from '../helpers.js';
@@ -17,6 +18,15 @@ const CHECKED = '192.0.2.50';
 const KEEPALIVED_CONF = `
 global_defs {
   lvs_timeouts tcp 900 tcpfin 120 udp 300
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface d0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    192.0.2.100/32
+  }
 }
 virtual_server_group web {
   192.0.2.1-2 80
@@ -111,7 +121,7 @@ beforeAll(async () => {
     ['-n', NS, 'link', 'set', 'lo', 'up'],
     ['-n', NS, 'link', 'add', 'd0', 'type', 'dummy'],
     ['-n', NS, 'addr', 'add', `${CHECKED}/32`, 'dev', 'd0'],
-    ['-n', NS, 'link', 'set', 'd0', 'up'],
+    ['-n', NS, 'link', 'set', 'd0', 'multicast', 'on', 'up'],
   ]) {
     const r = await sh('ip', args);
     if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
@@ -156,10 +166,18 @@ afterAll(async () => {
 describe('taking over from keepalived', () => {
   let config: string;
 
-  test('the import converts everything (exit 0) and validates', async () => {
-    const r = await lvsdIn(['import', '--from-keepalived', join(dir, 'keepalived.conf')]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+  test('the import converts everything but VRRP (exit 3, one report), validates, and writes a VRRP-only config', async () => {
+    const conf = join(dir, 'keepalived.conf');
+    const vrrp = join(dir, 'vrrp.conf');
+    const r = await lvsdIn(['import', '--from-keepalived', conf, '--vrrp-config', vrrp]);
+    expect(r.stderr).toBe(
+      `${conf}:5: omitted: vrrp_instance: VRRP stays with keepalived: keep this block in a keepalived.conf without virtual_server blocks\n`,
+    );
+    expect(r.code).toBe(3);
+    const t = await inNs('keepalived', ['-t', '-f', vrrp]);
+    expect(t.stderr + t.stdout).toBe('');
+    expect(t.code).toBe(0);
+    expect(readFileSync(vrrp, 'utf8')).not.toMatch(/virtual_server|lvs_timeouts/);
     config = join(dir, 'lvsd.yaml');
     writeFileSync(config, r.stdout);
     const v = await lvsdIn(['validate', '-c', config]);

@@ -3,7 +3,7 @@
  * each report on stderr at FILE:LINE, and the exit code saying which
  * happened (0 all converted, 3 converted with omissions, 1 nothing printed).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
@@ -100,6 +100,27 @@ describe('--from-ldirectord', () => {
 
   test('two sources at once is CLI_USAGE', async () => {
     await expect(importCommand.run({ 'from-ldirectord': 'a', 'from-keepalived': 'b' })).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+    });
+  });
+});
+
+describe('--vrrp-config', () => {
+  test('writes the VRRP-only keepalived.conf, and never over an existing file', async () => {
+    const conf = file('with-vrrp.conf', `vrrp_instance VI_1 {\n  state MASTER\n}\n${KEEPALIVED_OK}`);
+    const vrrp = join(dir, 'vrrp-only.conf');
+    expect(await importCommand.run({ 'from-keepalived': conf, 'vrrp-config': vrrp })).toBe(3);
+    expect(readFileSync(vrrp, 'utf8')).toContain('vrrp_instance VI_1 {');
+    expect(readFileSync(vrrp, 'utf8')).not.toContain('virtual_server');
+    out = '';
+    await expect(importCommand.run({ 'from-keepalived': conf, 'vrrp-config': vrrp })).rejects.toMatchObject({
+      code: 'IMPORT_WRITE',
+    });
+    expect(out).toBe('');
+  });
+
+  test('only with --from-keepalived', async () => {
+    await expect(importCommand.run({ 'from-ldirectord': 'a', 'vrrp-config': 'b' })).rejects.toMatchObject({
       code: 'CLI_USAGE',
     });
   });
