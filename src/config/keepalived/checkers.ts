@@ -122,6 +122,10 @@ export function readChecker(st: Statement, r: Reporter): CheckerDraft | undefine
   }
   for (const s of st.block ?? []) readCheckerStatement(s, d, r);
   if (d.type === 'udp') udpDefaults(st, d, r);
+  if ((d.type === 'http' || d.type === 'https') && !d.http) {
+    r.omit(st, st.keyword, 'has no url with a path, so keepalived ignores this checker too');
+    return undefined;
+  }
   if (d.type === 'exec' && !d.exec) {
     r.omit(st, st.keyword, 'has no misc_path, so keepalived would not run it either');
     return undefined;
@@ -187,7 +191,8 @@ function readUrl(st: Statement, d: CheckerDraft, r: Reporter): void {
     else if (s.keyword === 'status_code') http.expect = statusCodes(s, r) ?? http.expect;
     else r.omit(s, s.keyword, URL_OMITTED[s.keyword] ?? 'not a url setting lvsd knows');
   }
-  d.http = http;
+  if (http.path === undefined) r.omit(st, 'url', 'has no path, so keepalived ignores it too');
+  else d.http = http;
 }
 
 /** `status_code 200 300-399 ...` as the list of codes. */

@@ -75,7 +75,15 @@ describe('settings a checker inherits', () => {
   });
 
   test('nb_get_retry is the old name of retry', () => {
-    expect(checkOf(withChecker(['    HTTP_GET {', '      nb_get_retry 2', '    }']))).toMatchObject({ fall: 3 });
+    const text = withChecker([
+      '    HTTP_GET {',
+      '      nb_get_retry 2',
+      '      url {',
+      '        path /',
+      '      }',
+      '    }',
+    ]);
+    expect(checkOf(text)).toMatchObject({ fall: 3 });
   });
 
   test('a fractional timer is rounded up to whole seconds, with a note', () => {
@@ -243,8 +251,34 @@ describe('checker kinds', () => {
     },
   );
 
+  test('HTTP_GET without a url with a path is reported and makes no check, as keepalived ignores it', () => {
+    const none = withChecker(['    HTTP_GET {', '    }']);
+    expect(checkOf(none)).toBeUndefined();
+    expect(reportsAt(keepalived(none), lineOf(none, 'HTTP_GET'))).toEqual(['omitted HTTP_GET']);
+    const pathless = withChecker([
+      '    HTTP_GET {',
+      '      url {',
+      '        status_code 200',
+      '      }',
+      '      url {',
+      '        path /b',
+      '      }',
+      '    }',
+    ]);
+    expect(checkOf(pathless)).toMatchObject({ http: { path: '/b', expect: expect.any(Array) } });
+    expect(reportsAt(keepalived(pathless), lineOf(pathless, 'url {'))).toEqual(['omitted url']);
+  });
+
   test('a second checker is reported: lvsd runs one per real server', () => {
-    const text = withChecker(['    TCP_CHECK {', '    }', '    HTTP_GET {', '    }']);
+    const text = withChecker([
+      '    TCP_CHECK {',
+      '    }',
+      '    HTTP_GET {',
+      '      url {',
+      '        path /',
+      '      }',
+      '    }',
+    ]);
     expect(checkOf(text)).toMatchObject({ type: 'tcp' });
     expect(reportsAt(keepalived(text), lineOf(text, 'HTTP_GET'))).toEqual(['omitted HTTP_GET']);
   });
