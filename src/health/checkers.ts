@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { CheckSpec } from '../model/types.js';
+import { smtpCheck } from './smtp.js';
 
 export interface CheckTarget {
   address: string;
@@ -31,6 +32,8 @@ export function runCheck(spec: CheckSpec, target: CheckTarget): Promise<CheckRes
       return udp(spec, target, ms);
     case 'exec':
       return exec(spec, target, ms);
+    case 'smtp':
+      return smtpCheck(target, spec.port, ms);
   }
 }
 

@@ -85,7 +85,7 @@ export interface Timeouts {
 /** A service with its real servers. */
 export type ServiceEntry = Service & { realservers: RealServer[] };
 
-export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'exec';
+export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'exec' | 'smtp';
 
 /** A health check of one real server, every field resolved (service's, overridden by the real server's). */
 export interface CheckSpec {

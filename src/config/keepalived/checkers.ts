@@ -22,7 +22,7 @@ export interface CheckSettings {
 /** A checker as read, before the settings of its real and virtual server fill it in. */
 export interface CheckerDraft {
   at: Statement;
-  type: 'tcp' | 'http' | 'https' | 'udp' | 'exec';
+  type: 'tcp' | 'http' | 'https' | 'udp' | 'exec' | 'smtp';
   own: CheckSettings;
   port?: number;
   /** keepalived's retry default for this checker: 0 for MISC_CHECK, else 1. */
@@ -100,7 +100,7 @@ const CHECKER_TYPES: Record<string, CheckerDraft['type']> = {
   SSL_GET: 'https',
   UDP_CHECK: 'udp',
   MISC_CHECK: 'exec',
-  SMTP_CHECK: 'tcp',
+  SMTP_CHECK: 'smtp',
 };
 
 /** True when `keyword` names a keepalived checker block. */
@@ -117,9 +117,6 @@ export function readChecker(st: Statement, r: Reporter): CheckerDraft | undefine
   }
   const d: CheckerDraft = { at: st, type: CHECKER_TYPES[st.keyword]!, own: {}, defaultRetry: 1 };
   if (st.keyword === 'MISC_CHECK') d.defaultRetry = 0;
-  if (st.keyword === 'SMTP_CHECK') {
-    r.omit(st, st.keyword, 'becomes a tcp check: lvsd has no smtp kind yet, so the 220 greeting is not awaited');
-  }
   for (const s of st.block ?? []) readCheckerStatement(s, d, r);
   if (d.type === 'udp') udpDefaults(st, d, r);
   if ((d.type === 'http' || d.type === 'https') && !d.http) {
@@ -142,8 +139,8 @@ function readCheckerStatement(s: Statement, d: CheckerDraft, r: Reporter): void 
   if ((d.type === 'http' || d.type === 'https') && readHttp(s, d, r)) return;
   if (d.type === 'udp' && readUdp(s, d, r)) return;
   if (d.type === 'exec' && readMisc(s, d, r)) return;
-  if (s.keyword === 'helo_name' || s.keyword === 'host') {
-    r.omit(s, s.keyword, 'lvsd has no smtp check kind; the tcp check sends nothing');
+  if (d.type === 'smtp' && s.keyword === 'helo_name') {
+    r.omit(s, s.keyword, "lvsd's smtp check says HELO with the director's host name");
     return;
   }
   r.omit(s, s.keyword, `not a ${d.at.keyword} setting lvsd knows`);

@@ -36,8 +36,6 @@ const PORT_SERVICES: Record<number, string> = {
 
 /** Services over TCP lvsd checks only by connecting (the exchange is reported as left out). */
 const TCP_SERVICES = new Set([
-  'smtp',
-  'submission',
   'simpletcp',
   'ftp',
   'imap',
@@ -130,6 +128,7 @@ function negotiate(
 ): Record<string, unknown> | undefined {
   if (service === 'none') return undefined;
   if (service === 'http' || service === 'https') return httpCheck(get, service, r);
+  if (service === 'smtp' || service === 'submission') return smtpCheck(get, service, r);
   if (TCP_SERVICES.has(service) && t.protocol !== 'udp') {
     r.omit(
       at,
@@ -166,6 +165,15 @@ function httpCheck(get: Lookup, service: string, r: Reporter): Record<string, un
     if (d) r.omit(d, k, 'an http check uses none');
   }
   return { type: service, http };
+}
+
+/** ldirectord's smtp check (Net::SMTP): a greeting and a HELO answered; request/receive are not used. */
+function smtpCheck(get: Lookup, service: string, r: Reporter): Record<string, unknown> {
+  for (const k of ['request', 'receive', 'login', 'passwd']) {
+    const d = get(k);
+    if (d) r.omit(d, k, `lvsd's ${service} check only awaits the 220 greeting and 250 to HELO`);
+  }
+  return { type: 'smtp' };
 }
 
 /** The path of a request: ldirectord adds a leading `/`; an `http://host/...` request names another host. */

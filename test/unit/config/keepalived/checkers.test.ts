@@ -234,12 +234,13 @@ describe('checker kinds', () => {
     expect(reportsAt(m, lineOf(text, 'payload'))).toEqual(['omitted payload']);
   });
 
-  test('SMTP_CHECK becomes a tcp check, reported (no 220 greeting awaited); helo_name reported', () => {
-    const text = withChecker(['    SMTP_CHECK {', '      helo_name lb.example', '    }']);
+  test('SMTP_CHECK is an smtp check (greeting and HELO); helo_name is reported', () => {
+    const text = withChecker(['    SMTP_CHECK {', '      connect_port 25', '      helo_name lb.example', '    }']);
     const m = keepalived(text);
-    expect(checkOf(text)).toMatchObject({ type: 'tcp' });
-    expect(reportsAt(m, lineOf(text, 'SMTP_CHECK'))).toEqual(['omitted SMTP_CHECK']);
+    expect(checkOf(text)).toMatchObject({ type: 'smtp', port: 25 });
+    expect(reportsAt(m, lineOf(text, 'SMTP_CHECK'))).toEqual([]);
     expect(reportsAt(m, lineOf(text, 'helo_name'))).toEqual(['omitted helo_name']);
+    expect(printedState(m).services[0]!.realservers[0]!.check).toMatchObject({ type: 'smtp', port: 25 });
   });
 
   test.each([['DNS_CHECK'], ['PING_CHECK'], ['FILE_CHECK'], ['BFD_CHECK']])(

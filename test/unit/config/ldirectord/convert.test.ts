@@ -195,15 +195,22 @@ describe('checks', () => {
     expect(at(ld(text), lineOf(text, line))).toEqual([`omitted ${directive}`]);
   });
 
-  test('service=smtp is a tcp check, reported with its request/receive', () => {
-    const text = virtual(['service=smtp', 'request="x"', 'receive="220"']);
+  test('service=smtp is an smtp check; its request/receive are reported', () => {
+    const text = virtual(['service=smtp', 'request="x"', 'receive="220"'], [], 'virtual=192.0.2.10:25');
     const m = ld(text);
-    expect(m.config.services[0]!['check']).toMatchObject({ type: 'tcp' });
+    expect(m.config.services[0]!['check']).toMatchObject({ type: 'smtp' });
     expect([lineOf(text, 'smtp'), lineOf(text, 'request'), lineOf(text, 'receive')].map((l) => at(m, l))).toEqual([
-      ['omitted service smtp'],
+      [],
       ['omitted request'],
       ['omitted receive'],
     ]);
+    expect(printedState(m).services[0]!.realservers[0]!.check).toMatchObject({ type: 'smtp', port: 25 });
+  });
+
+  test('service=ftp is a tcp check, reported', () => {
+    const text = virtual(['service=ftp']);
+    expect(svc(text)['check']).toMatchObject({ type: 'tcp' });
+    expect(at(ld(text), lineOf(text, 'ftp'))).toEqual(['omitted service ftp']);
   });
 
   test('checktype=on and service=none: no check, nothing reported', () => {
