@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { CheckSpec } from '../model/types.js';
+import { dnsCheck } from './dns.js';
 import { smtpCheck } from './smtp.js';
 
 export interface CheckTarget {
@@ -34,6 +35,8 @@ export function runCheck(spec: CheckSpec, target: CheckTarget): Promise<CheckRes
       return exec(spec, target, ms);
     case 'smtp':
       return smtpCheck(target, spec.port, ms);
+    case 'dns':
+      return dnsCheck(spec, target, ms);
   }
 }
 

@@ -22,7 +22,7 @@ export interface CheckSettings {
 /** A checker as read, before the settings of its real and virtual server fill it in. */
 export interface CheckerDraft {
   at: Statement;
-  type: 'tcp' | 'http' | 'https' | 'udp' | 'exec' | 'smtp';
+  type: 'tcp' | 'http' | 'https' | 'udp' | 'exec' | 'smtp' | 'dns';
   own: CheckSettings;
   port?: number;
   /** keepalived's retry default for this checker: 0 for MISC_CHECK, else 1. */
@@ -34,6 +34,7 @@ export interface CheckerDraft {
   /** UDP_CHECK has require_reply: keepalived then needs an answer, as lvsd always does. */
   udpReplied?: boolean;
   exec?: { command: string[] };
+  dns?: { name?: string; type?: string };
 }
 
 const NOT_LVSD = 'lvsd has no such setting';
@@ -88,7 +89,6 @@ export function readCheckSetting(st: Statement, s: CheckSettings, r: Reporter): 
 }
 
 const UNSUPPORTED_CHECKERS: Record<string, string> = {
-  DNS_CHECK: 'lvsd has no dns check kind yet; the real server stays up as far as this check goes',
   PING_CHECK: 'lvsd has no ping check kind (ICMP needs privileges lvsd does not use)',
   FILE_CHECK: 'lvsd has no file check kind (a weight read from a file)',
   BFD_CHECK: 'lvsd has no BFD',
@@ -101,6 +101,7 @@ const CHECKER_TYPES: Record<string, CheckerDraft['type']> = {
   UDP_CHECK: 'udp',
   MISC_CHECK: 'exec',
   SMTP_CHECK: 'smtp',
+  DNS_CHECK: 'dns',
 };
 
 /** True when `keyword` names a keepalived checker block. */
@@ -116,7 +117,9 @@ export function readChecker(st: Statement, r: Reporter): CheckerDraft | undefine
     return undefined;
   }
   const d: CheckerDraft = { at: st, type: CHECKER_TYPES[st.keyword]!, own: {}, defaultRetry: 1 };
+  // keepalived.conf(5): "The retry default is 0" (MISC_CHECK), "The retry default is 3" (DNS_CHECK).
   if (st.keyword === 'MISC_CHECK') d.defaultRetry = 0;
+  if (st.keyword === 'DNS_CHECK') d.defaultRetry = 3;
   for (const s of st.block ?? []) readCheckerStatement(s, d, r);
   if (d.type === 'udp') udpDefaults(st, d, r);
   if ((d.type === 'http' || d.type === 'https') && !d.http) {
@@ -139,11 +142,26 @@ function readCheckerStatement(s: Statement, d: CheckerDraft, r: Reporter): void 
   if ((d.type === 'http' || d.type === 'https') && readHttp(s, d, r)) return;
   if (d.type === 'udp' && readUdp(s, d, r)) return;
   if (d.type === 'exec' && readMisc(s, d, r)) return;
+  if (d.type === 'dns' && (s.keyword === 'type' || s.keyword === 'name')) {
+    readDns(s, d, r);
+    return;
+  }
   if (d.type === 'smtp' && s.keyword === 'helo_name') {
     r.omit(s, s.keyword, "lvsd's smtp check says HELO with the director's host name");
     return;
   }
   r.omit(s, s.keyword, `not a ${d.at.keyword} setting lvsd knows`);
+}
+
+const DNS_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'];
+
+/** DNS_CHECK's `type` (A|NS|CNAME|SOA|MX|TXT|AAAA, default SOA) and `name` (default `.`). */
+function readDns(s: Statement, d: CheckerDraft, r: Reporter): void {
+  const dns = (d.dns ??= {});
+  const v = s.args[0];
+  if (s.keyword === 'name' && v !== undefined) dns.name = v;
+  else if (s.keyword === 'type' && v !== undefined && DNS_TYPES.includes(v.toUpperCase())) dns.type = v.toUpperCase();
+  else r.omit(s, s.keyword, `'${v ?? ''}' is not a ${s.keyword === 'type' ? DNS_TYPES.join('|') : 'name'}`);
 }
 
 const HTTP_OMITTED: Record<string, string> = {

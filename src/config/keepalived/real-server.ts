@@ -107,5 +107,6 @@ export function resolveCheck(
   }
   if (c.udp && Object.keys(c.udp).length > 0) check['udp'] = c.udp;
   if (c.exec) check['exec'] = c.exec;
+  if (c.dns) check['dns'] = c.dns;
   return check;
 }

@@ -5,6 +5,7 @@
  * the virtual port, checkinterval 10, checktimeout 5, negotiatetimeout 30,
  * failurecount 1, quiescent no. Pure.
  */
+import { familyOf } from '../../model/address.js';
 import type { Reporter } from '../migration.js';
 import type { Directive } from './lines.js';
 import { unquote } from './lines.js';
@@ -129,6 +130,7 @@ function negotiate(
   if (service === 'none') return undefined;
   if (service === 'http' || service === 'https') return httpCheck(get, service, r);
   if (service === 'smtp' || service === 'submission') return smtpCheck(get, service, r);
+  if (service === 'dns') return dnsCheck(get, at, r);
   if (TCP_SERVICES.has(service) && t.protocol !== 'udp') {
     r.omit(
       at,
@@ -174,6 +176,27 @@ function smtpCheck(get: Lookup, service: string, r: Reporter): Record<string, un
     if (d) r.omit(d, k, `lvsd's ${service} check only awaits the 220 greeting and 250 to HELO`);
   }
   return { type: 'smtp' };
+}
+
+/**
+ * ldirectord's dns check: the request is the name of an A record (or an
+ * address, for a PTR lookup lvsd does not make); receive, an address the
+ * answer must hold, is not checked: lvsd counts an answer without error.
+ */
+function dnsCheck(get: Lookup, at: Directive, r: Reporter): Record<string, unknown> | undefined {
+  const request = get('request');
+  const name = request ? unquote(request.value) : undefined;
+  if (name === undefined || name === '/' || familyOf(name) !== undefined) {
+    r.omit(
+      request ?? at,
+      'service dns',
+      'lvsd queries a name (an A record): give request = "NAME"; PTR lookups are not made',
+    );
+    return undefined;
+  }
+  const receive = get('receive');
+  if (receive) r.omit(receive, 'receive', 'lvsd counts any answer without error, whatever addresses it holds');
+  return { type: 'dns', dns: { name, type: 'A' } };
 }
 
 /** The path of a request: ldirectord adds a leading `/`; an `http://host/...` request names another host. */

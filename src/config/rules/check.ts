@@ -30,7 +30,7 @@ function writtenChecks(s: Service): { path: Path; block: Block; type: unknown; l
   return out;
 }
 
-/** CONFIG_CHECK: http, udp and exec blocks only for their type; a timeout no longer than the interval. */
+/** CONFIG_CHECK: http, udp, exec and dns blocks only for their type; a timeout no longer than the interval. */
 export function checkBlocksFit(s: Service, report: Report): void {
   const serviceInterval = isRecord(s.raw['check']) ? parseDuration(s.raw['check']['interval']) : undefined;
   for (const { path, block, type, label } of writtenChecks(s)) {
@@ -38,6 +38,7 @@ export function checkBlocksFit(s: Service, report: Report): void {
       ['http', ['http', 'https']],
       ['udp', ['udp']],
       ['exec', ['exec']],
+      ['dns', ['dns']],
     ] as const) {
       if (block[name] === undefined || typeof type !== 'string' || (types as readonly string[]).includes(type))
         continue;

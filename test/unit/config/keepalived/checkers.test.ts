@@ -243,14 +243,11 @@ describe('checker kinds', () => {
     expect(printedState(m).services[0]!.realservers[0]!.check).toMatchObject({ type: 'smtp', port: 25 });
   });
 
-  test.each([['DNS_CHECK'], ['PING_CHECK'], ['FILE_CHECK'], ['BFD_CHECK']])(
-    '%s is reported and makes no check',
-    (kind) => {
-      const text = withChecker([`    ${kind} {`, '    }']);
-      expect(checkOf(text)).toBeUndefined();
-      expect(reportsAt(keepalived(text), lineOf(text, kind))).toEqual([`omitted ${kind}`]);
-    },
-  );
+  test.each([['PING_CHECK'], ['FILE_CHECK'], ['BFD_CHECK']])('%s is reported and makes no check', (kind) => {
+    const text = withChecker([`    ${kind} {`, '    }']);
+    expect(checkOf(text)).toBeUndefined();
+    expect(reportsAt(keepalived(text), lineOf(text, kind))).toEqual([`omitted ${kind}`]);
+  });
 
   test('HTTP_GET without a url with a path is reported and makes no check, as keepalived ignores it', () => {
     const none = withChecker(['    HTTP_GET {', '    }']);
@@ -268,6 +265,29 @@ describe('checker kinds', () => {
     ]);
     expect(checkOf(pathless)).toMatchObject({ http: { path: '/b', expect: expect.any(Array) } });
     expect(reportsAt(keepalived(pathless), lineOf(pathless, 'url {'))).toEqual(['omitted url']);
+  });
+
+  test('DNS_CHECK is a dns check: type, name, retry 3 by default', () => {
+    const text = lines(
+      'virtual_server 192.0.2.10 53 {',
+      '  protocol UDP',
+      '  lb_kind DR',
+      '  real_server 198.51.100.1 53 {',
+      '    DNS_CHECK {',
+      '      type a',
+      '      name www.example.com',
+      '    }',
+      '  }',
+      '}',
+    );
+    const m = keepalived(text);
+    expect(checkOf(text)).toMatchObject({ type: 'dns', fall: 4, dns: { type: 'A', name: 'www.example.com' } });
+    expect(m.reports).toEqual([]);
+    expect(printedState(m).services[0]!.realservers[0]!.check!.dns).toEqual({ name: 'www.example.com', type: 'A' });
+    const plain = withChecker(['    DNS_CHECK {', '    }']);
+    expect(printedState(keepalived(plain)).services[0]!.realservers[0]!.check!.dns).toEqual({ name: '.', type: 'SOA' });
+    const ptr = withChecker(['    DNS_CHECK {', '      type PTR', '    }']);
+    expect(reportsAt(keepalived(ptr), lineOf(ptr, 'PTR'))).toEqual(['omitted type']);
   });
 
   test('a second checker is reported: lvsd runs one per real server', () => {

@@ -189,6 +189,7 @@ describe('checks', () => {
     ['checktype=ping', 'checktype ping'],
     ['checktype=off', 'checktype off'],
     ['service=dns', 'service dns'],
+    ['service=radius', 'service radius'],
   ])('%s makes no check and is reported', (line, directive) => {
     const text = virtual([line]);
     expect(svc(text)['check']).toBeUndefined();
@@ -205,6 +206,21 @@ describe('checks', () => {
       ['omitted receive'],
     ]);
     expect(printedState(m).services[0]!.realservers[0]!.check).toMatchObject({ type: 'smtp', port: 25 });
+  });
+
+  test('service=dns with a request is a dns check for that A record; receive is reported', () => {
+    const text = virtual(
+      ['service=dns', 'request="www.example.com"', 'receive="192.0.2.80"'],
+      [],
+      'virtual=192.0.2.10:53',
+    );
+    const m = ld(text);
+    expect(m.config.services[0]!['check']).toMatchObject({ type: 'dns', dns: { name: 'www.example.com', type: 'A' } });
+    expect(at(m, lineOf(text, 'receive'))).toEqual(['omitted receive']);
+    expect(printedState(m).services[0]!.realservers[0]!.check).toMatchObject({ type: 'dns', port: 53 });
+    const ptr = virtual(['service=dns', 'request="192.0.2.80"'], [], 'virtual=192.0.2.10:53');
+    expect(svc(ptr)['check']).toBeUndefined();
+    expect(at(ld(ptr), lineOf(ptr, 'request'))).toEqual(['omitted service dns']);
   });
 
   test('service=ftp is a tcp check, reported', () => {
