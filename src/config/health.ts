@@ -63,7 +63,7 @@ export function resolveCheck(serviceCheck: unknown, rsCheck: unknown, rsPort: nu
   if (type === 'http' || type === 'https') {
     spec.http = {
       path: typeof http['path'] === 'string' ? http['path'] : CHECK_DEFAULTS.path,
-      expect: Array.isArray(http['expect']) ? (http['expect'] as number[]) : [...CHECK_DEFAULTS.expect],
+      expect: Array.isArray(http['expect']) ? statusCodes(http['expect']) : [...CHECK_DEFAULTS.expect],
       verify: http['verify'] === true,
       ...(typeof http['host'] === 'string' ? { host: http['host'] } : {}),
     };
@@ -84,4 +84,15 @@ export function resolveCheck(serviceCheck: unknown, rsCheck: unknown, rsPort: nu
     };
   }
   return spec;
+}
+
+/** http.expect's codes and "200-299" ranges as the sorted list of codes. */
+export function statusCodes(expect: unknown[]): number[] {
+  const codes = new Set<number>();
+  for (const item of expect) {
+    if (typeof item === 'number') codes.add(item);
+    const m = typeof item === 'string' ? /^(\d{3})-(\d{3})$/.exec(item) : null;
+    if (m) for (let c = Number(m[1]); c <= Number(m[2]); c++) codes.add(c);
+  }
+  return [...codes].sort((a, b) => a - b);
 }

@@ -151,3 +151,17 @@ export function sorryDefaults(converted: ConvertedService[], r: Reporter): strin
   }
   return chosen === 'dr' ? undefined : chosen;
 }
+
+/** Status codes as http.expect writes them: runs of three or more as "200-299" ranges. */
+export function expectList(codes: readonly number[]): (number | string)[] {
+  const sorted = [...new Set(codes)].sort((a, b) => a - b);
+  const out: (number | string)[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    if (j - i >= 2) out.push(`${sorted[i]}-${sorted[j]}`);
+    else for (let k = i; k <= j; k++) out.push(sorted[k]!);
+    i = j + 1;
+  }
+  return out;
+}

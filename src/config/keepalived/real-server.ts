@@ -4,6 +4,7 @@
  */
 import { familyOf } from '../../model/address.js';
 import type { Reporter } from '../migration.js';
+import { expectList } from '../migration.js';
 import type { Statement } from './blocks.js';
 import type { CheckerDraft, CheckSettings } from './checkers.js';
 import { DEFAULT_STATUS, isChecker, readChecker, readCheckSetting } from './checkers.js';
@@ -101,7 +102,7 @@ export function resolveCheck(
     const host = c.http?.host ?? pick('virtualhost');
     check['http'] = {
       ...(c.http?.path !== undefined ? { path: c.http.path } : {}),
-      expect: c.http?.expect ?? DEFAULT_STATUS,
+      expect: expectList(c.http?.expect ?? DEFAULT_STATUS),
       ...(host !== undefined ? { host } : {}),
     };
   }

@@ -52,7 +52,7 @@ const TCP_SERVICES = new Set([
 ]);
 
 /** Status codes ldirectord's http check accepts (LWP's is_success). */
-const SUCCESS = Array.from({ length: 100 }, (_, i) => 200 + i);
+const SUCCESS = ['200-299'];
 
 /** The virtual service a check belongs to. */
 export interface CheckTarget {

@@ -103,6 +103,23 @@ export function checkTextIsSendable(s: Service, report: Report): void {
   }
 }
 
+/** CONFIG_CHECK: a status range in http.expect runs upwards ("200-299", not "299-200"). */
+export function expectRangesOrdered(s: Service, report: Report): void {
+  for (const { path, block, label } of writtenChecks(s)) {
+    const expect = isRecord(block['http']) ? block['http']['expect'] : undefined;
+    if (!Array.isArray(expect)) continue;
+    expect.forEach((item: unknown, i) => {
+      const m = typeof item === 'string' ? /^(\d{3})-(\d{3})$/.exec(item) : null;
+      if (!m || Number(m[1]) <= Number(m[2])) return;
+      report.add(
+        'CONFIG_CHECK',
+        servicePlace(s, [...path, 'http', 'expect', i]),
+        `${label}: the status range ${show(item)} ends before it starts; write it low-high`,
+      );
+    });
+  }
+}
+
 function validHost(host: string): boolean {
   const m = HOST_RE.exec(host);
   if (!m) return false;
