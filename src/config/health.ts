@@ -66,6 +66,7 @@ export function resolveCheck(serviceCheck: unknown, rsCheck: unknown, rsPort: nu
       expect: Array.isArray(http['expect']) ? statusCodes(http['expect']) : [...CHECK_DEFAULTS.expect],
       verify: http['verify'] === true,
       ...(typeof http['host'] === 'string' ? { host: http['host'] } : {}),
+      ...(typeof http['digest'] === 'string' ? { digest: http['digest'].toLowerCase() } : {}),
     };
   }
   const udp = isRecord(c['udp']) ? c['udp'] : {};

@@ -9,6 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { CheckSpec } from '../model/types.js';
 import { dnsCheck } from './dns.js';
+import { httpDigestCheck } from './http-digest.js';
 import { smtpCheck } from './smtp.js';
 
 export interface CheckTarget {
@@ -28,7 +29,7 @@ export function runCheck(spec: CheckSpec, target: CheckTarget): Promise<CheckRes
       return tcp(target, spec.port, ms);
     case 'http':
     case 'https':
-      return http(spec, target, ms);
+      return spec.http?.digest === undefined ? http(spec, target, ms) : httpDigestCheck(spec, target, ms);
     case 'udp':
       return udp(spec, target, ms);
     case 'exec':

@@ -103,7 +103,7 @@ export interface CheckSpec {
   port: number;
   initial: 'up' | 'down';
   onFailure: 'quiesce' | 'remove';
-  http?: { path: string; expect: number[]; host?: string; verify: boolean };
+  http?: { path: string; expect: number[]; host?: string; verify: boolean; digest?: string };
   udp?: { send: string; expect?: string };
   exec?: { command: string[] };
   dns?: { name: string; type: DnsRecordType };

@@ -29,7 +29,7 @@ export interface CheckerDraft {
   defaultRetry: number;
   /** MISC_CHECK's misc_timeout (its default is the delay_loop). */
   miscTimeout?: number;
-  http?: { path?: string; expect?: number[]; host?: string };
+  http?: { path?: string; expect?: number[]; host?: string; digest?: string };
   udp?: { send?: string; expect?: string };
   /** UDP_CHECK has require_reply: keepalived then needs an answer, as lvsd always does. */
   udpReplied?: boolean;
@@ -185,7 +185,6 @@ function readHttp(s: Statement, d: CheckerDraft, r: Reporter): boolean {
 }
 
 const URL_OMITTED: Record<string, string> = {
-  digest: 'lvsd has no body digest check yet; only the status code is checked',
   regex: 'lvsd does not match the body against a regex; only the status code is checked',
   regex_no_match: 'lvsd does not match the body; only the status code is checked',
   regex_options: 'lvsd does not match the body; only the status code is checked',
@@ -204,6 +203,9 @@ function readUrl(st: Statement, d: CheckerDraft, r: Reporter): void {
     if (s.keyword === 'path') http.path = s.args.join(' ');
     else if (s.keyword === 'virtualhost') http.host = s.args[0];
     else if (s.keyword === 'status_code') http.expect = statusCodes(s, r) ?? http.expect;
+    else if (s.keyword === 'digest' && /^[0-9a-fA-F]{32}$/.test(s.args[0] ?? ''))
+      http.digest = s.args[0]!.toLowerCase();
+    else if (s.keyword === 'digest') r.omit(s, 'digest', 'not 32 hex digits (an MD5, as genhash prints it)');
     else r.omit(s, s.keyword, URL_OMITTED[s.keyword] ?? 'not a url setting lvsd knows');
   }
   if (http.path === undefined) r.omit(st, 'url', 'has no path, so keepalived ignores it too');

@@ -104,6 +104,7 @@ export function resolveCheck(
       ...(c.http?.path !== undefined ? { path: c.http.path } : {}),
       expect: expectList(c.http?.expect ?? DEFAULT_STATUS),
       ...(host !== undefined ? { host } : {}),
+      ...(c.http?.digest !== undefined ? { digest: c.http.digest } : {}),
     };
   }
   if (c.udp && Object.keys(c.udp).length > 0) check['udp'] = c.udp;

@@ -150,7 +150,32 @@ describe('checker kinds', () => {
     expect(printed).toEqual(Array.from({ length: 100 }, (_, i) => 200 + i));
   });
 
-  test('SSL_GET is https; digest, regex, a second url, http_protocol, enable_sni are reported', () => {
+  test('digest becomes http.digest (lower case); one that is no MD5 is reported', () => {
+    const text = withChecker([
+      '    HTTP_GET {',
+      '      url {',
+      '        path /',
+      '        digest 9B3A0C85A887A256D6939DA88AABD8CD',
+      '      }',
+      '    }',
+    ]);
+    expect(checkOf(text)).toMatchObject({ http: { digest: '9b3a0c85a887a256d6939da88aabd8cd' } });
+    expect(keepalived(text).reports).toEqual([]);
+    expect(printedState(keepalived(text)).services[0]!.realservers[0]!.check!.http!.digest).toBe(
+      '9b3a0c85a887a256d6939da88aabd8cd',
+    );
+    const bad = withChecker([
+      '    HTTP_GET {',
+      '      url {',
+      '        path /',
+      '        digest abc',
+      '      }',
+      '    }',
+    ]);
+    expect(reportsAt(keepalived(bad), lineOf(bad, 'digest'))).toEqual(['omitted digest']);
+  });
+
+  test('SSL_GET is https; regex, a second url, http_protocol, enable_sni are reported', () => {
     const text = withChecker([
       '    SSL_GET {',
       '      http_protocol 1.1',
@@ -170,7 +195,6 @@ describe('checker kinds', () => {
     for (const [needle, directive] of [
       ['http_protocol', 'http_protocol'],
       ['enable_sni', 'enable_sni'],
-      ['digest', 'digest'],
       ['regex', 'regex'],
       ['path /b', 'url'],
     ] as const) {
