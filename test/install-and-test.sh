@@ -11,8 +11,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # ansible-core and systemd: the deploy tests (playbook syntax, unit security score);
-# python3: the e2e LAN's real servers.
-bash scripts/install-packages.sh install-and-test user-mode-linux ipvsadm kmod iproute2 ansible-core systemd python3
+# python3: the e2e LAN's real servers; keepalived: the takeover test builds its
+# table with Debian's keepalived (its unit does not start without a config).
+bash scripts/install-packages.sh install-and-test user-mode-linux ipvsadm kmod iproute2 ansible-core systemd python3 keepalived
 
 npm ci
 npm test
