@@ -38,6 +38,8 @@ export const ErrorCodes = {
   IMPORT_PARSE: 'could not parse ipvsadm output',
   IMPORT_EMPTY: 'nothing to import: no table, or a table without services',
   IMPORT_INVALID: 'the imported table makes a config that validate rejects',
+  IMPORT_SYNTAX: 'a keepalived.conf or ldirectord.cf that cannot be read as that syntax',
+  IMPORT_WRITE: 'could not write a file lvsd import was asked to write',
   // ipvs: talking to the kernel
   IPVS_UNAVAILABLE: 'IPVS is not available in this kernel',
   IPVS_PERMISSION: 'not permitted (needs root or CAP_NET_ADMIN)',

@@ -25,6 +25,15 @@ Commands:
                                      the text of 'ipvsadm -Sn'; exit 1 when there is
                                      no table (unless --allow-empty) or the config
                                      would not pass validate
+  import   --from-keepalived FILE [--config-id ID] [--vrrp-config OUT]
+           | --from-ldirectord FILE
+                                     print a config for a keepalived.conf or an
+                                     ldirectord.cf, checks included; what is not
+                                     converted is reported on stderr at FILE:LINE
+                                     (exit 0: all converted, 3: printed with
+                                     omissions, 1: nothing printed); --vrrp-config
+                                     writes the keepalived.conf without virtual
+                                     servers that keeps VRRP (a new file only)
   run      [-c PATH] [--resync-interval DURATION] [--listen ADDR:PORT]
            [--log-level LEVEL] [--log-format json|text]
                                      keep the table equal to the config (the daemon;

@@ -3,7 +3,7 @@
  * server's overrides, and resolved into one CheckSpec. Their rules are in
  * rules/check.ts. Pure.
  */
-import type { CheckSpec, CheckType } from '../model/types.js';
+import type { CheckSpec, CheckType, DnsRecordType } from '../model/types.js';
 import { parseDuration } from './duration.js';
 import { intOf, isRecord } from './values.js';
 
@@ -18,6 +18,9 @@ export const CHECK_DEFAULTS = {
   path: '/',
   expect: [200],
   send: 'ping',
+  // keepalived's DNS_CHECK defaults.
+  dnsName: '.',
+  dnsType: 'SOA',
 } as const;
 
 /** The service's check merged with the real server's overrides (nested blocks merge key by key). */
@@ -26,7 +29,7 @@ export function mergedCheck(serviceCheck: unknown, rsCheck: unknown): Record<str
   const over = isRecord(rsCheck) ? rsCheck : undefined;
   if (!base && !over) return undefined;
   const out: Record<string, unknown> = { ...base, ...over };
-  for (const k of ['http', 'udp', 'exec']) {
+  for (const k of ['http', 'udp', 'exec', 'dns']) {
     if (isRecord(base?.[k]) || isRecord(over?.[k])) out[k] = { ...(base?.[k] as object), ...(over?.[k] as object) };
   }
   // A real server that changes the type drops the service's blocks for the other types.
@@ -34,6 +37,7 @@ export function mergedCheck(serviceCheck: unknown, rsCheck: unknown): Record<str
   if (type !== 'http' && type !== 'https') delete out['http'];
   if (type !== 'udp') delete out['udp'];
   if (type !== 'exec') delete out['exec'];
+  if (type !== 'dns') delete out['dns'];
   return out;
 }
 
@@ -59,9 +63,10 @@ export function resolveCheck(serviceCheck: unknown, rsCheck: unknown, rsPort: nu
   if (type === 'http' || type === 'https') {
     spec.http = {
       path: typeof http['path'] === 'string' ? http['path'] : CHECK_DEFAULTS.path,
-      expect: Array.isArray(http['expect']) ? (http['expect'] as number[]) : [...CHECK_DEFAULTS.expect],
+      expect: Array.isArray(http['expect']) ? statusCodes(http['expect']) : [...CHECK_DEFAULTS.expect],
       verify: http['verify'] === true,
       ...(typeof http['host'] === 'string' ? { host: http['host'] } : {}),
+      ...(typeof http['digest'] === 'string' ? { digest: http['digest'].toLowerCase() } : {}),
     };
   }
   const udp = isRecord(c['udp']) ? c['udp'] : {};
@@ -72,5 +77,23 @@ export function resolveCheck(serviceCheck: unknown, rsCheck: unknown, rsPort: nu
     };
   const exec = isRecord(c['exec']) ? c['exec'] : {};
   if (type === 'exec') spec.exec = { command: (exec['command'] as string[] | undefined) ?? [] };
+  const dns = isRecord(c['dns']) ? c['dns'] : {};
+  if (type === 'dns') {
+    spec.dns = {
+      name: typeof dns['name'] === 'string' ? dns['name'] : CHECK_DEFAULTS.dnsName,
+      type: (dns['type'] as DnsRecordType | undefined) ?? CHECK_DEFAULTS.dnsType,
+    };
+  }
   return spec;
+}
+
+/** http.expect's codes and "200-299" ranges as the sorted list of codes. */
+export function statusCodes(expect: unknown[]): number[] {
+  const codes = new Set<number>();
+  for (const item of expect) {
+    if (typeof item === 'number') codes.add(item);
+    const m = typeof item === 'string' ? /^(\d{3})-(\d{3})$/.exec(item) : null;
+    if (m) for (let c = Number(m[1]); c <= Number(m[2]); c++) codes.add(c);
+  }
+  return [...codes].sort((a, b) => a - b);
 }

@@ -28,7 +28,15 @@ const CHECKED_AS = '(imported config)';
  */
 export function importConfig(table: PrintableState, opts: ImportOptions): string {
   if ((table.services ?? []).length === 0 && !opts.allowEmpty) throw emptyError(opts.source);
-  const text = printConfig(table);
+  return checkedConfigText(printConfig(table), 'the table');
+}
+
+/**
+ * `text` when it loads the way `lvsd validate` loads a file; else throws
+ * IMPORT_INVALID with every validation error in `details`. `what` names the
+ * input in the message ("the table", "the keepalived config").
+ */
+export function checkedConfigText(text: string, what: string): string {
   const loaded = loadConfigTexts([{ file: CHECKED_AS, text }]);
   if (loaded.ok) return text;
   const lines = text.split('\n');
@@ -40,7 +48,7 @@ export function importConfig(table: PrintableState, opts: ImportOptions): string
   const n = problems.length;
   throw new LvsdError(
     'IMPORT_INVALID',
-    `the table makes a config that lvsd validate rejects (${n} error${n === 1 ? '' : 's'}), so none was printed:\n  ${problems.join('\n  ')}`,
+    `${what} makes a config that lvsd validate rejects (${n} error${n === 1 ? '' : 's'}), so none was printed:\n  ${problems.join('\n  ')}`,
     { details: { errors: loaded.errors } },
   );
 }

@@ -9,7 +9,7 @@
 import type { LvsdError } from '../errors.js';
 import type { ParsedFile } from './parse.js';
 import { resolveConfig } from './resolve.js';
-import { checkBlocksFit, checkTextIsSendable, mergedChecksComplete } from './rules/check.js';
+import { checkBlocksFit, checkTextIsSendable, expectRangesOrdered, mergedChecksComplete } from './rules/check.js';
 import type { ConfigRule, RealServerRule, ServiceRule } from './rules/context.js';
 import { Report } from './rules/context.js';
 import { serviceDurationsInRange, topLevelDurationsInRange } from './rules/durations.js';
@@ -64,6 +64,7 @@ const SERVICE_RULES: readonly ServiceRule[] = [
   realServersUnique,
   checkBlocksFit,
   checkTextIsSendable,
+  expectRangesOrdered,
   mergedChecksComplete,
   sorryServerAddress,
   sorryServerIsNoRealServer,

@@ -11,6 +11,9 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { CheckSpec } from '../model/types.js';
 import { after, clampDelay } from '../timers.js';
+import { dnsCheck } from './dns.js';
+import { httpDigestCheck } from './http-digest.js';
+import { smtpCheck } from './smtp.js';
 
 export interface CheckTarget {
   address: string;
@@ -36,11 +39,15 @@ export async function runCheck(spec: CheckSpec, target: CheckTarget, signal?: Ab
         return await tcp(target, spec.port, ms);
       case 'http':
       case 'https':
-        return await http(spec, target, ms);
+        return await (spec.http?.digest === undefined ? http(spec, target, ms) : httpDigestCheck(spec, target, ms));
       case 'udp':
         return await udp(spec, target, ms);
       case 'exec':
         return await exec(spec, target, ms, signal);
+      case 'smtp':
+        return await smtpCheck(target, spec.port, ms);
+      case 'dns':
+        return await dnsCheck(spec, target, ms);
     }
   } catch (e) {
     return fail(`check could not run: ${e instanceof Error ? e.message : String(e)}`);

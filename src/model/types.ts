@@ -100,7 +100,10 @@ export interface Timeouts {
 /** A service with its real servers. */
 export type ServiceEntry = Service & { realservers: RealServer[] };
 
-export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'exec';
+export type CheckType = 'tcp' | 'http' | 'https' | 'udp' | 'exec' | 'smtp' | 'dns';
+
+/** The record types a dns check may ask for (keepalived's DNS_CHECK's). */
+export type DnsRecordType = 'A' | 'AAAA' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT';
 
 /** A health check of one real server, every field resolved (service's, overridden by the real server's). */
 export interface CheckSpec {
@@ -115,9 +118,10 @@ export interface CheckSpec {
   port: number;
   initial: 'up' | 'down';
   onFailure: 'quiesce' | 'remove';
-  http?: { path: string; expect: number[]; host?: string; verify: boolean };
+  http?: { path: string; expect: number[]; host?: string; verify: boolean; digest?: string };
   udp?: { send: string; expect?: string };
   exec?: { command: string[] };
+  dns?: { name: string; type: DnsRecordType };
 }
 
 /** A real server as the config wants it, with its health check if it has one. */

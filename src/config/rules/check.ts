@@ -30,7 +30,7 @@ function writtenChecks(s: Service): { path: Path; block: Block; type: unknown; l
   return out;
 }
 
-/** CONFIG_CHECK: http, udp and exec blocks only for their type; a timeout no longer than the interval. */
+/** CONFIG_CHECK: http, udp, exec and dns blocks only for their type; a timeout no longer than the interval. */
 export function checkBlocksFit(s: Service, report: Report): void {
   const serviceInterval = isRecord(s.raw['check']) ? parseDuration(s.raw['check']['interval']) : undefined;
   for (const { path, block, type, label } of writtenChecks(s)) {
@@ -38,6 +38,7 @@ export function checkBlocksFit(s: Service, report: Report): void {
       ['http', ['http', 'https']],
       ['udp', ['udp']],
       ['exec', ['exec']],
+      ['dns', ['dns']],
     ] as const) {
       if (block[name] === undefined || typeof type !== 'string' || (types as readonly string[]).includes(type))
         continue;
@@ -98,6 +99,23 @@ export function checkTextIsSendable(s: Service, report: Report): void {
           `${label}: exec.command arguments cannot hold a NUL character`,
         );
       }
+    });
+  }
+}
+
+/** CONFIG_CHECK: a status range in http.expect runs upwards ("200-299", not "299-200"). */
+export function expectRangesOrdered(s: Service, report: Report): void {
+  for (const { path, block, label } of writtenChecks(s)) {
+    const expect = isRecord(block['http']) ? block['http']['expect'] : undefined;
+    if (!Array.isArray(expect)) continue;
+    expect.forEach((item: unknown, i) => {
+      const m = typeof item === 'string' ? /^(\d{3})-(\d{3})$/.exec(item) : null;
+      if (!m || Number(m[1]) <= Number(m[2])) return;
+      report.add(
+        'CONFIG_CHECK',
+        servicePlace(s, [...path, 'http', 'expect', i]),
+        `${label}: the status range ${show(item)} ends before it starts; write it low-high`,
+      );
     });
   }
 }
