@@ -174,10 +174,16 @@ export async function serviceStats(
 }
 
 /** The client ports of `replies` that appear as sources in the director's IPVS connection table. */
-export async function connectionsSeen(lan: Lan, replies: Reply[], ns = 'director'): Promise<number> {
+export async function connectionsSeen(lan: Lan, replies: Reply[], ns = 'director', virtual?: string): Promise<number> {
   const ports = new Set(replies.map((r) => r.localPort));
   const conns = await lan.ipvsConnections(ns);
-  return conns.filter((c) => ports.has(Number(c.source.slice(c.source.lastIndexOf(':') + 1)))).length;
+  // With `virtual`, only entries of that VIP:PORT: an entry an earlier test left (TIME_WAIT) may
+  // share a source port with one of these connections.
+  return conns.filter(
+    (c) =>
+      (virtual === undefined || c.virtual === virtual) &&
+      ports.has(Number(c.source.slice(c.source.lastIndexOf(':') + 1))),
+  ).length;
 }
 
 /** Polls the director's `ipvsadm -Sn` until `pred` holds (for `lvsd run` to apply a saved file). */

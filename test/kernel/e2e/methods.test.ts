@@ -163,7 +163,7 @@ describe('every forwarding method, configured by lvsd, carries traffic', () => {
     expect(countServers(b), 'client .11 stays on one real server').toEqual({ [serverB]: 8 });
     expect(serverB, 'rr gave the second client the other real server').not.toBe(serverA);
     // scheduled by the fwmark service, not by some vip service
-    expect(await connectionsSeen(lan, [...a, ...b])).toBe(16);
+    expect(await connectionsSeen(lan, [...a, ...b], 'director', `${VIP}:8443`)).toBe(16);
     const fwm = await serviceStats(lan, '1', (s) => s.conns >= 2);
     expect(fwm.proto).toBe('FWM');
     expect(fwm.outpkts).toBe(0);
