@@ -43,7 +43,7 @@ function playbook(vars: Record<string, unknown>): Promise<Result> {
       PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
       HOME: '/root',
       LC_ALL: 'C.UTF-8',
-      ANSIBLE_ROLES_PATH: ROLES,
+      ANSIBLE_ROLES_PATH: '/root/play/roles',
       ANSIBLE_NOCOLOR: '1',
       ANSIBLE_FORCE_COLOR: '0',
       ANSIBLE_LOCALHOST_WARNING: 'false',
@@ -76,6 +76,8 @@ if (missing.length > 0 && !IN_CI) {
       await sd.ensureNodejsPackage();
       fs.mkdirSync(sd.file('/root/play'), { recursive: true });
       fs.writeFileSync(sd.file('/root/play/site.yml'), PLAYBOOK);
+      // A copy inside the container: systemd gives it its own /tmp, where a CI checkout may live.
+      fs.cpSync(ROLES, sd.file('/root/play/roles'), { recursive: true });
     }, 300_000);
 
     afterAll(async () => {
