@@ -1,6 +1,7 @@
 // Drives a real `lvsd run` process in the test kernel: start, read its JSON
 // logs, poll the IPVS table, stop.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { get } from 'node:http';
 import { LVSD, CLI, ipvsadm } from '../helpers.js';
 
 export { CLI };
@@ -87,4 +88,19 @@ export async function waitTable(pred: (save: string) => boolean, timeoutMs = 10_
     if (Date.now() - t0 > timeoutMs) throw new Error(`table did not converge within ${timeoutMs} ms; it is:\n${save}`);
     await sleep(100);
   }
+}
+
+/** GET `url` (the daemon's /healthz or /metrics): its status and body. */
+export function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      let body = '';
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
 }

@@ -3,11 +3,10 @@
 // and the status endpoint tells the truth.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { flushIpvs, ipvsadm, requireKernel } from '../helpers.js';
-import { Daemon, sleep, waitTable } from './daemon-harness.js';
+import { Daemon, httpGet, sleep, waitTable } from './daemon-harness.js';
 
 const config = (weight: number, extra = '') => `version: 1
 services:
@@ -49,20 +48,6 @@ async function startOnFile(args: string[] = ['--resync-interval', '0']) {
   daemon = await Daemon.start(['-c', file, ...args]);
   await waitTable(hasWeight(1));
   return daemon;
-}
-
-function httpGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      let body = '';
-      res
-        .setEncoding('utf8')
-        .on('data', (d: string) => {
-          body += d;
-        })
-        .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
 }
 
 describe('every way a file gets replaced converges', () => {

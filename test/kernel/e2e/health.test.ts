@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
 import { spawnIn } from './lan-core.mjs';
 import {
+  drWeight,
   type Lan,
   type LvsdDaemon,
   TCP_PORTS,
@@ -52,12 +53,7 @@ function save(text: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
-const weightOf = (rules: string, rs: string): number | undefined => {
-  const m = new RegExp(
-    `-a -t ${VIP.replace(/\./g, '\\.')}:80 -r ${ADDR[rs]!.replace(/\./g, '\\.')}:80 -g -w (\\d+)`,
-  ).exec(rules);
-  return m ? Number(m[1]) : undefined;
-};
+const weightOf = (rules: string, rs: string): number | undefined => drWeight(rules, VIP, ADDR[rs]!, 80);
 
 /** Stops a real server's services (HTTP and UDP), as a crash would. */
 async function stopServers(rs: string): Promise<void> {

@@ -203,6 +203,20 @@ export async function waitRules(
   );
 }
 
+/** The weight of DR real server `rs` of `vip:port` in `ipvsadm -Sn` text, or undefined when it is not there. */
+export function drWeight(
+  rules: string,
+  vip: string,
+  rs: string,
+  port = 80,
+  proto: 'tcp' | 'udp' = 'tcp',
+): number | undefined {
+  const esc = (t: string) => t.replace(/\./g, '\\.');
+  const flag = proto === 'udp' ? '-u' : '-t';
+  const m = new RegExp(`-a ${flag} ${esc(vip)}:${port} -r ${esc(rs)}:${port} -g -w (\\d+)`).exec(rules);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The rr/wrr real server line of `ipvsadm -Sn` for a DR real server with this weight. */
 export function drLine(vip: string, rs: string, weight: number, port = 80): string {
   return `-a -t ${vip}:${port} -r ${rs}:${port} -g -w ${weight}`;

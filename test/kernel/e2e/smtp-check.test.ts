@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
 import { spawnIn } from './lan-core.mjs';
-import { type Lan, type LvsdDaemon, VIP, createLan, sleep, waitRules } from './lan.js';
+import { drWeight, type Lan, type LvsdDaemon, VIP, createLan, sleep, waitRules } from './lan.js';
 
 const ADDR: Record<string, string> = { rs1: '198.51.100.193', rs2: '198.51.100.195' };
 const PORT = 2525;
@@ -41,12 +41,7 @@ async function startMailer(rs: string, greeting: string | null): Promise<void> {
   await p.waitLine((l: string) => l === 'READY', 30_000);
 }
 
-const weightOf = (rules: string, rs: string): number | undefined => {
-  const m = new RegExp(
-    `-a -t ${VIP.replace(/\./g, '\\.')}:${PORT} -r ${ADDR[rs]!.replace(/\./g, '\\.')}:${PORT} -g -w (\\d+)`,
-  ).exec(rules);
-  return m ? Number(m[1]) : undefined;
-};
+const weightOf = (rules: string, rs: string): number | undefined => drWeight(rules, VIP, ADDR[rs]!, PORT);
 
 beforeAll(async () => {
   requireKernel();

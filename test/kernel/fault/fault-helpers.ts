@@ -1,9 +1,9 @@
 // Shared by the fault-injection kernel tests (test/kernel/fault/): configs
 // with an ignored service beside them, a watchable directory, /healthz, RSS.
 import { readFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { LVSD, ipvsadm, sh } from '../helpers.js';
 import { type Daemon, type LogRecord, sleep } from '../daemon/daemon-harness.js';
+export { httpGet } from '../daemon/daemon-harness.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
@@ -104,20 +104,6 @@ export function save(file: string, text: string): void {
   const tmp = `${file}.tmp${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);
-}
-
-export function httpGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      let body = '';
-      res
-        .setEncoding('utf8')
-        .on('data', (d: string) => {
-          body += d;
-        })
-        .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
 }
 
 /** A field of /proc/PID/status in KiB (VmRSS: resident now; VmHWM: peak resident). */
