@@ -21,6 +21,7 @@ declare -A provides=(
   [dpkg-dev]=dpkg-shlibdeps
   [binutils]=strip
   [prometheus]=promtool
+  [bird2]=bird
 )
 
 missing=()

@@ -14,8 +14,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # python3: the e2e LAN's real servers; dpkg-dev and binutils: scripts/build-deb.sh
 # (dpkg-shlibdeps, strip), which the systemd kernel test runs; prometheus: promtool
 # (alert rules, a real /metrics scrape); keepalived: the takeover test builds its
-# table with Debian's keepalived (its unit does not start without a config).
-bash scripts/install-packages.sh install-and-test user-mode-linux ipvsadm kmod iproute2 ansible-core systemd python3 dpkg-dev binutils prometheus keepalived
+# table with Debian's keepalived (its unit does not start without a config),
+# and the HA tests run it for VRRP; bird2: the scale-out tests (BGP, ECMP).
+bash scripts/install-packages.sh install-and-test user-mode-linux ipvsadm kmod iproute2 ansible-core systemd python3 dpkg-dev binutils prometheus keepalived bird2
 
 npm ci
 npm test
