@@ -170,6 +170,7 @@ function newReconciler(
     health: () => p.health.snapshot(),
     onConfig: (desired) => {
       p.health.update(desired);
+      p.metrics.expectSync(desired.sync ?? []);
       for (const s of p.health.states()) {
         p.metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
       }
