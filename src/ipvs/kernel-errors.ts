@@ -89,6 +89,8 @@ function explainSync(errno: number, op: IpvsOp & { op: 'start-sync' | 'stop-sync
       return ['IPVS_INVALID', `no interface ${d.interface} in this network namespace`];
     case E.EADDRNOTAVAIL:
       return ['IPVS_INVALID', `interface ${d.interface} has no address of the group's family to send from`];
+    case E.ENETUNREACH:
+      return ['IPVS_INVALID', `interface ${d.interface} is down, or has no route to group ${d.group}`];
     case E.EINVAL:
       return [
         'IPVS_INVALID',

@@ -145,6 +145,7 @@ describe('sync daemon errors name the daemon and the kernel’s reason', () => {
     ],
     [ERRNO.EEXIST, 'IPVS_EXISTS', 'start sync daemon master eth9 id 7: a master sync daemon already runs'],
     [ERRNO.EINVAL, 'IPVS_INVALID', 'real servers of another address family'],
+    [ERRNO.ENETUNREACH, 'IPVS_INVALID', 'interface eth9 is down, or has no route to group 224.0.0.81 (ENETUNREACH)'],
   ])('errno %i', (errno, code, text) => {
     const e = kernelError(errno, { op: 'start-sync', daemon: d });
     expect(e.code).toBe(code);
