@@ -33,8 +33,9 @@ export function describeOp(op: IpvsOp): string {
 export function kernelError(errno: number, op: IpvsOp): LvsdError {
   const name = errnoName(errno);
   const [code, reason] = explain(errno, op);
+  const daemon = op.op === 'start-sync' || op.op === 'stop-sync' ? { daemon: syncDaemonKey(op.daemon) } : {};
   return new LvsdError(code, `${describeOp(op)}: ${reason} (${name})`, {
-    details: { errno, errnoName: name, op: op.op },
+    details: { errno, errnoName: name, op: op.op, ...daemon },
   });
 }
 

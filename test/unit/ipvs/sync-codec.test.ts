@@ -149,6 +149,7 @@ describe('sync daemon errors name the daemon and the kernel’s reason', () => {
   ])('errno %i', (errno, code, text) => {
     const e = kernelError(errno, { op: 'start-sync', daemon: d });
     expect(e.code).toBe(code);
+    expect(e.details).toMatchObject({ errno, op: 'start-sync', daemon: 'master eth9 id 7' });
     expect(e.message).toContain(text);
   });
   test('ESRCH on a stop', () => {
