@@ -9,13 +9,25 @@ import type { HostOp, IpvsOp } from '../model/ops.js';
 /**
  * The phases of a plan, in the order they are sent; apply sends each phase as
  * one batch, after the phase before it.
- * - `host`: settings, the tunnel device and new addresses (ready before traffic comes);
+ * - `withdraw`: announced VIPs taken off the announce interface (the router stops
+ *   sending before anything here changes);
+ * - `host`: settings, the tunnel device, the announce interface and new addresses
+ *   (ready before traffic comes);
  * - `services`: timeouts, service adds and edits;
  * - `realservers`: real server adds, edits and deletes (they need their service);
+ * - `announce`: VIPs put on the announce interface (their services are in);
  * - `service-deletes`: after their traffic has somewhere else to go;
  * - `address-deletes`: addresses whose services are gone.
  */
-export const PHASES = ['host', 'services', 'realservers', 'service-deletes', 'address-deletes'] as const;
+export const PHASES = [
+  'withdraw',
+  'host',
+  'services',
+  'realservers',
+  'announce',
+  'service-deletes',
+  'address-deletes',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 const PHASE_INDEX = new Map<Phase, number>(PHASES.map((p, i) => [p, i]));
@@ -78,10 +90,12 @@ export interface TimeoutsChange extends ChangeBase {
   op: IpvsOp;
 }
 
-/** An address bound or removed, a sysctl set, a link brought up. */
+/** An address bound or removed, a VIP announced or withdrawn, a sysctl set, a link created or brought up. */
 export interface HostChange extends ChangeBase {
-  kind: 'address' | 'sysctl' | 'link';
-  phase: 'host' | 'address-deletes';
+  kind: 'address' | 'sysctl' | 'link' | 'announce';
+  phase: 'withdraw' | 'host' | 'announce' | 'address-deletes';
+  /** serviceKeys this change waits for: not sent when one of them could not be added. */
+  needs?: string[];
   /** What it concerns: `eth0 192.0.2.1/32`, `net.ipv4.ip_forward`, `tunl0`. */
   target: string;
   service?: undefined;
@@ -101,7 +115,7 @@ export type Plan = Change[];
 
 /** True for a change the host client carries out. */
 export function isHostChange(c: Change): c is HostChange {
-  return c.kind === 'address' || c.kind === 'sysctl' || c.kind === 'link';
+  return c.kind === 'address' || c.kind === 'sysctl' || c.kind === 'link' || c.kind === 'announce';
 }
 
 /** The changes by phase, in PHASES order; within a phase, in the order given. */

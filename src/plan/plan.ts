@@ -5,6 +5,7 @@
 import type { LiveHost } from '../model/host.js';
 import { healthKey } from '../model/keys.js';
 import type { DesiredState, LiveState } from '../model/types.js';
+import { type AnnounceDecision, announceDecisions } from './announce.js';
 import { inPhaseOrder, type Plan } from './change.js';
 import { diff } from './diff.js';
 import { effectiveDesired } from './effective.js';
@@ -13,7 +14,7 @@ import { diffHost } from './host-diff.js';
 /** `host` is the live host, read when the config has a director or realserver section. */
 export function planAll(desired: DesiredState, live: LiveState, host?: LiveHost): Plan {
   const ipvs = diff(desired, live);
-  return host ? inPhaseOrder([...diffHost(desired.host, host), ...ipvs]) : ipvs;
+  return host ? inPhaseOrder([...diffHost(desired.host, host, desired.services), ...ipvs]) : ipvs;
 }
 
 /** True when the config manages anything in IPVS (services or timeouts). */
@@ -38,6 +39,8 @@ export interface PlanOutput {
   drains: Map<string, number>;
   /** What is draining, with its deadline (ms). */
   draining: Map<string, number>;
+  /** Each VIP of director.announce, announced or withdrawn and why; undefined without announce. */
+  announce?: AnnounceDecision[];
 }
 
 /**
@@ -66,5 +69,11 @@ export function planFor(input: PlanInput): PlanOutput {
     if (until !== undefined)
       c.note = `draining: deleted when its connections end, or in ${Math.max(0, Math.ceil((until - input.now) / 1000))}s`;
   }
-  return { plan, drains: eff.drains, draining: eff.draining };
+  const announce = input.desired.host?.announce;
+  return {
+    plan,
+    drains: eff.drains,
+    draining: eff.draining,
+    ...(announce ? { announce: announceDecisions(announce, eff.state.services) } : {}),
+  };
 }
