@@ -3,8 +3,8 @@
 
     ecmp-client.py VIP --conns N --seconds T [--ports 80,81] [--loop-port 80]
 
-Opens N keep-alive HTTP connections to VIP on each port and sends a request
-on each every 0.2 s for T seconds; beside them a request loop opens a new
+Opens N keep-alive HTTP connections to VIP on each port (a thread each) and
+sends a request on each every 0.2 s for T seconds; beside them a request loop opens a new
 connection every 0.05 s to VIP:loop-port. Prints READY once every
 connection has had its first answer, then at the end one JSON line:
 
@@ -22,38 +22,49 @@ import threading
 import time
 
 
-def held(vip, port, n, deadline, ready):
-    conns = [http.client.HTTPConnection(vip, port, timeout=15) for _ in range(n)]
-    first, last, broken = [None] * n, [None] * n, [None] * n
-    stall, lastok = [0.0] * n, [None] * n
-    started = False
+def one(vip, port, deadline, started, out):
+    """One keep-alive connection, a request every 0.2 s until the deadline."""
+    conn = http.client.HTTPConnection(vip, port, timeout=15)
+    first = last = broken = lastok = None
+    stall = 0.0
     while time.time() < deadline:
-        for i in range(n):
-            if broken[i]:
-                continue
-            try:
-                conns[i].request("GET", "/")
-                body = conns[i].getresponse().read().decode().strip()
-                now = time.time()
-                if lastok[i] is not None:
-                    stall[i] = max(stall[i], now - lastok[i])
-                lastok[i] = now
-                first[i] = first[i] or body
-                last[i] = body
-            except Exception as e:  # noqa: BLE001 - any failure breaks the connection
-                broken[i] = type(e).__name__
-        if not started:
-            started = True
-            ready.release()
+        try:
+            conn.request("GET", "/")
+            body = conn.getresponse().read().decode().strip()
+            now = time.time()
+            if lastok is not None:
+                stall = max(stall, now - lastok)
+            lastok = now
+            first = first or body
+            last = body
+        except Exception as e:  # noqa: BLE001 - any failure breaks the connection
+            broken = type(e).__name__
+            break
+        if started is not None:
+            started.release()
+            started = None
         time.sleep(0.2)
-    ok = [i for i in range(n) if not broken[i]]
+    if started is not None:
+        started.release()
+    out.append({"first": first, "last": last, "broken": broken, "stall": stall})
+
+
+def held(vip, port, n, deadline, ready):
+    """N connections on their own threads (a hung one holds up none of the others)."""
+    out = []
+    threads = [threading.Thread(target=one, args=(vip, port, deadline, ready, out)) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok = [c for c in out if not c["broken"]]
     return {
         "n": n,
         "broken": n - len(ok),
-        "why": sorted({b for b in broken if b}),
-        "same_rs": sum(1 for i in ok if first[i] == last[i]),
-        "moved_rs": sum(1 for i in ok if first[i] != last[i]),
-        "max_stall_s": round(max(stall), 2),
+        "why": sorted({c["broken"] for c in out if c["broken"]}),
+        "same_rs": sum(1 for c in ok if c["first"] == c["last"]),
+        "moved_rs": sum(1 for c in ok if c["first"] != c["last"]),
+        "max_stall_s": round(max([c["stall"] for c in out] + [0.0]), 2),
     }
 
 
@@ -97,7 +108,7 @@ def main():
         t = threading.Thread(target=lambda port=port: out["ports"].__setitem__(str(port), held(a.vip, port, a.conns, deadline, ready)))
         t.start()
         threads.append(t)
-    for _ in ports:
+    for _ in range(len(ports) * a.conns):
         ready.acquire()
     print("READY", flush=True)
     lt = threading.Thread(target=loop, args=(a.vip, a.loop_port, deadline, out))
