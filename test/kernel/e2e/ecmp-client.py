@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The client of the ECMP scale-out tests (test/kernel/e2e/ecmp.ts).
 
-    ecmp-client.py VIP --conns N --seconds T [--ports 80,81] [--loop-port 80]
+    ecmp-client.py VIP --conns N [--ports 80,81] [--loop-port 80]
 
 Opens N keep-alive HTTP connections to VIP on each port (a thread each) and
-sends a request on each every 0.2 s for T seconds; beside them a request loop opens a new
+sends a request on each every 0.2 s until told `STOP S` on stdin (then S
+seconds more; 300 s at most in all); beside them a request loop opens a new
 connection every 0.05 s to VIP:loop-port. Prints READY once every
 connection has had its first answer, then at the end one JSON line:
 
@@ -23,11 +24,11 @@ import time
 
 
 def one(vip, port, deadline, started, out):
-    """One keep-alive connection, a request every 0.2 s until the deadline."""
+    """One keep-alive connection, a request every 0.2 s until deadline[0] (STOP moves it)."""
     conn = http.client.HTTPConnection(vip, port, timeout=15)
     first = last = broken = lastok = None
     stall = 0.0
-    while time.time() < deadline:
+    while time.time() < deadline[0]:
         try:
             conn.request("GET", "/")
             body = conn.getresponse().read().decode().strip()
@@ -73,7 +74,7 @@ def loop(vip, port, deadline, out):
     servers = {}
     lastok = time.time()
     longest = 0.0
-    while time.time() < deadline:
+    while time.time() < deadline[0]:
         requests += 1
         try:
             c = http.client.HTTPConnection(vip, port, timeout=3)
@@ -91,16 +92,21 @@ def loop(vip, port, deadline, out):
     out["loop"] = {"requests": requests, "failed": failed, "longest_stall_s": round(longest, 2), "servers": servers}
 
 
+def stop_on_stdin(deadline):
+    for line in sys.stdin:
+        if line.startswith("STOP "):
+            deadline[0] = min(deadline[0], time.time() + float(line.split()[1]))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("vip")
     p.add_argument("--conns", type=int, default=24)
-    p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--ports", default="80,81")
     p.add_argument("--loop-port", type=int, default=80)
     a = p.parse_args()
     ports = [int(x) for x in a.ports.split(",")]
-    deadline = time.time() + a.seconds
+    deadline = [time.time() + 300]
     ready = threading.Semaphore(0)
     out = {"ports": {}}
     threads = []
@@ -111,6 +117,7 @@ def main():
     for _ in range(len(ports) * a.conns):
         ready.acquire()
     print("READY", flush=True)
+    threading.Thread(target=stop_on_stdin, args=(deadline,), daemon=True).start()
     lt = threading.Thread(target=loop, args=(a.vip, a.loop_port, deadline, out))
     lt.start()
     threads.append(lt)

@@ -252,15 +252,21 @@ ${peers}
   }
 
   /**
-   * Runs the client for `seconds` (N connections per port held, a request
-   * loop beside), calls `during` once they are all up, and returns its figures.
+   * Runs the client (N connections per port held, a request loop beside):
+   * calls `during` once every connection has had its first answer, then lets
+   * it run `settle` seconds more, and returns its figures. The measurement
+   * spans the whole of `during`, however long it takes.
    */
-  async client(seconds: number, during: () => Promise<void>, conns = 24): Promise<ClientResult> {
-    const p = spawnIn('c', 'python3', [CLIENT_PY, VIP1, '--conns', String(conns), '--seconds', String(seconds)]);
+  async client(settle: number, during: () => Promise<void>, conns = 24): Promise<ClientResult> {
+    const p = spawnIn('c', 'python3', [CLIENT_PY, VIP1, '--conns', String(conns)]);
     this.procs.push(p);
-    await p.waitLine((l: string) => l === 'READY', 30_000);
-    await during();
-    const line = await p.waitLine((l: string) => l.startsWith('{'), (seconds + 30) * 1000);
+    await p.waitLine((l: string) => l === 'READY', 60_000);
+    try {
+      await during();
+    } finally {
+      p.child.stdin.write(`STOP ${settle}\n`);
+    }
+    const line = await p.waitLine((l: string) => l.startsWith('{'), (settle + 30) * 1000);
     return JSON.parse(line) as ClientResult;
   }
 
