@@ -36,6 +36,7 @@ export const ErrorCodes = {
   CONFIG_TOO_DEEP: 'a config nested deeper than lvsd reads',
   CONFIG_TOO_MANY: 'a config whose aliases expand to more than lvsd reads',
   CONFIG_INTERNAL: 'an internal error while reading the config',
+  CONFIG_ECMP: 'a setting that breaks flows when directors behind ECMP come or go (a warning)',
   IMPORT_PARSE: 'could not parse ipvsadm output',
   IMPORT_EMPTY: 'nothing to import: no table, or a table without services',
   IMPORT_INVALID: 'the imported table makes a config that validate rejects',

@@ -52,7 +52,7 @@ export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClien
     const send: number[] = [];
     for (const i of phase) {
       const c = plan[i]!;
-      const cause = broken ?? (c.kind === 'realserver' ? failedAdds.get(c.service) : undefined);
+      const cause = broken ?? neededFailure(c, failedAdds);
       if (cause) results[i] = { change: c, status: 'skipped', error: skipError(c, cause, broken !== undefined) };
       else if (c.problem)
         results[i] = { change: c, status: 'failed', error: new LvsdError('HOST_UNSUPPORTED', c.problem) };
@@ -94,6 +94,13 @@ export async function applyPlan(plan: Plan, client: IpvsClient, host?: HostClien
   return { ok: applied === done.length, results: done, applied, failed: count('failed'), skipped: count('skipped') };
 }
 
+/** Why `c` cannot be sent: its service (or, for an announce, one of its services) could not be added. */
+function neededFailure(c: Change, failedAdds: ReadonlyMap<string, LvsdError>): LvsdError | undefined {
+  if (c.kind === 'realserver') return failedAdds.get(c.service);
+  if (c.kind === 'announce') for (const s of c.needs ?? []) if (failedAdds.has(s)) return failedAdds.get(s);
+  return undefined;
+}
+
 /** One phase's operations go to the IPVS client or to the host client: never mixed (a phase has one kind: change.ts). */
 async function sendPhase(changes: Change[], client: IpvsClient, host: HostClient | undefined): Promise<OpResult[]> {
   if (!isHostChange(changes[0]!)) return client.execute(changes.map((c) => c.op as IpvsOp));
@@ -104,7 +111,7 @@ async function sendPhase(changes: Change[], client: IpvsClient, host: HostClient
 function skipError(c: Change, cause: LvsdError, batchBroken: boolean): LvsdError {
   const message = batchBroken
     ? `not sent: an earlier batch could not be sent (${cause.message})`
-    : `not sent: service ${c.service ?? '?'} could not be added (${cause.code}: ${cause.message})`;
+    : `not sent: service ${c.service ?? (c.kind === 'announce' ? c.needs?.join(', ') : undefined) ?? '?'} could not be added (${cause.code}: ${cause.message})`;
   return new LvsdError('APPLY_SKIPPED', message, {
     cause,
     details: {

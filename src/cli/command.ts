@@ -4,6 +4,7 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
+import { formatWithPos } from '../errors.js';
 import { type Kernel, readLive } from '../apply/live.js';
 import type { IpvsClient } from '../ipvs/client.js';
 import type { DesiredState } from '../model/types.js';
@@ -41,6 +42,7 @@ export async function loadOrReport(
     );
     return undefined;
   }
+  for (const w of result.warnings) process.stderr.write(`${formatWithPos(`warning: ${w.message}`, w.pos)}\n`);
   return { state: result.state, files: result.files };
 }
 

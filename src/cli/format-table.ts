@@ -2,7 +2,8 @@
  * The live table as `lvsd show` prints it: like `ipvsadm -Ln`, or as JSON
  * with statistics. Pure.
  */
-import type { DaemonStatus } from '../daemon/status-file.js';
+import type { AnnounceStatus, DaemonStatus } from '../daemon/status-file.js';
+import { drainState } from '../plan/announce.js';
 import { hostPort } from '../model/address.js';
 import { defaultNetmask, healthKey, realServerKey, serviceKey, syncDaemonKey } from '../model/keys.js';
 import type { LiveService, LiveState, Stats, SyncDaemon } from '../model/types.js';
@@ -98,5 +99,26 @@ export function formatDaemonStatus(s: DaemonStatus): string {
   for (const [key, until] of Object.entries(s.draining))
     lines.push(`#   draining: ${key.replace(' ', ' -> ')} (deleted by ${until} at the latest)`);
   if (lines.length === 1) lines.push('#   no health checks, nothing draining');
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * director.announce as the daemon left it: each VIP announced or withdrawn,
+ * and under drain whether new connections still arrive (read from `live` now).
+ */
+export function formatAnnounce(a: AnnounceStatus, live: LiveState): string {
+  const vips = a.vips.map((v) => `${v.address} ${v.announced ? 'announced' : `withdrawn (${v.reason ?? '?'})`}`);
+  const lines = [`#   announce on ${a.interface} (when ${a.when}): ${vips.join(', ') || 'no VIP'}`];
+  if (a.drain) {
+    const d = drainState(
+      a.vips.map((v) => v.address),
+      live.services,
+    );
+    lines.push(
+      d.state === 'draining'
+        ? `#   draining: ${d.cps} new connection(s)/s still arrive`
+        : '#   drained: no new connections arrive',
+    );
+  }
   return lines.join('\n') + '\n';
 }

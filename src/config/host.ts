@@ -3,7 +3,14 @@
  * sysctl names into paths. Their rules are in rules/host.ts. Pure.
  */
 import { canonicalAddress, familyOf, hostPrefixLength } from '../model/address.js';
-import { type DesiredHost, type HostAddress, type Sysctl, TUNNEL_DEVICE } from '../model/host.js';
+import {
+  type Announce,
+  DEFAULT_ANNOUNCE_INTERFACE,
+  type DesiredHost,
+  type HostAddress,
+  type Sysctl,
+  TUNNEL_DEVICE,
+} from '../model/host.js';
 import type { DesiredService } from '../model/types.js';
 import { isRecord } from './values.js';
 
@@ -48,6 +55,18 @@ export function sysctlKey(name: string): string {
   return p.path;
 }
 
+/** IPVS's sloppy TCP and SCTP state tracking, which ECMP needs (director.announce). */
+export const SLOPPY_TCP = 'net/ipv4/vs/sloppy_tcp';
+export const SLOPPY_SCTP = 'net/ipv4/vs/sloppy_sctp';
+
+function announceOf(a: Record<string, unknown>): Announce {
+  return {
+    interface: typeof a['interface'] === 'string' ? a['interface'] : DEFAULT_ANNOUNCE_INTERFACE,
+    when: a['when'] === 'always' ? 'always' : 'healthy',
+    drain: a['drain'] === true,
+  };
+}
+
 function sysctlValue(v: unknown): string {
   if (typeof v === 'boolean') return v ? '1' : '0';
   return String(v).trim().split(/\s+/).join(' ');
@@ -84,6 +103,13 @@ export function normalizeHost(
         if ((services ?? []).some((s) => s.family === 'ipv6')) sysctls.set('net/ipv6/conf/all/forwarding', v);
       }
       setAll(director['sysctl']);
+      const announce = director['announce'];
+      if (isRecord(announce)) {
+        ensure().announce = announceOf(announce);
+        // ECMP: a director must take over flows it did not see start (rules/announce.ts refuses 0 for these).
+        sysctls.set(SLOPPY_TCP, '1');
+        if ((services ?? []).some((s) => s.protocol === 'sctp')) sysctls.set(SLOPPY_SCTP, '1');
+      }
     }
     const rs = data['realserver'];
     if (isRecord(rs)) {

@@ -14,7 +14,7 @@ import { MAX_FILE_BYTES } from './limits.js';
 import { normalize } from './normalize.js';
 import { parseConfigText, sortErrors } from './parse.js';
 import type { ParseResult } from './parse.js';
-import { validateConfig } from './validate.js';
+import { checkConfig } from './validate.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/lvsd';
 export const MAIN_FILE = 'lvsd.yaml';
@@ -24,7 +24,7 @@ export const DROPIN_DIR = 'conf.d';
 export type ConfigKind = 'file' | 'directory';
 
 export type LoadResult =
-  | { ok: true; state: DesiredState; files: string[]; hash: string }
+  | { ok: true; state: DesiredState; files: string[]; hash: string; warnings: LvsdError[] }
   | { ok: false; errors: LvsdError[]; files: string[] };
 
 export interface ConfigText {
@@ -74,9 +74,11 @@ function loadTexts(files: readonly ConfigText[], names: string[], cache: ParseCa
   }
   const parsed = files.map((f) => parseCached(f, files.length > 1 ? cache : undefined));
   if (cache) for (const file of cache.keys()) if (files.length < 2 || !names.includes(file)) cache.delete(file);
-  const errors = [...parsed.flatMap((p) => p.errors), ...validateConfig(parsed)];
+  const checked = checkConfig(parsed);
+  const errors = [...parsed.flatMap((p) => p.errors), ...checked.errors];
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors, names), files: names };
-  return { ok: true, state: normalize(parsed), files: names, hash: hashTexts(files) };
+  const warnings = sortErrors(checked.warnings, names);
+  return { ok: true, state: normalize(parsed), files: names, hash: hashTexts(files), warnings };
 }
 
 /**

@@ -13,6 +13,7 @@ import { checkBlocksFit, checkTextIsSendable, expectRangesOrdered, mergedChecksC
 import type { ConfigRule, RealServerRule, ServiceRule } from './rules/context.js';
 import { Report } from './rules/context.js';
 import { serviceDurationsInRange, topLevelDurationsInRange } from './rules/durations.js';
+import { announceFitsDirector, announceKeepsSloppy, schedulerFitsEcmp } from './rules/announce.js';
 import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork } from './rules/host.js';
 import { syncNeedsOneFamilyPerService, syncSettings } from './rules/sync.js';
 import { ignoreHidesNoService, ignoreVipIsPrefix } from './rules/ignore.js';
@@ -51,6 +52,8 @@ const CONFIG_RULES: readonly ConfigRule[] = [
   sysctlKeysAreNetwork,
   syncSettings,
   syncNeedsOneFamilyPerService,
+  announceFitsDirector,
+  announceKeepsSloppy,
 ];
 
 /** Rules over each service. */
@@ -71,6 +74,7 @@ const SERVICE_RULES: readonly ServiceRule[] = [
   mergedChecksComplete,
   sorryServerAddress,
   sorryServerIsNoRealServer,
+  schedulerFitsEcmp,
 ];
 
 /** Rules over each real server of each service. */
@@ -84,6 +88,11 @@ const REALSERVER_RULES: readonly RealServerRule[] = [
 
 /** Every problem of the file set the schema cannot see; empty when there is none. */
 export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
+  return checkConfig(files).errors;
+}
+
+/** The errors and the warnings (allowed, likely wrong) of the file set. */
+export function checkConfig(files: readonly ParsedFile[]): { errors: LvsdError[]; warnings: LvsdError[] } {
   const config = resolveConfig(files);
   const report = new Report();
   for (const rule of CONFIG_RULES) rule(config, report);
@@ -91,5 +100,5 @@ export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
     for (const rule of SERVICE_RULES) rule(s, report, config);
     for (const rs of s.realservers) for (const rule of REALSERVER_RULES) rule(rs, s, report);
   }
-  return report.errors;
+  return { errors: report.errors, warnings: report.warnings };
 }

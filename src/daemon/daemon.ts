@@ -24,7 +24,7 @@ import { Metrics } from './metrics.js';
 import { notifierFromEnv, watchdogIntervalMs, type Notifier } from './notify.js';
 import { Reconciler, type ReconcileSummary, type RetryPolicy, type Trigger } from './reconciler.js';
 import { sharedClient } from './shared-client.js';
-import { DEFAULT_STATUS_FILE, writeStatus } from './status-file.js';
+import { type AnnounceStatus, DEFAULT_STATUS_FILE, writeStatus } from './status-file.js';
 import { startStatusServer } from './status-server.js';
 import { Teardown } from './teardown.js';
 import { ConfigWatcher } from './watch.js';
@@ -139,9 +139,9 @@ function assemble(opts: DaemonOptions): Parts {
     },
     onError: (e) => log.error({ event: 'health_error' }, e instanceof Error ? e.message : String(e)),
   });
-  const { publish, setDraining } = statusPublisher(opts, health);
+  const { publish, setDraining, setAnnounce } = statusPublisher(opts, health);
   const source: ConfigSource = {};
-  reconciler = newReconciler(opts, source, { metrics, kernel, health, notifier, setDraining });
+  reconciler = newReconciler(opts, source, { metrics, kernel, health, notifier, setDraining, setAnnounce });
   const parts: Parts = { opts, log, metrics, notifier, kernel, health, reconciler, publish, teardown, source };
   teardown.add('reconcile in flight', () => {
     reconciler.stop();
@@ -154,7 +154,7 @@ function assemble(opts: DaemonOptions): Parts {
 function newReconciler(
   opts: DaemonOptions,
   source: ConfigSource,
-  p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier'> & { setDraining: (d: Draining) => void },
+  p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier'> & Omit<Publisher, 'publish'>,
 ): Reconciler {
   const parseCache: ParseCache = new Map();
   return new Reconciler({
@@ -176,6 +176,7 @@ function newReconciler(
       }
     },
     onDraining: p.setDraining,
+    onAnnounce: p.setAnnounce,
     onSummary: (s) => {
       p.notifier.notify({ STATUS: statusLine(s) }).catch(logged(opts, 'notify_error'));
     },
@@ -186,12 +187,17 @@ function newReconciler(
 /** Health and drains for `lvsd show`: written after each change of either, never on the hot path. */
 type Draining = ReadonlyMap<string, number>;
 
-function statusPublisher(
-  opts: DaemonOptions,
-  health: HealthMonitor,
-): { publish: () => void; setDraining: (d: Draining) => void } {
+interface Publisher {
+  publish: () => void;
+  setDraining: (d: Draining) => void;
+  /** Written when it differs from the last one. */
+  setAnnounce: (a: AnnounceStatus | undefined) => void;
+}
+
+function statusPublisher(opts: DaemonOptions, health: HealthMonitor): Publisher {
   const file = opts.statusFile ?? DEFAULT_STATUS_FILE;
   let draining: ReadonlyMap<string, number> = new Map();
+  let announce: AnnounceStatus | undefined;
   let warned = false;
   const iso = (ms: number) => new Date(ms).toISOString();
   // One write at a time, each of the state when it starts: the last write is of the latest state.
@@ -208,6 +214,7 @@ function statusPublisher(
         ...(h.lastError ? { lastError: h.lastError } : {}),
       })),
       draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
+      ...(announce ? { announce } : {}),
     });
   const publish = (): void => {
     if (!file) return;
@@ -222,7 +229,12 @@ function statusPublisher(
     draining = d;
     publish();
   };
-  return { publish, setDraining };
+  const setAnnounce = (a: AnnounceStatus | undefined): void => {
+    if (JSON.stringify(a) === JSON.stringify(announce)) return;
+    announce = a;
+    publish();
+  };
+  return { publish, setDraining, setAnnounce };
 }
 
 /** The status endpoint, when --listen asks for one: bound before anything touches the table. */

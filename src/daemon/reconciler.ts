@@ -33,7 +33,9 @@ import type { DesiredState } from '../model/types.js';
 import type { Logger } from '../log.js';
 import { planToJson } from '../plan/format.js';
 import { planFor } from '../plan/plan.js';
+import { announceStatus } from '../plan/announce.js';
 import { isHostChange } from '../plan/change.js';
+import type { AnnounceStatus } from './status-file.js';
 import type { IpvsOp } from '../model/ops.js';
 import type { Metrics } from './metrics.js';
 import { Picture } from './picture.js';
@@ -109,6 +111,8 @@ export interface ReconcilerDeps {
   drainPollMs?: number;
   /** What is draining after each reconcile, with its deadline (ms), by healthKey or serviceKey. */
   onDraining?: (draining: ReadonlyMap<string, number>) => void;
+  /** Called after every apply with director.announce's VIPs (undefined without announce). */
+  onAnnounce?: (announce: AnnounceStatus | undefined) => void;
   now?: () => number;
   /** Backoff of retries after failures; default DEFAULT_RETRY. */
   retry?: RetryPolicy;
@@ -126,6 +130,8 @@ export class Reconciler {
       }
     | undefined;
   private appliedHash: string | undefined;
+  /** The config whose warnings were logged last. */
+  private warnedHash: string | undefined;
   private lastResult: ReconcileSummary | undefined;
   private readonly picture = new Picture();
   /** The last valid config and how its files looked on disk then. */
@@ -289,6 +295,12 @@ export class Reconciler {
       });
     }
     metrics.configValid.set(1);
+    if (loaded.hash !== this.warnedHash) {
+      // Once per content: a warning repeated on every reconcile would bury the rest of the log.
+      this.warnedHash = loaded.hash;
+      for (const w of loaded.warnings)
+        log.warn({ event: 'config_warning', code: w.code, ...(w.pos ?? {}) }, w.toString());
+    }
     this.deps.onConfig?.(loaded.state);
     // A file event whose content is what we already applied needs no kernel work; drift is the resync's job.
     if (trigger === 'file' && loaded.hash === this.appliedHash && this.lastResult?.result === 'ok') {
@@ -335,6 +347,7 @@ export class Reconciler {
     this.drains = planned.drains;
     this.scheduleDrainPoll(planned.draining, now());
     this.deps.onDraining?.(planned.draining);
+    this.deps.onAnnounce?.(announceStatus(desired.host?.announce, planned.announce));
     return { result, fromPicture: pictured !== undefined };
   }
 

@@ -8,6 +8,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import type { AnnounceSummary } from '../plan/announce.js';
 
 export const DEFAULT_STATUS_FILE = '/run/lvsd/status.json';
 
@@ -18,7 +19,12 @@ export interface DaemonStatus {
   health: { service: string; realserver: string; up: boolean; since: string; lastError?: string }[];
   /** healthKey or serviceKey -> ISO time by which it is deleted at the latest. */
   draining: Record<string, string>;
+  /** director.announce as the last reconcile left it. */
+  announce?: AnnounceStatus;
 }
+
+/** director.announce in the status file: each VIP announced or withdrawn (and why). */
+export type AnnounceStatus = AnnounceSummary;
 
 /** A new file only (O_EXCL), never through a symlink (O_NOFOLLOW). */
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;

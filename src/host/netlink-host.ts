@@ -12,6 +12,7 @@ import { hostPrefixLength } from '../model/address.js';
 import { displaySysctl, type HostAddress, type HostLink, type LiveHost } from '../model/host.js';
 import type { HostOp, OpResult } from '../model/ops.js';
 import { PERMISSION_DENIED } from '../netlink/errno.js';
+import { str } from '../netlink/wire.js';
 import type { HostClient } from './client.js';
 import {
   decodeAddress,
@@ -25,6 +26,8 @@ import {
 /** lvsd's IFA_PROTO mark on the addresses it adds ('L'; the kernel's own are 0-3). Kernels before 5.18 ignore it; the label still marks IPv4. */
 export const LVSD_ADDRESS_PROTO = 0x4c;
 const LABEL_SUFFIX = ':lvsd';
+/** IFLA_INFO_KIND inside IFLA_LINKINFO (<linux/if_link.h>). */
+const IFLA_INFO_KIND = 1;
 
 export function openHost(procSys = '/proc/sys'): HostClient {
   let sock: RtNetlinkSocket;
@@ -130,6 +133,15 @@ class NetlinkHost implements HostClient {
       case 'set-sysctl':
         await writeFile(sysctlFile(this.procSys, op.key), op.value + '\n');
         return;
+      case 'add-dummy':
+        // Created up in one request; EEXIST (someone made it meanwhile) is reported like any failure.
+        await this.sock.newLink(
+          { flags: { up: true }, change: { up: true } },
+          { ifname: op.name, linkinfo: str(IFLA_INFO_KIND, 'dummy') },
+          { flags: FlagsNew.CREATE | FlagsNew.EXCL },
+        );
+        this.linkNames.clear();
+        return;
       case 'link-up': {
         const link = (await this.links()).find((l) => l.name === op.name);
         if (!link) throw new LvsdError('HOST_UNSUPPORTED', `${op.name} does not exist`);
@@ -174,6 +186,8 @@ function describe(op: HostOp): string {
       return `set sysctl ${displaySysctl(op.key)}=${op.value}`;
     case 'link-up':
       return `bring up ${op.name}`;
+    case 'add-dummy':
+      return `create dummy interface ${op.name}`;
     case 'add-address':
     case 'delete-address':
       return `${op.op === 'add-address' ? 'add' : 'delete'} address ${addressText(op.address)}`;

@@ -18,8 +18,25 @@ export interface Sysctl {
   value: string;
 }
 
+/** When an announced VIP is on the announce interface (director.announce.when). */
+export type AnnounceWhen = 'healthy' | 'always';
+
+/** director.announce: VIPs as addresses on a dummy interface that a BGP speaker exports. */
+export interface Announce {
+  /** The dummy interface (default lvs0). */
+  interface: string;
+  when: AnnounceWhen;
+  /** Withdraw every VIP, keep the services. */
+  drain: boolean;
+}
+
+/** The default announce interface. */
+export const DEFAULT_ANNOUNCE_INTERFACE = 'lvs0';
+
 /** What the config asks of this host. */
 export interface DesiredHost {
+  /** director.announce, when set: the announced addresses follow the services (plan/announce.ts). */
+  announce?: Announce;
   /** Addresses lvsd owns that must exist. */
   addresses: HostAddress[];
   /** Settings given outright (ip_forward, director.sysctl, realserver.sysctl). */

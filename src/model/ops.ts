@@ -27,7 +27,9 @@ export type HostOp =
   | { op: 'add-address'; address: HostAddress }
   | { op: 'delete-address'; address: HostAddress }
   | { op: 'set-sysctl'; key: string; value: string }
-  | { op: 'link-up'; name: string };
+  | { op: 'link-up'; name: string }
+  /** Creates a dummy interface, up (director.announce). */
+  | { op: 'add-dummy'; name: string };
 
 /** The outcome of one operation, in the order the operations were given. */
 export type OpResult = { ok: true } | { ok: false; error: LvsdError };

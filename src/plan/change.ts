@@ -9,11 +9,15 @@ import type { HostOp, IpvsOp } from '../model/ops.js';
 /**
  * The phases of a plan, in the order they are sent; apply sends each phase as
  * one batch, after the phase before it.
- * - `host`: settings, the tunnel device and new addresses (ready before traffic comes);
+ * - `withdraw`: announced VIPs taken off the announce interface (the router stops
+ *   sending before anything here changes);
+ * - `host`: settings, the tunnel device, the announce interface and new addresses
+ *   (ready before traffic comes);
  * - `sync-stops`: sync daemons the file no longer wants (before real server adds:
  *   while one runs, the kernel refuses a real server of another family than its service);
  * - `services`: timeouts, service adds and edits;
  * - `realservers`: real server adds, edits and deletes (they need their service);
+ * - `announce`: VIPs put on the announce interface (their services are in);
  * - `service-deletes`: after their traffic has somewhere else to go;
  * - `sync`: sync daemon starts and restarts (a stop right before its start), once the
  *   table is whole: the kernel refuses a daemon while a service has real servers of
@@ -21,10 +25,12 @@ import type { HostOp, IpvsOp } from '../model/ops.js';
  * - `address-deletes`: addresses whose services are gone.
  */
 export const PHASES = [
+  'withdraw',
   'host',
   'sync-stops',
   'services',
   'realservers',
+  'announce',
   'service-deletes',
   'sync',
   'address-deletes',
@@ -91,10 +97,12 @@ export interface TimeoutsChange extends ChangeBase {
   op: IpvsOp;
 }
 
-/** An address bound or removed, a sysctl set, a link brought up. */
+/** An address bound or removed, a VIP announced or withdrawn, a sysctl set, a link created or brought up. */
 export interface HostChange extends ChangeBase {
-  kind: 'address' | 'sysctl' | 'link';
-  phase: 'host' | 'address-deletes';
+  kind: 'address' | 'sysctl' | 'link' | 'announce';
+  phase: 'withdraw' | 'host' | 'announce' | 'address-deletes';
+  /** serviceKeys this change waits for: not sent when one of them could not be added. */
+  needs?: string[];
   /** What it concerns: `eth0 192.0.2.1/32`, `net.ipv4.ip_forward`, `tunl0`. */
   target: string;
   service?: undefined;
@@ -127,7 +135,7 @@ export type Plan = Change[];
 
 /** True for a change the host client carries out. */
 export function isHostChange(c: Change): c is HostChange {
-  return c.kind === 'address' || c.kind === 'sysctl' || c.kind === 'link';
+  return c.kind === 'address' || c.kind === 'sysctl' || c.kind === 'link' || c.kind === 'announce';
 }
 
 /** The changes by phase, in PHASES order; within a phase, in the order given. */

@@ -10,6 +10,8 @@ import {
   TUNNEL_DEVICE,
   wantedSysctls,
 } from '../model/host.js';
+import type { DesiredService } from '../model/types.js';
+import { announceDecisions, diffAnnounce } from './announce.js';
 import type { HostChange } from './change.js';
 
 /**
@@ -19,26 +21,18 @@ import type { HostChange } from './change.js';
  * (phase `address-deletes`). A change that cannot work (an interface or
  * setting this host lacks) carries a `problem`.
  */
-export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostChange[] {
+export function diffHost(
+  host: DesiredHost | undefined,
+  live: LiveHost,
+  services?: readonly DesiredService[],
+): HostChange[] {
   const changes: HostChange[] = [];
   if (!host) return changes;
+  if (host.announce) changes.push(...diffAnnounce(host.announce, announceDecisions(host.announce, services), live));
   const links = new Map(live.links.map((l) => [l.name, l]));
   const linkNames = live.links.map((l) => l.name).join(', ');
 
-  for (const s of wantedSysctls(host, live.links)) {
-    const have = live.sysctls.get(s.key);
-    if (have === s.value) continue;
-    const change: HostChange = {
-      action: 'edit',
-      kind: 'sysctl',
-      phase: 'host',
-      target: displaySysctl(s.key),
-      fields: { value: have === undefined ? { new: s.value } : { old: have, new: s.value } },
-      op: { op: 'set-sysctl', key: s.key, value: s.value },
-    };
-    if (have === undefined) change.problem = `this kernel has no setting ${displaySysctl(s.key)} (/proc/sys/${s.key})`;
-    changes.push(change);
-  }
+  changes.push(...diffSysctls(host, live));
 
   if (host.tunnel) {
     const tun = links.get(TUNNEL_DEVICE);
@@ -77,7 +71,8 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
     changes.push(change);
   }
   for (const [key, a] of have) {
-    if (!a.owned || want.has(key)) continue;
+    // The announce interface's addresses are diffAnnounce's.
+    if (!a.owned || want.has(key) || a.interface === host.announce?.interface) continue;
     const { owned: _owned, ...address } = a;
     // Last: phase address-deletes follows every other.
     changes.push({
@@ -88,6 +83,26 @@ export function diffHost(host: DesiredHost | undefined, live: LiveHost): HostCha
       fields: { address: { old: `${a.address}/${a.prefix}` }, interface: { old: a.interface } },
       op: { op: 'delete-address', address },
     });
+  }
+  return changes;
+}
+
+/** The settings that differ from what the host wants; one this kernel lacks carries a problem. */
+function diffSysctls(host: DesiredHost, live: LiveHost): HostChange[] {
+  const changes: HostChange[] = [];
+  for (const s of wantedSysctls(host, live.links)) {
+    const have = live.sysctls.get(s.key);
+    if (have === s.value) continue;
+    const change: HostChange = {
+      action: 'edit',
+      kind: 'sysctl',
+      phase: 'host',
+      target: displaySysctl(s.key),
+      fields: { value: have === undefined ? { new: s.value } : { old: have, new: s.value } },
+      op: { op: 'set-sysctl', key: s.key, value: s.value },
+    };
+    if (have === undefined) change.problem = `this kernel has no setting ${displaySysctl(s.key)} (/proc/sys/${s.key})`;
+    changes.push(change);
   }
   return changes;
 }

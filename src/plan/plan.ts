@@ -5,6 +5,7 @@
 import type { LiveHost } from '../model/host.js';
 import { healthKey } from '../model/keys.js';
 import type { DesiredState, LiveState } from '../model/types.js';
+import { type AnnounceDecision, announceDecisions } from './announce.js';
 import { inPhaseOrder, type Plan } from './change.js';
 import { diff } from './diff.js';
 import { effectiveDesired } from './effective.js';
@@ -16,7 +17,7 @@ export function planAll(desired: DesiredState, live: LiveState, host?: LiveHost)
   const ipvs = diff(desired, live);
   const sync = diffSync(desired, live);
   if (!host && sync.length === 0) return ipvs;
-  return inPhaseOrder([...(host ? diffHost(desired.host, host) : []), ...sync, ...ipvs]);
+  return inPhaseOrder([...(host ? diffHost(desired.host, host, desired.services) : []), ...sync, ...ipvs]);
 }
 
 /** True when the config manages anything in IPVS (services, timeouts or sync daemons). */
@@ -45,6 +46,8 @@ export interface PlanOutput {
   drains: Map<string, number>;
   /** What is draining, with its deadline (ms). */
   draining: Map<string, number>;
+  /** Each VIP of director.announce, announced or withdrawn and why; undefined without announce. */
+  announce?: AnnounceDecision[];
 }
 
 /**
@@ -73,5 +76,11 @@ export function planFor(input: PlanInput): PlanOutput {
     if (until !== undefined)
       c.note = `draining: deleted when its connections end, or in ${Math.max(0, Math.ceil((until - input.now) / 1000))}s`;
   }
-  return { plan, drains: eff.drains, draining: eff.draining };
+  const announce = input.desired.host?.announce;
+  return {
+    plan,
+    drains: eff.drains,
+    draining: eff.draining,
+    ...(announce ? { announce: announceDecisions(announce, eff.state.services) } : {}),
+  };
 }

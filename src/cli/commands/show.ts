@@ -3,7 +3,15 @@ import { printConfig } from '../../config/print.js';
 import { LvsdError } from '../../errors.js';
 import { hostAddressKey, type HostAddress } from '../../model/host.js';
 import { type Command, stringOpt, withIpvs } from '../command.js';
-import { formatDaemonStatus, formatIpvsadm, formatSyncDaemons, liveToJson, sortServices } from '../format-table.js';
+import { drainState } from '../../plan/announce.js';
+import {
+  formatAnnounce,
+  formatDaemonStatus,
+  formatIpvsadm,
+  formatSyncDaemons,
+  liveToJson,
+  sortServices,
+} from '../format-table.js';
 
 const FORMATS = ['yaml', 'json', 'ipvsadm'] as const;
 
@@ -23,6 +31,7 @@ export const showCommand: Command = {
     const daemon = await readStatus(stringOpt(values, 'status-file') ?? DEFAULT_STATUS_FILE);
     const out = await withIpvs(async (client) => {
       const live = await client.readTable();
+      const announce = daemon?.announce;
       if (format === 'json')
         return (
           JSON.stringify(
@@ -30,6 +39,14 @@ export const showCommand: Command = {
               ...(liveToJson(live) as object),
               addresses: owned.map((a) => ({ key: hostAddressKey(a), ...a })),
               ...(daemon ? { daemon } : {}),
+              ...(announce?.drain
+                ? {
+                    drain: drainState(
+                      announce.vips.map((v) => v.address),
+                      live.services,
+                    ),
+                  }
+                : {}),
             },
             null,
             2,
@@ -37,7 +54,8 @@ export const showCommand: Command = {
         );
       const note =
         (owned.length ? `# addresses lvsd added: ${owned.map(hostAddressKey).join(', ')}\n` : '') +
-        (daemon ? formatDaemonStatus(daemon) : '');
+        (daemon ? formatDaemonStatus(daemon) : '') +
+        (announce ? formatAnnounce(announce, live) : '');
       if (format === 'ipvsadm') {
         const info = await client.info();
         return formatIpvsadm(live, info.version, info.connTableSize) + formatSyncDaemons(live.syncDaemons ?? []) + note;

@@ -26,10 +26,17 @@ export type RealServer = ResolvedRealServer;
 /** Collects the errors of the rules, each at its place. */
 export class Report {
   readonly errors: LvsdError[] = [];
+  /** What is allowed but likely wrong: printed, never refused. */
+  readonly warnings: LvsdError[] = [];
 
   /** One problem at a place. */
   add(code: ErrorCode, place: Place, message: string): void {
     this.errors.push(new LvsdError(code, message, { pos: sourcePos(place.src, place.path, place.at) }));
+  }
+
+  /** One warning at a place. */
+  warn(code: ErrorCode, place: Place, message: string): void {
+    this.warnings.push(new LvsdError(code, message, { pos: sourcePos(place.src, place.path, place.at) }));
   }
 
   /** "a.yaml:3:5", to name an earlier place in a message. */

@@ -4,6 +4,7 @@ import { lazyKernel } from '../../../src/apply/live.js';
 import { loadConfigTexts, type LoadResult } from '../../../src/config/load.js';
 import { Metrics } from '../../../src/daemon/metrics.js';
 import { Reconciler, type ReconcilerDeps, type ReconcileSummary } from '../../../src/daemon/reconciler.js';
+import { LvsdError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import { FakeIpvs } from '../fake-ipvs.js';
 
@@ -103,6 +104,28 @@ describe('reconciler', () => {
       column: 5,
     });
     expect(await metrics.text()).toMatch(/lvsd_config_valid 0/);
+  });
+
+  test('config warnings are logged at warn with their position, once per content', async () => {
+    let weight = 1;
+    const warned = async (): Promise<LoadResult> => {
+      const loaded = cfg(weight);
+      if (!loaded.ok) throw new Error('bad test config');
+      const w = new LvsdError('CONFIG_ECMP', 'scheduler rr under director.announce', {
+        pos: { file: 'lvsd.yaml', line: 3, column: 5 },
+      });
+      return { ...loaded, warnings: [w] };
+    };
+    const { r, lines } = setup(warned);
+    await r.trigger('start');
+    await r.trigger('resync');
+    const logged = () => lines.filter((l) => l['event'] === 'config_warning');
+    expect(logged()).toEqual([
+      expect.objectContaining({ level: 'warn', code: 'CONFIG_ECMP', file: 'lvsd.yaml', line: 3, column: 5 }),
+    ]);
+    weight = 2; // another content: its warnings are logged again
+    await r.trigger('file');
+    expect(logged()).toHaveLength(2);
   });
 
   test('drift found by a resync is logged at warn and counted', async () => {
