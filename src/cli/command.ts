@@ -8,6 +8,7 @@ import { type Kernel, readLive } from '../apply/live.js';
 import type { IpvsClient } from '../ipvs/client.js';
 import type { DesiredState } from '../model/types.js';
 import type { Plan } from '../plan/change.js';
+import type { OrderDrift } from '../plan/order.js';
 import { managesIpvs, planFor } from '../plan/plan.js';
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -79,6 +80,23 @@ export async function withKernel<T>(desired: DesiredState, fn: (kernel: Kernel) 
 
 /** The plan that makes the kernel (what `desired` manages of it, read now) match `desired`. */
 export async function planLive(kernel: Kernel, desired: DesiredState): Promise<Plan> {
+  return (await planLiveWithDrift(kernel, desired, false)).plan;
+}
+
+/** planLive, re-adding out-of-order real servers when `reorder`, with the order drift it found. */
+export async function planLiveWithDrift(
+  kernel: Kernel,
+  desired: DesiredState,
+  reorder: boolean,
+): Promise<{ plan: Plan; orderDrift: OrderDrift[] }> {
   const live = await readLive(kernel, desired);
-  return planFor({ desired, live: live.ipvs, ...(live.host ? { host: live.host } : {}), now: Date.now() }).plan;
+  const out = planFor({
+    desired,
+    live: live.ipvs,
+    ...(live.host ? { host: live.host } : {}),
+    now: Date.now(),
+    reorder,
+    drift: true,
+  });
+  return { plan: out.plan, orderDrift: out.orderDrift ?? [] };
 }

@@ -6,13 +6,14 @@ import type { LiveHost } from '../model/host.js';
 import { healthKey } from '../model/keys.js';
 import type { DesiredState, LiveState } from '../model/types.js';
 import { inPhaseOrder, type Plan } from './change.js';
-import { diff } from './diff.js';
+import { diff, type DiffOptions } from './diff.js';
 import { effectiveDesired } from './effective.js';
 import { diffHost } from './host-diff.js';
+import { type OrderDrift, orderDrift } from './order.js';
 
 /** `host` is the live host, read when the config has a director or realserver section. */
-export function planAll(desired: DesiredState, live: LiveState, host?: LiveHost): Plan {
-  const ipvs = diff(desired, live);
+export function planAll(desired: DesiredState, live: LiveState, host?: LiveHost, options: DiffOptions = {}): Plan {
+  const ipvs = diff(desired, live, options);
   return host ? inPhaseOrder([...diffHost(desired.host, host), ...ipvs]) : ipvs;
 }
 
@@ -30,6 +31,10 @@ export interface PlanInput {
   /** Drain clocks from the previous reconcile. */
   drains?: ReadonlyMap<string, number>;
   now: number;
+  /** Also re-add real servers whose kernel order is not canonical (`apply --reorder`). */
+  reorder?: boolean;
+  /** Also report order drift (it sorts every order-sensitive service: the commands ask, the daemon does not). */
+  drift?: boolean;
 }
 
 export interface PlanOutput {
@@ -38,6 +43,8 @@ export interface PlanOutput {
   drains: Map<string, number>;
   /** What is draining, with its deadline (ms). */
   draining: Map<string, number>;
+  /** With `drift`: order-sensitive services whose kernel order is (or after the plan will be) not canonical. */
+  orderDrift?: OrderDrift[];
 }
 
 /**
@@ -53,7 +60,7 @@ export function planFor(input: PlanInput): PlanOutput {
     defaultDrain: input.desired.defaultDrain ?? 0,
     now: input.now,
   });
-  const plan = planAll(eff.state, input.live, input.host);
+  const plan = planAll(eff.state, input.live, input.host, { reorder: input.reorder === true });
   for (const c of plan) {
     const key =
       c.kind === 'realserver' && c.service && c.realserver
@@ -66,5 +73,7 @@ export function planFor(input: PlanInput): PlanOutput {
     if (until !== undefined)
       c.note = `draining: deleted when its connections end, or in ${Math.max(0, Math.ceil((until - input.now) / 1000))}s`;
   }
-  return { plan, drains: eff.drains, draining: eff.draining };
+  const out: PlanOutput = { plan, drains: eff.drains, draining: eff.draining };
+  if (input.drift === true) out.orderDrift = orderDrift(eff.state, input.live);
+  return out;
 }

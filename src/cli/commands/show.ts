@@ -2,6 +2,8 @@
 import { printConfig } from '../../config/print.js';
 import { LvsdError } from '../../errors.js';
 import { hostAddressKey, type HostAddress } from '../../model/host.js';
+import { formatOrderDrift } from '../../plan/format.js';
+import { orderDrift } from '../../plan/order.js';
 import { type Command, stringOpt, withIpvs } from '../command.js';
 import { formatDaemonStatus, formatIpvsadm, liveToJson, sortServices } from '../format-table.js';
 
@@ -23,6 +25,8 @@ export const showCommand: Command = {
     const daemon = await readStatus(stringOpt(values, 'status-file') ?? DEFAULT_STATUS_FILE);
     const out = await withIpvs(async (client) => {
       const live = await client.readTable();
+      // Without a file, the live table is its own want: drift is an order that is not canonical.
+      const drift = orderDrift(live, live);
       if (format === 'json')
         return (
           JSON.stringify(
@@ -30,6 +34,7 @@ export const showCommand: Command = {
               ...(liveToJson(live) as object),
               addresses: owned.map((a) => ({ key: hostAddressKey(a), ...a })),
               ...(daemon ? { daemon } : {}),
+              ...(drift.length ? { orderDrift: drift } : {}),
             },
             null,
             2,
@@ -37,7 +42,11 @@ export const showCommand: Command = {
         );
       const note =
         (owned.length ? `# addresses lvsd added: ${owned.map(hostAddressKey).join(', ')}\n` : '') +
-        (daemon ? formatDaemonStatus(daemon) : '');
+        (daemon ? formatDaemonStatus(daemon) : '') +
+        drift
+          .flatMap(formatOrderDrift)
+          .map((l) => `# ${l}\n`)
+          .join('');
       if (format === 'ipvsadm') {
         const info = await client.info();
         return formatIpvsadm(live, info.version, info.connTableSize) + note;
