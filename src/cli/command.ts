@@ -15,8 +15,10 @@ export type OptionValues = Record<string, string | boolean | (string | boolean)[
 
 export interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
+  /** True when the command takes arguments besides its options (e.g. `lvsd peers URL...`). */
+  positionals?: boolean;
   /** Returns the exit code. Throws LvsdError for a one-line failure. */
-  run(values: OptionValues): Promise<number>;
+  run(values: OptionValues, positionals?: string[]): Promise<number>;
 }
 
 export const CONFIG_OPTION = { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } as const;
