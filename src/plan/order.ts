@@ -30,10 +30,37 @@ export function canonicalSortKey(r: RealServerId): string {
   return hex + r.port.toString(16).padStart(4, '0');
 }
 
+/**
+ * A key that sorts like canonicalSortKey, cheaper for IPv4 (the common case,
+ * and a plan from empty sorts every real server): address and port as one
+ * number below 2^48; IPv6 as canonicalSortKey's text, after every number.
+ */
+function fastKey(r: RealServerId): number | string {
+  if (r.family !== 'ipv4') return canonicalSortKey(r);
+  const a = r.address;
+  let n = 0;
+  let part = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + part;
+      part = 0;
+    } else part = part * 10 + (c - 48);
+  }
+  return (n * 256 + part) * 65536 + r.port;
+}
+
+function compareKeys(a: number | string, b: number | string): number {
+  if (typeof a === 'number') return typeof b === 'number' ? a - b : -1;
+  if (typeof b === 'number') return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** The real servers in canonical order (the order the kernel lists them in after lvsd added them). */
 export function canonicalOrder<T extends RealServerId>(servers: readonly T[]): T[] {
-  const keyed = servers.map((r) => ({ r, k: canonicalSortKey(r) }));
-  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  if (servers.length < 2) return [...servers];
+  const keyed = servers.map((r) => ({ r, k: fastKey(r) }));
+  keyed.sort((a, b) => compareKeys(a.k, b.k));
   return keyed.map((x) => x.r);
 }
 

@@ -5,7 +5,7 @@ import type { DesiredService, DesiredState, Family, LiveState, RealServer } from
 import type { Plan } from '../../../src/plan/change.js';
 import { diff } from '../../../src/plan/diff.js';
 import { formatOrderDrift } from '../../../src/plan/format.js';
-import { canonicalOrder, orderDrift, readdForOrder } from '../../../src/plan/order.js';
+import { canonicalOrder, canonicalSortKey, orderDrift, readdForOrder } from '../../../src/plan/order.js';
 
 function rs(text: string, weight = 1): RealServer {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text)!;
@@ -186,6 +186,25 @@ function smallestReadd(wanted: RealServer[], had: RealServer[]): number {
 }
 
 describe('properties', () => {
+  test("canonicalOrder's fast IPv4 key sorts exactly like the byte-wise key", () => {
+    const v4 = fc.ipV4().map((address) => ({ family: 'ipv4' as const, address }));
+    const v6 = fc.constantFrom('2001:db8::1', '2001:db8::a:1', '2001:db8:0:1::', '::1').map((address) => ({
+      family: 'ipv6' as const,
+      address,
+    }));
+    const server = fc.tuple(fc.oneof(v4, v6), fc.integer({ min: 0, max: 65535 })).map(([a, port]) => ({ ...a, port }));
+    fc.assert(
+      fc.property(fc.array(server, { maxLength: 30 }), (servers) => {
+        const bytewise = [...servers].sort((a, b) => {
+          const [x, y] = [canonicalSortKey(a), canonicalSortKey(b)];
+          return x < y ? -1 : x > y ? 1 : 0;
+        });
+        expect(canonicalOrder(servers).map(canonicalSortKey)).toEqual(bytewise.map(canonicalSortKey));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   const listArb = fc.shuffledSubarray(POOL).chain((l) => fc.shuffledSubarray(l, { minLength: l.length }));
   test('after the reorder plan, a head-inserting kernel lists the wanted real servers canonically, with the fewest re-adds', () => {
     fc.assert(
