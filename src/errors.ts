@@ -59,6 +59,9 @@ export const ErrorCodes = {
   HOST_PERMISSION: 'not permitted to change the host (needs root or CAP_NET_ADMIN)',
   HOST_KERNEL: 'the kernel rejected a host change',
   HOST_SYSCTL_PATH: 'a sysctl key that leads outside /proc/sys/net',
+  // peers
+  PEER_UNREACHABLE: 'a peer director did not answer (connection, timeout or HTTP status)',
+  PEER_ANSWER: "a peer director's answer is not a table lvsd reads (too large, not JSON, wrong shape)",
   // cli
   CLI_USAGE: 'bad command line',
 } as const;

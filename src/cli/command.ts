@@ -9,14 +9,17 @@ import { type Kernel, readLive } from '../apply/live.js';
 import type { IpvsClient } from '../ipvs/client.js';
 import type { DesiredState } from '../model/types.js';
 import type { Plan } from '../plan/change.js';
+import type { OrderDrift } from '../plan/order.js';
 import { managesIpvs, planFor } from '../plan/plan.js';
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 export interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
+  /** True when the command takes arguments besides its options (e.g. `lvsd peers URL...`). */
+  positionals?: boolean;
   /** Returns the exit code. Throws LvsdError for a one-line failure. */
-  run(values: OptionValues): Promise<number>;
+  run(values: OptionValues, positionals?: string[]): Promise<number>;
 }
 
 export const CONFIG_OPTION = { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } as const;
@@ -81,6 +84,23 @@ export async function withKernel<T>(desired: DesiredState, fn: (kernel: Kernel) 
 
 /** The plan that makes the kernel (what `desired` manages of it, read now) match `desired`. */
 export async function planLive(kernel: Kernel, desired: DesiredState): Promise<Plan> {
+  return (await planLiveWithDrift(kernel, desired, false)).plan;
+}
+
+/** planLive, re-adding out-of-order real servers when `reorder`, with the order drift it found. */
+export async function planLiveWithDrift(
+  kernel: Kernel,
+  desired: DesiredState,
+  reorder: boolean,
+): Promise<{ plan: Plan; orderDrift: OrderDrift[] }> {
   const live = await readLive(kernel, desired);
-  return planFor({ desired, live: live.ipvs, ...(live.host ? { host: live.host } : {}), now: Date.now() }).plan;
+  const out = planFor({
+    desired,
+    live: live.ipvs,
+    ...(live.host ? { host: live.host } : {}),
+    now: Date.now(),
+    reorder,
+    drift: true,
+  });
+  return { plan: out.plan, orderDrift: out.orderDrift ?? [] };
 }

@@ -15,9 +15,13 @@ smallest set of in-place kernel changes. Never a flush.
 
 Commands:
   validate [-c PATH] [-v]            check the config; no root, no kernel needed
-  plan     [-c PATH] [--json]        show what apply would change
+  plan     [-c PATH] [--json] [--reorder]
+                                     show what apply would change, and order drift
                                      (exit 0: no changes, 2: changes pending, 1: error)
-  apply    [-c PATH] [--json]        make the live table match the config
+  apply    [-c PATH] [--json] [--reorder]
+                                     make the live table match the config; --reorder
+                                     also re-adds the real servers of mh/sh/dh services
+                                     whose kernel order is not canonical
   show     [--format yaml|json|ipvsadm]
                                      print the live table
   import   [--from-ipvsadm FILE|-] [--allow-empty]
@@ -36,9 +40,19 @@ Commands:
                                      servers that keeps VRRP (a new file only)
   run      [-c PATH] [--resync-interval DURATION] [--listen ADDR:PORT]
            [--log-level LEVEL] [--log-format json|text]
+           [--peer URL]... [--peer-interval DURATION]
                                      keep the table equal to the config (the daemon;
                                      resync default 30s, 0 disables; status endpoint
-                                     off unless --listen, e.g. 127.0.0.1:9588)
+                                     off unless --listen, e.g. 127.0.0.1:9588; it
+                                     serves /healthz /metrics /v1/table; each --peer
+                                     is compared every --peer-interval, default 30s,
+                                     into lvsd_peer_* metrics)
+  peers    [--from URL] [--timeout DURATION] [--json] URL...
+                                     compare this director's table (kernel; or the
+                                     table at --from) with other directors' (their
+                                     'run --listen' address) and print every difference
+                                     that moves a flow (exit 0: agree, 2: differ,
+                                     1: error, e.g. a peer that does not answer)
 
 Options:
   -c, --config PATH   a config file, or a directory holding lvsd.yaml and
@@ -56,6 +70,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   show: async () => (await import('./commands/show.js')).showCommand,
   import: async () => (await import('./commands/import.js')).importCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
+  peers: async () => (await import('./commands/peers.js')).peersCommand,
 };
 
 function version(): string {
@@ -83,7 +98,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: false, strict: true });
+      parsed = parseArgs({
+        args: rest,
+        options: cmd.options,
+        allowPositionals: cmd.positionals === true,
+        strict: true,
+      });
     } catch (e) {
       throw new LvsdError(
         'CLI_USAGE',
@@ -95,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return 0;
     }
-    return await cmd.run(parsed.values);
+    return await cmd.run(parsed.values, parsed.positionals);
   } catch (e) {
     if (isLvsdError(e)) {
       process.stderr.write(`lvsd: ${e.toString()}\n`);

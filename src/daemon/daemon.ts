@@ -26,6 +26,9 @@ import { Reconciler, type ReconcileSummary, type RetryPolicy, type Trigger } fro
 import { sharedClient } from './shared-client.js';
 import { type AnnounceStatus, DEFAULT_STATUS_FILE, writeStatus } from './status-file.js';
 import { startStatusServer } from './status-server.js';
+import { PeerMonitor } from './peers.js';
+import { fetchPeerTable, readLocalTable } from '../peers/fetch.js';
+import { type FlowTable, TABLE_PATH } from '../peers/table.js';
 import { Teardown } from './teardown.js';
 import { ConfigWatcher } from './watch.js';
 
@@ -54,6 +57,8 @@ export interface DaemonOptions {
   /** Where SIGHUP, SIGTERM and SIGINT come from (default: the process). */
   signals?: EventEmitter;
   retry?: RetryPolicy;
+  /** Peer directors whose tables are compared with this one's every `intervalMs` (the lvsd_peer_* metrics). */
+  peers?: { urls: URL[]; intervalMs: number };
 }
 
 /** What runDaemon wires together. */
@@ -83,7 +88,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const { reconciler, notifier, teardown } = parts;
   try {
     // Before the first apply: a bad --listen fails start-up with the table untouched.
-    await startEndpoint(parts);
+    const tables = await startEndpoint(parts);
     const first = await reconciler.trigger('start');
     if (first.result === 'invalid_config' || first.result === 'error') {
       const why = 'not started: the first reconcile did not complete; the table is as it was';
@@ -97,6 +102,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     await notifier.notify({ READY: '1', STATUS: statusLine(first) });
     await startWatching(parts);
     startTimers(parts);
+    startPeers(parts, tables);
   } catch (e) {
     log.fatal({ event: 'start_failed' }, e instanceof Error ? e.message : String(e));
     await teardown.run(log, opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
@@ -237,10 +243,13 @@ function statusPublisher(opts: DaemonOptions, health: HealthMonitor): Publisher 
   return { publish, setDraining, setAnnounce };
 }
 
-/** The status endpoint, when --listen asks for one: bound before anything touches the table. */
-async function startEndpoint(parts: Parts): Promise<void> {
+/**
+ * The status endpoint, when --listen asks for one: bound before anything
+ * touches the table. Returns the IPVS reader it uses (for the peer comparison).
+ */
+async function startEndpoint(parts: Parts): Promise<TableReader | undefined> {
   const { opts, log, metrics, reconciler, teardown } = parts;
-  if (!opts.listen) return;
+  if (!opts.listen) return undefined;
   // A socket of its own: a scrape must not collide with a reconcile's dump.
   const stats = sharedClient(opts.openStatsClient ?? opts.openClient ?? (() => openIpvs()));
   teardown.add('metrics IPVS client', () => stats.close());
@@ -261,13 +270,38 @@ async function startEndpoint(parts: Parts): Promise<void> {
         return metrics.text();
       }
     },
+    tableJson: async () => JSON.stringify(await localTable(parts, stats)) + '\n',
   });
   teardown.add('status endpoint', () => {
     server.close();
     server.closeAllConnections();
   });
   const address = `${opts.listen.host}:${opts.listen.port}`;
-  log.info({ event: 'listening', address }, 'status endpoint up: /healthz /metrics');
+  log.info({ event: 'listening', address }, `status endpoint up: /healthz /metrics ${TABLE_PATH}`);
+  return stats;
+}
+
+type TableReader = Pick<IpvsClient, 'readTable'>;
+
+/** This director's flow table: its IPVS table and its flow sysctls. */
+async function localTable(parts: Parts, ipvs: TableReader): Promise<FlowTable> {
+  return readLocalTable(ipvs, await parts.kernel.host());
+}
+
+/** The comparison with --peer directors, when asked for: a first round now, then every interval. */
+function startPeers(parts: Parts, ipvs: TableReader | undefined): void {
+  const { opts, metrics, log, teardown } = parts;
+  if (!opts.peers || opts.peers.urls.length === 0 || !ipvs) return;
+  const monitor = new PeerMonitor({
+    peers: opts.peers.urls,
+    readLocal: () => localTable(parts, ipvs),
+    fetchPeer: (url) => fetchPeerTable(url),
+    metrics,
+    log,
+  });
+  const timer = every(opts.peers.intervalMs, () => monitor.check(), logged(parts, 'peer_error'));
+  teardown.add('peer comparison', () => clearInterval(timer));
+  monitor.check().catch(logged(parts, 'peer_error'));
 }
 
 /** A reload (file change, SIGHUP) told to systemd as RELOADING, then READY. Never rejects. */

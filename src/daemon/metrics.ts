@@ -68,6 +68,24 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly peerReachable = new Gauge({
+    name: 'lvsd_peer_reachable',
+    help: '1 when the peer director (--peer) answered its last table read, else 0.',
+    labelNames: ['peer'] as const,
+    registers: [this.registry],
+  });
+  readonly peerAgrees = new Gauge({
+    name: 'lvsd_peer_table_agrees',
+    help: "1 when the peer director's table sends every flow where this one does, 0 when not; absent while it does not answer.",
+    labelNames: ['peer'] as const,
+    registers: [this.registry],
+  });
+  readonly peerDifferences = new Gauge({
+    name: 'lvsd_peer_differences',
+    help: "Differences between this director's table and the peer's that move flows (lvsd peers lists them).",
+    labelNames: ['peer'] as const,
+    registers: [this.registry],
+  });
   readonly configValid = new Gauge({
     name: 'lvsd_config_valid',
     help: '1 when the config file(s) last read were valid, else 0.',

@@ -1,14 +1,18 @@
 /**
- * The optional status endpoint: `/healthz` and `/metrics`. Off unless
+ * The optional status endpoint: `/healthz`, `/metrics` and the flow table
+ * `/v1/table` (for `lvsd peers`). Off unless
  * `--listen ADDR:PORT` is given; there is no default address.
  */
 import { createServer, type Server } from 'node:http';
 import { LvsdError } from '../errors.js';
+import { TABLE_PATH } from '../peers/table.js';
 
 export interface StatusSource {
   /** undefined: healthy; otherwise why not. */
   unhealthyReason(): string | undefined;
   metricsText(): Promise<string>;
+  /** This director's flow table as JSON (peers/table.ts), served on TABLE_PATH. */
+  tableJson?(): Promise<string>;
 }
 
 /** `127.0.0.1:9588`, `[::1]:9588` -> host and port. */
@@ -45,7 +49,19 @@ export async function startStatusServer(listen: { host: string; port: number }, 
       );
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try /healthz or /metrics\n');
+    if (path === TABLE_PATH && source.tableJson) {
+      source.tableJson().then(
+        (text) => res.writeHead(200, { 'content-type': 'application/json' }).end(text),
+        (err: Error) =>
+          res
+            .writeHead(503, { 'content-type': 'text/plain; charset=utf-8' })
+            .end(`table unavailable: ${err.message}\n`),
+      );
+      return;
+    }
+    res
+      .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+      .end(`not found: try /healthz, /metrics or ${TABLE_PATH}\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) =>

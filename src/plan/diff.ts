@@ -15,6 +15,7 @@ import type {
   ServiceId,
   Timeouts,
 } from '../model/types.js';
+import { addOrder, isOrderSensitive, readdForOrder } from './order.js';
 import {
   type Change,
   type FieldChange,
@@ -26,6 +27,12 @@ import {
 } from './change.js';
 
 type Flat = Record<string, unknown>;
+
+/** How diff plans beyond making the table equal. */
+export interface DiffOptions {
+  /** Re-add real servers of order-sensitive services so their kernel list is in canonical order. */
+  reorder?: boolean;
+}
 
 /** Timeout keys as the config file spells them. */
 
@@ -177,9 +184,15 @@ function timeoutsChange(desired: DesiredState, live: LiveState): TimeoutsChange 
  *
  * `desired.services === undefined` leaves services alone entirely; `[]`
  * deletes every live service that is not ignored. Runs in time linear in the
- * size of both tables.
+ * size of both tables (plus sorting each service's new real servers).
+ *
+ * A service's new real servers are added in reverse canonical order
+ * (order.ts), so that the kernel, which puts each at the head of its list,
+ * lists them canonically. With `options.reorder`, a service whose scheduler
+ * depends on that order (mh, sh, dh) also gets the fewest of its live real
+ * servers deleted and added again that make its list canonical.
  */
-export function diff(desired: DesiredState, live: LiveState): Plan {
+export function diff(desired: DesiredState, live: LiveState, options: DiffOptions = {}): Plan {
   const plan: Plan = [];
   const t = timeoutsChange(desired, live);
   if (t) plan.push(t);
@@ -210,7 +223,8 @@ export function diff(desired: DesiredState, live: LiveState): Plan {
         services.push(serviceChange('edit', key, fields, { op: 'edit-service', service: bareService(want) }));
       }
     }
-    diffRealServers(key, serviceIdOf(want), want.realservers, have?.realservers ?? [], rs);
+    const reorder = options.reorder === true && isOrderSensitive(want.scheduler);
+    diffRealServers(key, serviceIdOf(want), want.realservers, have?.realservers ?? [], rs, reorder);
   }
 
   for (const [key, have] of liveByKey) {
@@ -261,15 +275,20 @@ function realServerEdit(key: string, svc: ServiceId, have: RealServer, want: Rea
   return realServerChange('edit', key, realServerKey(want), fields, op);
 }
 
+/** Why a real server is deleted and added again. */
+const READD_NOTE = 're-added for the canonical real-server order';
+
 function diffRealServers(
   key: string,
   svc: ServiceId,
   wanted: readonly RealServer[],
   had: readonly RealServer[],
   { adds, edits, deletes }: RealServerSinks,
+  reorder: boolean,
 ): void {
+  const readd = reorder ? new Set(readdForOrder(wanted, had).map(realServerKey)) : undefined;
   const byPosition = pairedByPosition(wanted, had);
-  if (byPosition) {
+  if (byPosition && !readd?.size) {
     // The common case (same real servers, listed in the same or the kernel's reverse order): no keys, no maps.
     for (let i = 0; i < wanted.length; i++) {
       const edit = realServerEdit(key, svc, byPosition[i]!, wanted[i]!);
@@ -280,24 +299,43 @@ function diffRealServers(
   const haveByKey = new Map<string, RealServer>();
   for (const r of had) haveByKey.set(realServerKey(r), r);
   const seen = new Set<string>();
+  const added: RealServer[] = [];
   for (const w of wanted) {
     const rk = realServerKey(w);
     if (seen.has(rk)) continue;
     seen.add(rk);
     const have = haveByKey.get(rk);
-    if (!have) {
-      const rs = bareRealServer(w);
-      const op: IpvsOp = { op: 'add-realserver', service: svc, realserver: rs };
-      adds.push(realServerChange('add', key, rk, onlyNew(realServerFields(rs)), op));
+    // A re-added real server gets the wanted values with its add: no separate edit.
+    if (!have || readd?.has(rk)) {
+      added.push(w);
       continue;
     }
     const edit = realServerEdit(key, svc, have, w);
     if (edit) edits.push(edit);
   }
-  for (const [rk, have] of haveByKey) {
-    if (seen.has(rk)) continue;
-    const id = { family: have.family, address: have.address, port: have.port };
-    const op: IpvsOp = { op: 'delete-realserver', service: svc, realserver: id };
-    deletes.push(realServerChange('delete', key, rk, onlyOld(realServerFields(have)), op));
+  for (const w of addOrder(added)) {
+    const rk = realServerKey(w);
+    const rs = bareRealServer(w);
+    const again = readd?.has(rk) === true;
+    if (again) adds.push(realServerDelete(key, svc, haveByKey.get(rk)!, READD_NOTE));
+    const add = realServerChange('add', key, rk, onlyNew(realServerFields(rs)), {
+      op: 'add-realserver',
+      service: svc,
+      realserver: rs,
+    });
+    if (again) add.note = READD_NOTE;
+    adds.push(add);
   }
+  for (const [rk, have] of haveByKey) {
+    if (!seen.has(rk)) deletes.push(realServerDelete(key, svc, have));
+  }
+}
+
+/** The change that deletes a live real server; `note` says why when the file alone does not. */
+function realServerDelete(key: string, svc: ServiceId, have: RealServer, note?: string): RealServerChange {
+  const id = { family: have.family, address: have.address, port: have.port };
+  const op: IpvsOp = { op: 'delete-realserver', service: svc, realserver: id };
+  const c = realServerChange('delete', key, realServerKey(have), onlyOld(realServerFields(have)), op);
+  if (note !== undefined) c.note = note;
+  return c;
 }

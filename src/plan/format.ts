@@ -2,6 +2,7 @@
  * A plan for people (text lines) and for tools (JSON). Pure.
  */
 import { type Change, type FieldChange, isHostChange, type Plan } from './change.js';
+import type { OrderDrift } from './order.js';
 
 const SIGN: Record<Change['action'], string> = { add: '+', edit: '~', delete: '-' };
 
@@ -130,4 +131,20 @@ export function planToJson(plan: Plan): PlanJson {
       };
     }),
   };
+}
+
+/**
+ * Order drift in words, with its cost and the command that fixes it, e.g.
+ * `! order drift: tcp/192.0.2.1:80 (mh) lists 198.51.100.3:80, 198.51.100.1:80 ...`.
+ */
+export function formatOrderDrift(d: OrderDrift): string[] {
+  const n = d.readd.length;
+  return [
+    `! order drift: service ${d.service} (${d.scheduler}): the kernel lists its real servers as ${d.live.join(', ')}; ` +
+      `the canonical order is ${d.canonical.join(', ')}. Its scheduler maps flows by that order, so a director ` +
+      `that built the same table from empty sends some flows of this service to other real servers.`,
+    `  fix: lvsd apply --reorder deletes and adds again ${n} real server${n === 1 ? '' : 's'} (${d.readd.join(', ')}), ` +
+      `same weights; each one's existing connections may break (always with net.ipv4.vs.expire_nodest_conn=1). ` +
+      `Plain apply and run never reorder.`,
+  ];
 }

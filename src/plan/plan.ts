@@ -7,14 +7,15 @@ import { healthKey } from '../model/keys.js';
 import type { DesiredState, LiveState } from '../model/types.js';
 import { type AnnounceDecision, announceDecisions } from './announce.js';
 import { inPhaseOrder, type Plan } from './change.js';
-import { diff } from './diff.js';
+import { diff, type DiffOptions } from './diff.js';
 import { effectiveDesired } from './effective.js';
 import { diffHost } from './host-diff.js';
+import { type OrderDrift, orderDrift } from './order.js';
 import { diffSync } from './sync-diff.js';
 
 /** `host` is the live host, read when the config has a director or realserver section. */
-export function planAll(desired: DesiredState, live: LiveState, host?: LiveHost): Plan {
-  const ipvs = diff(desired, live);
+export function planAll(desired: DesiredState, live: LiveState, host?: LiveHost, options: DiffOptions = {}): Plan {
+  const ipvs = diff(desired, live, options);
   const sync = diffSync(desired, live);
   if (!host && sync.length === 0) return ipvs;
   return inPhaseOrder([...(host ? diffHost(desired.host, host, desired.services) : []), ...sync, ...ipvs]);
@@ -38,6 +39,10 @@ export interface PlanInput {
   /** Drain clocks from the previous reconcile. */
   drains?: ReadonlyMap<string, number>;
   now: number;
+  /** Also re-add real servers whose kernel order is not canonical (`apply --reorder`). */
+  reorder?: boolean;
+  /** Also report order drift (it sorts every order-sensitive service: the commands ask, the daemon does not). */
+  drift?: boolean;
 }
 
 export interface PlanOutput {
@@ -48,6 +53,8 @@ export interface PlanOutput {
   draining: Map<string, number>;
   /** Each VIP of director.announce, announced or withdrawn and why; undefined without announce. */
   announce?: AnnounceDecision[];
+  /** With `drift`: order-sensitive services whose kernel order is (or after the plan will be) not canonical. */
+  orderDrift?: OrderDrift[];
 }
 
 /**
@@ -63,7 +70,7 @@ export function planFor(input: PlanInput): PlanOutput {
     defaultDrain: input.desired.defaultDrain ?? 0,
     now: input.now,
   });
-  const plan = planAll(eff.state, input.live, input.host);
+  const plan = planAll(eff.state, input.live, input.host, { reorder: input.reorder === true });
   for (const c of plan) {
     const key =
       c.kind === 'realserver' && c.service && c.realserver
@@ -77,10 +84,8 @@ export function planFor(input: PlanInput): PlanOutput {
       c.note = `draining: deleted when its connections end, or in ${Math.max(0, Math.ceil((until - input.now) / 1000))}s`;
   }
   const announce = input.desired.host?.announce;
-  return {
-    plan,
-    drains: eff.drains,
-    draining: eff.draining,
-    ...(announce ? { announce: announceDecisions(announce, eff.state.services) } : {}),
-  };
+  const out: PlanOutput = { plan, drains: eff.drains, draining: eff.draining };
+  if (announce) out.announce = announceDecisions(announce, eff.state.services);
+  if (input.drift === true) out.orderDrift = orderDrift(eff.state, input.live);
+  return out;
 }

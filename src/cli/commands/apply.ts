@@ -1,19 +1,27 @@
 /** `lvsd apply`: validate, plan, apply, and say what was done. */
 import { applyPlan, type ApplyResult } from '../../apply/apply.js';
 import { UNMANAGED_CLIENT } from '../../apply/live.js';
-import { formatChange, planToJson } from '../../plan/format.js';
-import { type Command, CONFIG_OPTION, loadOrReport, planLive, withKernel } from '../command.js';
+import { formatChange, formatOrderDrift, planToJson } from '../../plan/format.js';
+import type { OrderDrift } from '../../plan/order.js';
+import { type Command, CONFIG_OPTION, loadOrReport, planLiveWithDrift, withKernel } from '../command.js';
 
 export const applyCommand: Command = {
-  options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
+  options: { ...CONFIG_OPTION, json: { type: 'boolean' }, reorder: { type: 'boolean' } },
   async run(values) {
     const loaded = await loadOrReport(values);
     if (!loaded) return 1;
-    const result = await withKernel(loaded.state, async (kernel) => {
-      return applyPlan(await planLive(kernel, loaded.state), kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
+    const reorder = values['reorder'] === true;
+    const { result, orderDrift } = await withKernel(loaded.state, async (kernel) => {
+      const planned = await planLiveWithDrift(kernel, loaded.state, reorder);
+      const result = await applyPlan(planned.plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
+      return { result, orderDrift: reorder ? [] : planned.orderDrift };
     });
-    if (values['json']) process.stdout.write(JSON.stringify(applyJson(result), null, 2) + '\n');
-    else printText(result);
+    if (values['json']) process.stdout.write(JSON.stringify(applyJson(result, orderDrift), null, 2) + '\n');
+    else {
+      printText(result);
+      // Left as it is: a plain apply never reorders; the lines say how.
+      for (const line of orderDrift.flatMap(formatOrderDrift)) process.stdout.write(line + '\n');
+    }
     return result.ok ? 0 : 1;
   },
 };
@@ -32,7 +40,7 @@ function printText(result: ApplyResult): void {
   (result.ok ? process.stdout : process.stderr).write(summary + '\n');
 }
 
-function applyJson(result: ApplyResult): unknown {
+function applyJson(result: ApplyResult, orderDrift: OrderDrift[]): unknown {
   const changes = planToJson(result.results.map((r) => r.change)).changes;
   return {
     ok: result.ok,
@@ -44,5 +52,6 @@ function applyJson(result: ApplyResult): unknown {
       status: r.status,
       ...(r.status === 'ok' ? {} : { error: { code: r.error.code, message: r.error.message } }),
     })),
+    ...(orderDrift.length ? { orderDrift } : {}),
   };
 }

@@ -5,7 +5,8 @@ import { parseListen } from '../../daemon/status-server.js';
 import { LvsdError } from '../../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log.js';
 import { DEFAULT_CONFIG_PATH as DEFAULT_CONFIG } from '../../config/load.js';
-import { type Command, CONFIG_OPTION, stringOpt } from '../command.js';
+import { peerTableUrl } from '../../peers/fetch.js';
+import { type Command, CONFIG_OPTION, type OptionValues, stringOpt } from '../command.js';
 
 /** The longest --resync-interval (s): Node's timers take at most 2^31-1 ms. */
 export const MAX_RESYNC_SECONDS = MAX_TIMER_SECONDS;
@@ -25,6 +26,24 @@ export function parseResyncInterval(text: string): number {
   return seconds * 1000;
 }
 
+/** --peer URL... and --peer-interval: the peers whose tables the daemon compares with its own (lvsd_peer_* metrics). */
+export function parsePeers(values: OptionValues, listening: boolean): { urls: URL[]; intervalMs: number } | undefined {
+  const raw = values['peer'];
+  const list = Array.isArray(raw) ? raw.filter((v): v is string => typeof v === 'string') : [];
+  const intervalText = stringOpt(values, 'peer-interval');
+  if (list.length === 0) {
+    if (intervalText !== undefined) throw new LvsdError('CLI_USAGE', 'run: --peer-interval needs --peer URL');
+    return undefined;
+  }
+  if (!listening)
+    throw new LvsdError('CLI_USAGE', 'run: --peer needs --listen: the comparison is a metric on /metrics');
+  const seconds = parseDuration(intervalText ?? '30s');
+  if (seconds === undefined || seconds < 1 || seconds > MAX_RESYNC_SECONDS) {
+    throw new LvsdError('CLI_USAGE', `run: --peer-interval ${intervalText}: expected ${DURATION_HELP}, at least 1s`);
+  }
+  return { urls: list.map(peerTableUrl), intervalMs: seconds * 1000 };
+}
+
 export const runCommand: Command = {
   options: {
     ...CONFIG_OPTION,
@@ -33,6 +52,8 @@ export const runCommand: Command = {
     'log-level': { type: 'string' },
     'log-format': { type: 'string' },
     'status-file': { type: 'string' },
+    peer: { type: 'string', multiple: true },
+    'peer-interval': { type: 'string' },
   },
   async run(values) {
     const level = stringOpt(values, 'log-level') ?? 'info';
@@ -48,6 +69,7 @@ export const runCommand: Command = {
     }
     const resyncMs = parseResyncInterval(stringOpt(values, 'resync-interval') ?? '30s');
     const listenText = stringOpt(values, 'listen');
+    const peers = parsePeers(values, listenText !== undefined);
     const log = createLogger({ level: level as LogLevel, ...(format ? { pretty: format === 'text' } : {}) });
     const code = await runDaemon({
       configPath: stringOpt(values, 'config') ?? DEFAULT_CONFIG,
@@ -56,6 +78,7 @@ export const runCommand: Command = {
       ...(stringOpt(values, 'status-file') !== undefined ? { statusFile: stringOpt(values, 'status-file')! } : {}),
       log,
       processGuard: true,
+      ...(peers ? { peers } : {}),
     });
     // A stop that gave up on an operation in flight (a read of a FIFO that never returns) leaves
     // it pending, and it would keep the process up: exit soon whatever is left.

@@ -2,6 +2,8 @@
 import { printConfig } from '../../config/print.js';
 import { LvsdError } from '../../errors.js';
 import { hostAddressKey, type HostAddress } from '../../model/host.js';
+import { formatOrderDrift } from '../../plan/format.js';
+import { orderDrift } from '../../plan/order.js';
 import { type Command, stringOpt, withIpvs } from '../command.js';
 import { drainState } from '../../plan/announce.js';
 import {
@@ -32,6 +34,8 @@ export const showCommand: Command = {
     const out = await withIpvs(async (client) => {
       const live = await client.readTable();
       const announce = daemon?.announce;
+      // Without a file, the live table is its own want: drift is an order that is not canonical.
+      const drift = orderDrift(live, live);
       if (format === 'json')
         return (
           JSON.stringify(
@@ -47,6 +51,7 @@ export const showCommand: Command = {
                     ),
                   }
                 : {}),
+              ...(drift.length ? { orderDrift: drift } : {}),
             },
             null,
             2,
@@ -55,7 +60,11 @@ export const showCommand: Command = {
       const note =
         (owned.length ? `# addresses lvsd added: ${owned.map(hostAddressKey).join(', ')}\n` : '') +
         (daemon ? formatDaemonStatus(daemon) : '') +
-        (announce ? formatAnnounce(announce, live) : '');
+        (announce ? formatAnnounce(announce, live) : '') +
+        drift
+          .flatMap(formatOrderDrift)
+          .map((l) => `# ${l}\n`)
+          .join('');
       if (format === 'ipvsadm') {
         const info = await client.info();
         return formatIpvsadm(live, info.version, info.connTableSize) + formatSyncDaemons(live.syncDaemons ?? []) + note;

@@ -171,8 +171,9 @@ describe('from drift made by hand', () => {
       'edit service tcp/192.0.2.200:443',
       'add service tcp/[2001:db8::200]:80',
       'add realserver udp/192.0.2.200:53 198.51.100.10:53',
-      'add realserver tcp/[2001:db8::200]:80 [2001:db8::10]:80',
+      // Reverse canonical order: the kernel, adding at the head, then lists ::10 first.
       'add realserver tcp/[2001:db8::200]:80 [2001:db8::11]:80',
+      'add realserver tcp/[2001:db8::200]:80 [2001:db8::10]:80',
       'edit realserver tcp/192.0.2.200:80 192.0.2.193:80',
       'edit realserver tcp/192.0.2.200:80 192.0.2.195:80',
       'edit realserver fwmark/7/ipv6 [2001:db8::20]:0',

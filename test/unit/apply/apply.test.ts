@@ -67,8 +67,9 @@ describe('applyPlan', () => {
       'edit-service 80',
       'add-service 443',
       `add-realserver 80 198.51.100.3`,
-      `add-realserver 443 ${R1}`,
+      // A service's new real servers go in reverse canonical order (plan/order.ts): the kernel lists R1 first.
       `add-realserver 443 ${R2}`,
+      `add-realserver 443 ${R1}`,
       `edit-realserver 80 ${R1}`,
       `edit-realserver 80 ${R2}`,
       'delete-service 53',
@@ -91,8 +92,8 @@ describe('applyPlan', () => {
       'edit-service 80: ok',
       'add-service 443: failed IPVS_INVALID',
       `add-realserver 80 198.51.100.3: ok`,
-      `add-realserver 443 ${R1}: skipped APPLY_SKIPPED`,
       `add-realserver 443 ${R2}: skipped APPLY_SKIPPED`,
+      `add-realserver 443 ${R1}: skipped APPLY_SKIPPED`,
       `edit-realserver 80 ${R1}: ok`,
       `edit-realserver 80 ${R2}: ok`,
       'delete-service 53: ok',
@@ -104,7 +105,7 @@ describe('applyPlan', () => {
     expect(skipped.error.message).toContain('IPVS_INVALID');
     expect(skipped.error.details).toMatchObject({
       service: 'tcp/192.0.2.1:443',
-      realserver: `${R1}:443`,
+      realserver: `${R2}:443`, // the first sent (reverse canonical order)
       causeCode: 'IPVS_INVALID',
     });
     // The skipped ops never reached the kernel.

@@ -2,11 +2,13 @@
 import { execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { type DaemonOptions, runDaemon, statusLine } from '../../../src/daemon/daemon.js';
+import type { HostClient } from '../../../src/host/client.js';
 import type { IpvsClient } from '../../../src/ipvs/client.js';
 import { createLogger } from '../../../src/log.js';
 import { FakeIpvs } from '../fake-ipvs.js';
@@ -259,6 +261,64 @@ describe('lvsd run, status endpoint', () => {
     broken = false;
     await waitFor(d.lines, (l) => l['event'] === 'reconcile' && l['trigger'] === 'retry' && l['result'] === 'ok');
     expect((await httpGet(port, '/healthz')).status).toBe(200);
+  });
+});
+
+describe('lvsd run, flow table and peers', () => {
+  const host: HostClient = {
+    links: async () => [],
+    addresses: async () => [],
+    sysctls: async (keys) => new Map(keys.map((k) => [k, k.endsWith('sloppy_tcp') ? '1' : '0'])),
+    execute: async () => [],
+    close: () => undefined,
+  };
+
+  test('/v1/table serves the flow table; --peer compares it into metrics; a bad peer is a metric, not a failure', async () => {
+    const port = listenPort();
+    const a = await start({ listen: { host: '127.0.0.1', port }, openHostClient: async () => host });
+    const t = await httpGet(port, '/v1/table');
+    expect(t.status).toBe(200);
+    expect(JSON.parse(t.body)).toEqual({
+      version: 1,
+      sysctls: { sloppy_tcp: '1', sloppy_sctp: '0' },
+      services: [
+        {
+          key: 'tcp/192.0.2.1:80',
+          scheduler: 'rr',
+          flags: [],
+          one_packet: false,
+          realservers: [{ key: '192.0.2.10:80', forward: 'dr', weight: 1, upper_threshold: 0, lower_threshold: 0 }],
+        },
+      ],
+    });
+    // A second director with the same file agrees; one with weight 2 differs; the third peer answers nonsense.
+    const junk = createServer((_q, res) => res.writeHead(200).end('not a table'));
+    await new Promise<void>((res) => junk.listen(0, '127.0.0.1', res));
+    const junkUrl = `http://127.0.0.1:${(junk.address() as AddressInfo).port}/v1/table`;
+    try {
+      const bPort = listenPort();
+      const b = await start({
+        listen: { host: '127.0.0.1', port: bPort },
+        openHostClient: async () => host,
+        peers: { urls: [new URL(`http://127.0.0.1:${port}/v1/table`), new URL(junkUrl)], intervalMs: 200 },
+      });
+      const peer = `http://127.0.0.1:${port}/v1/table`;
+      await waitFor(b.lines, (l) => l['event'] === 'peer_table' && l['peer'] === peer, 2000);
+      let m = (await httpGet(bPort, '/metrics')).body;
+      expect(m).toContain(`lvsd_peer_table_agrees{peer="${peer}"} 1`);
+      expect(m).toContain(`lvsd_peer_differences{peer="${peer}"} 0`);
+      expect(m).toContain(`lvsd_peer_reachable{peer="${junkUrl}"} 0`);
+      expect(m).not.toContain(`lvsd_peer_table_agrees{peer="${junkUrl}"}`);
+      writeFileSync(a.file, config(2));
+      await waitFor(b.lines, (l) => l['event'] === 'peer_table' && l['level'] === 'warn');
+      m = (await httpGet(bPort, '/metrics')).body;
+      expect(m).toContain(`lvsd_peer_table_agrees{peer="${peer}"} 0`);
+      expect(m).toContain(`lvsd_peer_differences{peer="${peer}"} 1`);
+      expect(b.lines.filter((l) => l['event'] === 'peer_unreachable')).toHaveLength(1);
+      expect((await httpGet(bPort, '/healthz')).status).toBe(200);
+    } finally {
+      junk.close();
+    }
   });
 });
 

@@ -248,7 +248,9 @@ describe('adds and deletes', () => {
     );
     expect(ops(plan)).toEqual(['add-service', 'add-realserver', 'add-realserver']);
     expect(plan[0]!.fields['scheduler']).toEqual({ new: 'rr' });
-    expect(plan[2]!.fields['weight']).toEqual({ new: 2 });
+    // Reverse canonical order (order.ts): R2 first, so that the kernel lists R1 at the head.
+    expect(plan[1]!.fields['weight']).toEqual({ new: 2 });
+    expect(plan.map((c) => c.realserver)).toEqual([undefined, `${R2}:80`, `${R1}:80`]);
   });
 
   test('deleting a service is one operation: its real servers go with it', () => {
