@@ -37,7 +37,7 @@ function ipvsadmRequests(family, ...args) {
     chunk = [];
   };
   for (const line of readFileSync(log, 'utf8').split('\n')) {
-    const m = /^\s*(?:\d+\s+)?\| ([0-9a-f]{5})  ((?:[0-9a-f]{2} ){1,8}(?: (?:[0-9a-f]{2} ){0,8})?)/.exec(line);
+    const m = /^\s*(?:\d+\s+)?\| ([0-9a-f]{5}) {2}((?:[0-9a-f]{2} ){1,8}(?: (?:[0-9a-f]{2} ){0,8})?)/.exec(line);
     if (!m) {
       flush();
       continue;
