@@ -10,7 +10,7 @@ import type { LvsdError } from '../errors.js';
 import type { ParsedFile } from './parse.js';
 import { resolveConfig } from './resolve.js';
 import { checkBlocksFit, checkTextIsSendable, expectRangesOrdered, mergedChecksComplete } from './rules/check.js';
-import type { ConfigRule, RealServerRule, ServiceRule } from './rules/context.js';
+import type { Config, ConfigRule, RealServerRule, Service, ServiceRule } from './rules/context.js';
 import { Report } from './rules/context.js';
 import { serviceDurationsInRange, topLevelDurationsInRange } from './rules/durations.js';
 import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork } from './rules/host.js';
@@ -38,7 +38,7 @@ import {
 import { sorryServerAddress, sorryServerIsNoRealServer } from './rules/sorry-server.js';
 
 /** Rules over the whole file set. */
-const CONFIG_RULES: readonly ConfigRule[] = [
+export const CONFIG_RULES: readonly ConfigRule[] = [
   sectionInOneFile,
   configDeclaresSomething,
   topLevelDurationsInRange,
@@ -84,9 +84,24 @@ export function validateConfig(files: readonly ParsedFile[]): LvsdError[] {
   const config = resolveConfig(files);
   const report = new Report();
   for (const rule of CONFIG_RULES) rule(config, report);
-  for (const s of config.services) {
+  serviceRules(config.services, config, report);
+  return report.errors;
+}
+
+/**
+ * The rules over each service and each of its real servers, for `services`
+ * only (the daemon's incremental loader checks the services that changed;
+ * `config` gives the defaults).
+ */
+export function validateServices(services: readonly Service[], config: Config): LvsdError[] {
+  const report = new Report();
+  serviceRules(services, config, report);
+  return report.errors;
+}
+
+function serviceRules(services: readonly Service[], config: Config, report: Report): void {
+  for (const s of services) {
     for (const rule of SERVICE_RULES) rule(s, report, config);
     for (const rs of s.realservers) for (const rule of REALSERVER_RULES) rule(rs, s, report);
   }
-  return report.errors;
 }
