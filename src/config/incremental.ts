@@ -111,10 +111,13 @@ export class IncrementalLoader {
 
   constructor(private readonly cache?: ParseCache) {}
 
-  /** Loads `texts` (the main file, then the drop-ins). */
-  load(texts: readonly ConfigText[]): LoadResult {
+  /**
+   * Loads `texts` (the main file, then the drop-ins): incrementally when it
+   * can, in full when `full` says why it must.
+   */
+  load(texts: readonly ConfigText[], full?: string): LoadResult {
     const base = this.base;
-    const tried = base ? this.incremental(base, texts) : 'first load';
+    const tried = full ?? (base ? this.incremental(base, texts) : 'first load');
     if (typeof tried !== 'string') return tried;
     const { result, parsed } = loadParsed(texts, this.cache);
     if (result.ok && parsed) {

@@ -29,7 +29,8 @@ import { applyPlan, type ApplyResult } from '../apply/apply.js';
 import { kernelFor, type KernelSource, readLive, readLiveHost, UNMANAGED_CLIENT } from '../apply/live.js';
 import type { LoadResult } from '../config/load.js';
 import { isLvsdError, type LvsdError } from '../errors.js';
-import type { DesiredState } from '../model/types.js';
+import type { DesiredState, LiveState } from '../model/types.js';
+import { serviceKey } from '../model/keys.js';
 import type { Logger } from '../log.js';
 import { planToJson } from '../plan/format.js';
 import { planFor } from '../plan/plan.js';
@@ -80,16 +81,22 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { firstMs: 1000, maxMs: 60_000 };
 
-/** One reconcile under way: why, since when, and where its time went (ms), for the log. */
+/** One reconcile under way: why, since when, where its time went (ms), and how it loaded and planned, for the log. */
 interface Run {
   trigger: Trigger;
   t0: number;
   lap: number;
   phases: Record<string, number>;
+  notes: Record<string, string | number>;
 }
 
 export interface ReconcilerDeps {
-  load: () => Promise<LoadResult>;
+  /**
+   * The config. `full`: for start and SIGHUP, which promise a reading of
+   * everything; otherwise the loader may load incrementally (its result's
+   * `delta` says what changed since its last valid result).
+   */
+  load: (opts?: { full: boolean }) => Promise<LoadResult>;
   /** IPVS and the host, opened when the config first needs them. */
   kernel: KernelSource;
   log: Logger;
@@ -137,6 +144,18 @@ export class Reconciler {
   /** Failed reconciles since the last success: the retry's backoff exponent. */
   private failuresInARow = 0;
   private stopped = false;
+  /**
+   * The services whose desired state (config or health) may differ from the
+   * picture: all others are as the last plan made them, so a file change or
+   * health verdict plans these only. Undefined when that is not known (no
+   * reconcile converged since the start, a failure, a full load): the next
+   * plan is over every service.
+   */
+  private scope: Set<string> | undefined;
+  /** Why `scope` is undefined, for the log. */
+  private scopeLost = 'no reconcile yet';
+  /** Services whose health changed since the last plan. */
+  private healthMoved = new Set<string>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -167,6 +186,14 @@ export class Reconciler {
     return this.queued.done;
   }
 
+  /**
+   * A checked real server of service `service` (its serviceKey) went up or
+   * down: the next plan looks at that service. Call before trigger('health').
+   */
+  healthChanged(service: string): void {
+    this.healthMoved.add(service);
+  }
+
   /** Resolves when nothing is running or queued. */
   async idle(): Promise<void> {
     while (this.running) await this.running.catch(() => undefined);
@@ -186,12 +213,13 @@ export class Reconciler {
   /** A reconcile that resolves whatever happens in it. */
   private async guarded(trigger: Trigger): Promise<ReconcileSummary> {
     const t0 = (this.deps.now ?? Date.now)();
-    const run: Run = { trigger, t0, lap: t0, phases: {} };
+    const run: Run = { trigger, t0, lap: t0, phases: {}, notes: {} };
     try {
       return await this.reconcile(run);
     } catch (e) {
       // The kernel's table may be half-changed: the next reconcile reads it.
       this.picture.invalidate('a reconcile ended with an error');
+      this.loseScope('a reconcile ended with an error');
       const message = e instanceof Error ? e.message : String(e);
       this.deps.log.error({ event: 'reconcile_error', trigger, ...(isLvsdError(e) ? { code: e.code } : {}) }, message);
       return this.finish(run, { result: 'error', changes: 0, failures: 1, reason: message });
@@ -225,6 +253,7 @@ export class Reconciler {
           result: summary.result,
           duration_ms: summary.durationMs,
           ...run.phases,
+          ...run.notes,
           changes: summary.changes,
           failures: summary.failures,
           ...(summary.reason ? { reason: summary.reason } : {}),
@@ -265,7 +294,7 @@ export class Reconciler {
     const { trigger } = run;
     let loaded: LoadResult;
     try {
-      loaded = await this.loadConfig(trigger);
+      loaded = await this.loadConfig(run);
     } catch (e) {
       // A loader should report, not throw; if it throws, the table is kept as for an invalid file.
       const message = e instanceof Error ? e.message : String(e);
@@ -300,6 +329,7 @@ export class Reconciler {
     } catch (e) {
       const err = e as Error;
       this.picture.invalidate(`kernel error: ${err.message}`);
+      this.loseScope(`kernel error: ${err.message}`);
       log.error({ event: 'kernel_error', ...(isLvsdError(e) ? { code: e.code } : {}) }, err.message);
       return this.finish(run, { result: 'error', changes: 0, failures: 1, reason: err.message });
     }
@@ -321,14 +351,17 @@ export class Reconciler {
       else this.picture.invalidate('IPVS not managed by the last config');
     }
     this.phase(run, 'read');
+    const scoped = this.scoped(run, desired, live.ipvs, pictured !== undefined);
     const planned = planFor({
-      desired,
-      live: live.ipvs,
+      desired: scoped?.desired ?? desired,
+      live: scoped?.live ?? live.ipvs,
       ...(live.host ? { host: live.host } : {}),
       ...(this.deps.health ? { health: this.deps.health() } : {}),
       drains: this.drains,
       now: now(),
     });
+    // From here until it converges, nothing is known about what differs.
+    this.loseScope('the last reconcile did not converge');
     this.phase(run, 'plan');
     const result = await applyPlan(planned.plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
     this.phase(run, 'apply');
@@ -365,6 +398,7 @@ export class Reconciler {
       // table meanwhile), leave it to the next trigger rather than risk a loop.
       if (fromPicture) this.trigger('resync').catch(() => undefined);
     }
+    if (result.ok && !stale) this.scope = new Set();
     if (result.ok) {
       this.appliedHash = loaded.hash;
       metrics.lastSuccess.set(now() / 1000);
@@ -387,23 +421,72 @@ export class Reconciler {
    * services: seconds), and a resync is about the kernel's drift; a change
    * of the files comes with its own file event.
    */
-  private async loadConfig(trigger: Trigger): Promise<LoadResult> {
+  private async loadConfig(run: Run): Promise<LoadResult> {
+    const { trigger } = run;
     const last = this.lastLoad;
     if (last && trigger !== 'file' && trigger !== 'signal' && trigger !== 'start') {
       const now = await (this.deps.fingerprint ?? statFingerprint)(last.loaded.files);
       if (now !== undefined && now === last.fingerprint) {
         this.deps.log.debug({ event: 'config_unchanged', trigger }, 'config files unchanged on disk: not parsed again');
+        run.notes['load'] = 'reused';
         return last.loaded;
       }
     }
     // Let go of the old parse first: a big file's parse needs all the heap it can get.
     this.lastLoad = undefined;
-    const loaded = await this.deps.load();
+    const loaded = await this.deps.load({ full: trigger === 'start' || trigger === 'signal' });
     if (loaded.ok) {
+      this.noteDelta(run, loaded);
       const fingerprint = await (this.deps.fingerprint ?? statFingerprint)(loaded.files);
       if (fingerprint !== undefined) this.lastLoad = { loaded, fingerprint };
     }
     return loaded;
+  }
+
+  /** What a valid load changed: the services to plan, or that every service must be. */
+  private noteDelta(run: Run, loaded: LoadResult & { ok: true }): void {
+    const delta = loaded.delta;
+    run.notes['load'] = delta?.mode ?? 'full';
+    if (delta?.mode === 'full') run.notes['load_reason'] = delta.reason;
+    if (delta?.mode === 'incremental') for (const key of delta.changed) this.scope?.add(key);
+    else this.loseScope(`the config was loaded in full${delta ? ` (${delta.reason})` : ''}`);
+  }
+
+  private loseScope(why: string): void {
+    if (this.scope) this.scopeLost = why;
+    this.scope = undefined;
+  }
+
+  /**
+   * The part of the desired state and the picture to plan, when only some
+   * services can differ: the last reconcile converged (every other service
+   * is as it planned it), the plan is against the picture, and nothing
+   * drains (mayUsePicture). Undefined: plan everything, and the log says why.
+   * The plan of the part is the full plan: services outside it have no
+   * changes, and timeouts, ignore rules and the host are planned whole.
+   */
+  private scoped(
+    run: Run,
+    desired: DesiredState,
+    live: LiveState,
+    fromPicture: boolean,
+  ): { desired: DesiredState; live: LiveState } | undefined {
+    const moved = this.healthMoved;
+    this.healthMoved = new Set();
+    const scope = this.scope;
+    const why = !fromPicture ? `trigger ${run.trigger} reads the table` : !scope ? this.scopeLost : undefined;
+    if (why !== undefined || !scope || !desired.services) {
+      run.notes['plan'] = 'full';
+      run.notes['plan_reason'] = why ?? 'the config manages no services';
+      return undefined;
+    }
+    for (const key of moved) scope.add(key);
+    run.notes['plan'] = 'scoped';
+    run.notes['planned_services'] = scope.size;
+    return {
+      desired: { ...desired, services: desired.services.filter((s) => scope.has(serviceKey(s))) },
+      live: { ...live, services: live.services.filter((s) => scope.has(serviceKey(s))) },
+    };
   }
 
   /**
