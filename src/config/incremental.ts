@@ -135,7 +135,10 @@ export class IncrementalLoader {
     }
     const bytes = texts.map(bytesOf);
     const changed = bytes.flatMap((b, i) => (b.equals(base.files[i]!.bytes) ? [] : [i]));
-    if (changed.length === 0) return { ok: true, state: base.state, files: base.names, hash: base.hash, delta: none() };
+    const previous = base.state;
+    const unchanged = { mode: 'incremental' as const, changed: new Set<string>(), base: previous };
+    if (changed.length === 0)
+      return { ok: true, state: previous, files: base.names, hash: base.hash, delta: unchanged };
     if (changed.length > 1) return 'more than one config file changed';
     const i = changed[0]!;
     const r = replacement(base, i, bytes[i]!, texts[i]!.file);
@@ -148,12 +151,10 @@ export class IncrementalLoader {
       state: base.state,
       files: base.names,
       hash: base.hash,
-      delta: { mode: 'incremental', changed: keys },
+      delta: { mode: 'incremental', changed: keys, base: previous },
     };
   }
 }
-
-const none = (): { mode: 'incremental'; changed: ReadonlySet<string> } => ({ mode: 'incremental', changed: new Set() });
 
 function bytesOf(t: ConfigText): Buffer {
   return t.bytes ? Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength) : Buffer.from(t.text, 'utf8');

@@ -39,7 +39,15 @@ export type LoadResult =
   | { ok: false; errors: LvsdError[]; files: string[] };
 
 /** How a daemon's load was made: from the changed items only, or in full (and why). */
-export type LoadDelta = { mode: 'incremental'; changed: ReadonlySet<string> } | { mode: 'full'; reason: string };
+export type LoadDelta =
+  | {
+      mode: 'incremental';
+      /** The keys of the services that differ from `base`'s. */
+      changed: ReadonlySet<string>;
+      /** The state of the loader's previous valid result, which this one was made from. */
+      base: DesiredState;
+    }
+  | { mode: 'full'; reason: string };
 
 export interface ConfigText {
   file: string;

@@ -173,10 +173,10 @@ function newReconciler(
     kernel: p.kernel,
     log: opts.log,
     metrics: p.metrics,
-    health: () => p.health.snapshot(),
-    onConfig: (desired) => {
-      p.health.update(desired);
-      for (const s of p.health.states()) {
+    health: () => p.health.view(),
+    onConfig: (desired, changed) => {
+      p.health.update(desired, changed);
+      for (const s of p.health.states(changed)) {
         p.metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
       }
     },

@@ -34,6 +34,7 @@ import { serviceKey } from '../model/keys.js';
 import type { Logger } from '../log.js';
 import { planToJson } from '../plan/format.js';
 import { planFor } from '../plan/plan.js';
+import type { HealthView } from '../plan/effective.js';
 import { isHostChange } from '../plan/change.js';
 import type { IpvsOp } from '../model/ops.js';
 import type { Metrics } from './metrics.js';
@@ -103,10 +104,19 @@ export interface ReconcilerDeps {
   metrics: Metrics;
   /** Called after every reconcile (for sd_notify STATUS and /healthz). */
   onSummary?: (s: ReconcileSummary) => void;
-  /** Up/down of checked real servers by healthKey (lvsd run); undefined: every real server counts as up. */
-  health?: () => ReadonlyMap<string, boolean>;
-  /** Called with each valid config, before it is applied (the health monitor follows it). */
-  onConfig?: (desired: DesiredState) => void;
+  /**
+   * Up/down of checked real servers by healthKey (lvsd run); undefined: every
+   * real server counts as up. Read only while a plan is made (synchronously),
+   * so a live view will do.
+   */
+  health?: () => HealthView;
+  /**
+   * Called with each new valid config, before it is applied (the health
+   * monitor follows it); not again for the same one. `changed`: the keys of
+   * the services that differ from the config of the call before; undefined:
+   * any may.
+   */
+  onConfig?: (desired: DesiredState, changed?: ReadonlySet<string>) => void;
   /**
    * What the config files look like on disk, to tell whether they changed
    * without parsing them; undefined when unknown. Default: their stats.
@@ -154,6 +164,10 @@ export class Reconciler {
   private scope: Set<string> | undefined;
   /** Why `scope` is undefined, for the log. */
   private scopeLost = 'no reconcile yet';
+  /** The config onConfig was last called with (weakly: a full load lets go of the old state first). */
+  private configured: WeakRef<DesiredState> | undefined;
+  /** The state of the last valid load, which the next incremental load's delta must start from. */
+  private loadedState: WeakRef<DesiredState> | undefined;
   /** Services whose health changed since the last plan. */
   private healthMoved = new Set<string>();
 
@@ -318,7 +332,7 @@ export class Reconciler {
       });
     }
     metrics.configValid.set(1);
-    this.deps.onConfig?.(loaded.state);
+    this.configure(loaded);
     // A file event whose content is what we already applied needs no kernel work; drift is the resync's job.
     if (trigger === 'file' && loaded.hash === this.appliedHash && this.lastResult?.result === 'ok') {
       return this.finish(run, { result: 'skipped', changes: 0, failures: 0 });
@@ -443,12 +457,27 @@ export class Reconciler {
     return loaded;
   }
 
+  /** Hands a new valid config to onConfig, with what changed when that is known. */
+  private configure(loaded: LoadResult & { ok: true }): void {
+    const last = this.configured?.deref();
+    if (last === loaded.state) return;
+    const delta = loaded.delta;
+    const changed = last && delta?.mode === 'incremental' && delta.base === last ? delta.changed : undefined;
+    // Should onConfig throw halfway, the next call must not count on this one.
+    this.configured = undefined;
+    this.deps.onConfig?.(loaded.state, changed);
+    this.configured = new WeakRef(loaded.state);
+  }
+
   /** What a valid load changed: the services to plan, or that every service must be. */
   private noteDelta(run: Run, loaded: LoadResult & { ok: true }): void {
     const delta = loaded.delta;
+    const previous = this.loadedState?.deref();
+    this.loadedState = new WeakRef(loaded.state);
     run.notes['load'] = delta?.mode ?? 'full';
     if (delta?.mode === 'full') run.notes['load_reason'] = delta.reason;
-    if (delta?.mode === 'incremental') for (const key of delta.changed) this.scope?.add(key);
+    if (delta?.mode === 'incremental' && delta.base === previous) for (const key of delta.changed) this.scope?.add(key);
+    else if (delta?.mode === 'incremental') this.loseScope('the config was loaded from another base');
     else this.loseScope(`the config was loaded in full${delta ? ` (${delta.reason})` : ''}`);
   }
 

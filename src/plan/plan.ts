@@ -7,7 +7,7 @@ import { healthKey } from '../model/keys.js';
 import type { DesiredState, LiveState } from '../model/types.js';
 import { inPhaseOrder, type Plan } from './change.js';
 import { diff } from './diff.js';
-import { effectiveDesired } from './effective.js';
+import { effectiveDesired, type HealthView } from './effective.js';
 import { diffHost } from './host-diff.js';
 
 /** `host` is the live host, read when the config has a director or realserver section. */
@@ -26,7 +26,7 @@ export interface PlanInput {
   live: LiveState;
   host?: LiveHost;
   /** Check results by healthKey; undefined when checks are not run (one-shot commands). */
-  health?: ReadonlyMap<string, boolean>;
+  health?: HealthView;
   /** Drain clocks from the previous reconcile. */
   drains?: ReadonlyMap<string, number>;
   now: number;
