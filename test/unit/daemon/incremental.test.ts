@@ -162,4 +162,32 @@ describe('incremental reconcile', () => {
     const c = await scenario([{ kind: 'weight', s: 1, r: 0, weight: 7 }]);
     expect(c).toEqual({ scoped: 1, full: 1 });
   });
+
+  test('onConfig: once per new config, with the services an incremental load changed; not again for a health verdict', async () => {
+    const services: Svc[] = [1, 2].map((vip) => ({
+      vip,
+      checked: true,
+      quiesce: false,
+      sorry: false,
+      rs: [{ last: 10, weight: 1 }],
+    }));
+    const loader = new IncrementalLoader();
+    const calls: (string[] | undefined)[] = [];
+    const r = new Reconciler({
+      load: async (how) => loader.load(render(services, false), how?.full ? 'start' : undefined),
+      kernel: lazyKernel({ ipvs: async () => new FakeIpvs(), host: () => Promise.reject(new Error('no host')) }),
+      log: createLogger({ level: 'fatal', pretty: false, stream: { write: () => {} } }),
+      metrics: new Metrics(),
+      health: () => new Map(),
+      onConfig: (_d, changed) => calls.push(changed && [...changed]),
+    });
+    await r.trigger('start');
+    services[1]!.rs[0]!.weight = 5;
+    await r.trigger('file');
+    r.healthChanged('tcp/198.51.100.1:80');
+    await r.trigger('health');
+    await r.trigger('file');
+    r.stop();
+    expect(calls).toEqual([undefined, ['tcp/198.51.100.2:80']]);
+  });
 });
