@@ -29,7 +29,8 @@ import { applyPlan, type ApplyResult } from '../apply/apply.js';
 import { kernelFor, type KernelSource, readLive, readLiveHost, UNMANAGED_CLIENT } from '../apply/live.js';
 import type { LoadResult } from '../config/load.js';
 import { isLvsdError, type LvsdError } from '../errors.js';
-import type { DesiredState, LiveState } from '../model/types.js';
+import type { DesiredState, LiveService, LiveState } from '../model/types.js';
+import type { IpvsClient } from '../ipvs/client.js';
 import { serviceKey } from '../model/keys.js';
 import type { Logger } from '../log.js';
 import { planToJson } from '../plan/format.js';
@@ -40,6 +41,19 @@ import type { IpvsOp } from '../model/ops.js';
 import type { Metrics } from './metrics.js';
 import { Picture } from './picture.js';
 import { after } from '../timers.js';
+
+/** The service of a healthKey ("SERVICE REALSERVER"), or a serviceKey itself. */
+function serviceOf(key: string): string {
+  const space = key.indexOf(' ');
+  return space < 0 ? key : key.slice(0, space);
+}
+
+/** The services of `live` with their real servers read again from the kernel, with connection counts. */
+async function withCounts(ipvs: IpvsClient, live: LiveState): Promise<LiveState> {
+  const services: LiveService[] = [];
+  for (const s of live.services) services.push({ ...s, realservers: await ipvs.realServers(s) });
+  return { ...live, services };
+}
 
 /** Inode, size, mtime and ctime of the files and their directories (a file added or renamed there changes the directory's). */
 async function statFingerprint(files: readonly string[]): Promise<string | undefined> {
@@ -366,6 +380,7 @@ export class Reconciler {
     }
     this.phase(run, 'read');
     const scoped = this.scoped(run, desired, live.ipvs, pictured !== undefined);
+    if (scoped && this.mayDrain(desired)) scoped.live = await withCounts(kernel.ipvs!, scoped.live);
     const planned = planFor({
       desired: scoped?.desired ?? desired,
       live: scoped?.live ?? live.ipvs,
@@ -379,6 +394,7 @@ export class Reconciler {
     this.phase(run, 'plan');
     const result = await applyPlan(planned.plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
     this.phase(run, 'apply');
+    // Complete after a plan of some services too: those plans take in every service that drains.
     this.drains = planned.drains;
     this.scheduleDrainPoll(planned.draining, now());
     this.deps.onDraining?.(planned.draining);
@@ -510,6 +526,8 @@ export class Reconciler {
       return undefined;
     }
     for (const key of moved) scope.add(key);
+    // What drains changes with time and connections: it is planned every time until it is gone.
+    for (const key of this.drains.keys()) scope.add(serviceOf(key));
     run.notes['plan'] = 'scoped';
     run.notes['planned_services'] = scope.size;
     return {
@@ -519,16 +537,22 @@ export class Reconciler {
   }
 
   /**
-   * A file change or a health check's verdict may be planned against the
-   * picture. Start, SIGHUP, resync and drain polls read the table: they
-   * promise the truth, and a drain needs the live connection counts, which
-   * the picture does not follow (so while a drain may happen, every
-   * reconcile reads).
+   * A file change, a health check's verdict or a drain poll may be planned
+   * against the picture. Start, SIGHUP and resync read the table: they
+   * promise the truth. A drain needs the live connection counts, which the
+   * picture does not follow: while a drain may happen, a plan of some
+   * services (scoped) reads their real servers' counts, and a plan of all
+   * reads the table.
    */
   private mayUsePicture(trigger: Trigger, desired: DesiredState): boolean {
-    if (trigger !== 'file' && trigger !== 'health') return false;
-    if (this.drains.size > 0 || (desired.defaultDrain ?? 0) > 0) return false;
-    return !desired.services?.some((s) => (s.drain ?? 0) > 0);
+    if (trigger !== 'file' && trigger !== 'health' && trigger !== 'drain') return false;
+    if (!this.mayDrain(desired)) return trigger !== 'drain';
+    return this.scope !== undefined && desired.services !== undefined;
+  }
+
+  private mayDrain(desired: DesiredState): boolean {
+    if (this.drains.size > 0 || (desired.defaultDrain ?? 0) > 0) return true;
+    return desired.services?.some((s) => (s.drain ?? 0) > 0) ?? false;
   }
 
   /** While anything drains, look again soon: its connections may have ended, or its time run out. */
