@@ -37,8 +37,32 @@ import { hashTexts, loadParsed, type ConfigText, type LoadResult, type ParseCach
 import { normalizeService } from './normalize.js';
 import { parseConfigText, type ParseResult } from './parse.js';
 import { resolveService, type RecordFile, type ResolvedConfig } from './resolve.js';
+import type { ConfigRule } from './rules/context.js';
+import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork } from './rules/host.js';
+import { topLevelDurationsInRange } from './rules/durations.js';
+import { ignoreHidesNoService, ignoreVipIsPrefix } from './rules/ignore.js';
+import { configDeclaresSomething, sectionInOneFile } from './rules/sections.js';
+import { servicesUnique } from './rules/service.js';
 import { validateServices } from './validate.js';
 import { isRecord, readDefaults, type Defaults } from './values.js';
+
+/**
+ * How an incremental load keeps each rule over the whole config
+ * (validate.ts CONFIG_RULES) true. A rule added there without a line here
+ * fails test/unit/config/incremental.test.ts: decide first whether a change
+ * of services can break it, and how the loader checks it then.
+ */
+export const CONFIG_RULE_HANDLING: ReadonlyMap<ConfigRule, string> = new Map<ConfigRule, string>([
+  [sectionInOneFile, 'reads top-level keys only: outside the services list'],
+  [configDeclaresSomething, 'reads top-level keys only: outside the services list'],
+  [topLevelDurationsInRange, 'reads timeouts and defaults: outside the services list'],
+  [ignoreVipIsPrefix, 'reads ignore rules: outside the services list'],
+  [servicesUnique, 'indexed: counts of service keys and names over every file'],
+  [ignoreHidesNoService, 'each changed service against the ignore rules, which cannot have changed'],
+  [bindVipsNeedServices, 'reads whether a services list exists: outside the items'],
+  [realserverVips, 'not incremental: a config with realserver.vips and services loads in full'],
+  [sysctlKeysAreNetwork, 'reads sysctl keys: outside the services list'],
+]);
 
 /** Top-level keys and the keys of their sections an incremental load knows the rules of. */
 const KNOWN_KEYS: Record<string, readonly string[] | undefined> = {

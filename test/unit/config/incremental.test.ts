@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { IncrementalLoader } from '../../../src/config/incremental.js';
+import { CONFIG_RULE_HANDLING, IncrementalLoader } from '../../../src/config/incremental.js';
+import { CONFIG_RULES } from '../../../src/config/validate.js';
 import { loadConfigTexts, type ConfigText, type LoadResult } from '../../../src/config/load.js';
 
 /** A real server as the model has it; `style` picks how it is written. */
@@ -255,5 +256,10 @@ describe('IncrementalLoader', () => {
     const r = loader.load(texts(files));
     expect(r.ok ? r.delta?.mode : 'errors').toBe(reason ? 'full' : 'errors');
     if (r.ok && reason) expect(r.delta).toEqual({ mode: 'full', reason });
+  });
+
+  test('every rule over the whole config says how an incremental load keeps it', () => {
+    const missing = CONFIG_RULES.filter((r) => !CONFIG_RULE_HANDLING.has(r)).map((r) => r.name);
+    expect(missing).toEqual([]);
   });
 });
