@@ -107,8 +107,8 @@ interface Base {
   heads: { data: unknown }[];
   hasHost: boolean;
   ignored: (id: DesiredService) => number;
-  keys: Map<string, number>;
-  names_: Map<string, number>;
+  keyCounts: Map<string, number>;
+  nameCounts: Map<string, number>;
   /** Why no file of this config loads incrementally, when so. */
   why?: string;
 }
@@ -132,6 +132,8 @@ interface Replacement {
  */
 export class IncrementalLoader {
   private base: Base | undefined;
+  /** Bytes of older versions of the files that nothing reads any more, by file: the next read may go there. */
+  private readonly spares = new Map<string, Buffer>();
 
   constructor(private readonly cache?: ParseCache) {}
 
@@ -140,6 +142,13 @@ export class IncrementalLoader {
    * can, in full when `full` says why it must.
    */
   load(texts: readonly ConfigText[], full?: string): LoadResult {
+    const before = new Map(this.base?.names.map((n, i) => [n, this.base!.files[i]!.bytes]));
+    const result = this.loadNow(texts, full);
+    this.recycle(before, texts);
+    return result;
+  }
+
+  private loadNow(texts: readonly ConfigText[], full?: string): LoadResult {
     const base = this.base;
     const tried = full ?? (base ? this.incremental(base, texts) : 'first load');
     if (typeof tried !== 'string') return tried;
@@ -150,6 +159,26 @@ export class IncrementalLoader {
       this.base = makeBase(texts, parsed, result.state, result.hash);
     }
     return result.ok ? { ...result, delta: { mode: 'full', reason: tried } } : result;
+  }
+
+  /**
+   * A buffer to read `file` into: the bytes of a version before the one this
+   * loader compares with, which nothing reads any more. Taken: the loader
+   * hands it out once.
+   */
+  spare(file: string): Buffer | undefined {
+    const b = this.spares.get(file);
+    this.spares.delete(file);
+    return b;
+  }
+
+  /** After a load: of a file's old base bytes and the bytes just read, one the base does not hold is a spare. */
+  private recycle(before: ReadonlyMap<string, Buffer>, texts: readonly ConfigText[]): void {
+    const held = new Set<ArrayBufferLike>(this.base?.files.map((f) => f.bytes.buffer) ?? []);
+    for (const t of texts) {
+      const free = [before.get(t.file), t.bytes].find((b) => b !== undefined && !held.has(b.buffer));
+      if (free) this.spares.set(t.file, Buffer.from(free.buffer, free.byteOffset, free.byteLength));
+    }
   }
 
   private incremental(base: Base, texts: readonly ConfigText[]): LoadResult | string {
@@ -202,8 +231,8 @@ function makeBase(
     heads,
     hasHost: heads.some((h) => isRecord(h.data) && (isRecord(h.data['director']) || isRecord(h.data['realserver']))),
     ignored: ignoreMatcher(state.ignore),
-    keys: new Map(),
-    names_: new Map(),
+    keyCounts: new Map(),
+    nameCounts: new Map(),
   };
   const unknown = heads.map((h) => unknownKey(h.data)).find((k) => k !== undefined);
   if (unknown) base.why = `${unknown} is not handled incrementally`;
@@ -218,8 +247,8 @@ function makeBase(
   });
   if (offset !== (state.services?.length ?? 0)) base.why ??= 'the services list could not be split into its items';
   for (const s of state.services ?? []) {
-    count(base.keys, serviceKey(s), 1);
-    count(base.names_, s.name, 1);
+    count(base.keyCounts, serviceKey(s), 1);
+    count(base.nameCounts, s.name, 1);
   }
   return base;
 }
@@ -378,8 +407,8 @@ function commit(base: Base, r: Replacement): ReadonlySet<string> | string {
     count(keys, serviceKey(s), 1);
     count(names, s.name, 1);
   }
-  for (const [k, d] of keys) if ((base.keys.get(k) ?? 0) + d > 1) return 'a changed service repeats an identity';
-  for (const [k, d] of names) if ((base.names_.get(k) ?? 0) + d > 1) return 'a changed service repeats a name';
+  for (const [k, d] of keys) if ((base.keyCounts.get(k) ?? 0) + d > 1) return 'a changed service repeats an identity';
+  for (const [k, d] of names) if ((base.nameCounts.get(k) ?? 0) + d > 1) return 'a changed service repeats a name';
   const sum = (xs: readonly number[], from: number, to: number) => xs.slice(from, to).reduce((x, y) => x + y, 0);
   const realservers =
     sum(items.realservers, 0, Infinity) - sum(items.realservers, r.first, r.last + 1) + sum(r.realservers, 0, Infinity);
@@ -389,8 +418,8 @@ function commit(base: Base, r: Replacement): ReadonlySet<string> | string {
     sum(items.values, r.first, r.last + 1) +
     sum(r.values, 0, Infinity);
   if (realservers > MAX_REAL_SERVERS || values > MAX_VALUES) return 'the services pass a bound on their size';
-  for (const [k, d] of keys) count(base.keys, k, d);
-  for (const [k, d] of names) count(base.names_, k, d);
+  for (const [k, d] of keys) count(base.keyCounts, k, d);
+  for (const [k, d] of names) count(base.nameCounts, k, d);
   splice(base, r);
   return changed;
 }

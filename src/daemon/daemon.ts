@@ -166,7 +166,7 @@ function newReconciler(
     // error (the table is kept), not a config directory.
     load: async (how) => {
       source.kind ??= await configKind(opts.configPath);
-      const read = await readConfigTexts(opts.configPath, source.kind);
+      const read = await readConfigTexts(opts.configPath, source.kind, (file) => loader.spare(file));
       if (!read.ok) return read.failed;
       return loader.load(read.texts, how?.full ? 'start and SIGHUP load in full' : undefined);
     },

@@ -1,8 +1,17 @@
 import { describe, expect, test } from 'vitest';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { CONFIG_RULE_HANDLING, IncrementalLoader } from '../../../src/config/incremental.js';
 import { CONFIG_RULES } from '../../../src/config/validate.js';
-import { loadConfigTexts, type ConfigText, type LoadResult } from '../../../src/config/load.js';
+import {
+  loadConfigTexts,
+  readConfigFile,
+  readConfigTexts,
+  type ConfigText,
+  type LoadResult,
+} from '../../../src/config/load.js';
 
 /** A real server as the model has it; `style` picks how it is written. */
 interface Rs {
@@ -261,5 +270,71 @@ describe('IncrementalLoader', () => {
   test('every rule over the whole config says how an incremental load keeps it', () => {
     const missing = CONFIG_RULES.filter((r) => !CONFIG_RULE_HANDLING.has(r)).map((r) => r.name);
     expect(missing).toEqual([]);
+  });
+
+  test('files read into the spare buffers it hands back load as the full loader loads them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsd-incr-'));
+    const file = join(dir, 'lvsd.yaml');
+    const model = startFiles(1);
+    for (let k = 0; k < 200; k++)
+      model[0]!.services.push({
+        vip: 10 + (k % 200),
+        port: 1000 + k,
+        flow: k % 3 === 0,
+        rs: [{ last: 10, weight: 1, short: false }],
+      });
+    const loader = new IncrementalLoader();
+    let reused = 0;
+    try {
+      for (let k = 0; k < 12; k++) {
+        if (k > 0)
+          apply(
+            model,
+            [
+              { kind: 'weight', file: 0, s: k * 17, r: 0, weight: k } as const,
+              { kind: 'removeService', file: 0, s: k * 13 } as const,
+              { kind: 'addRs', file: 0, s: k * 7, last: 30 + k, short: false } as const,
+              { kind: 'break', file: 0, s: k * 5, how: 0 } as const,
+              { kind: 'fix', file: 0 } as const,
+            ][k % 5]!,
+          );
+        writeFileSync(`${file}.tmp`, fileText(model[0]!, true));
+        renameSync(`${file}.tmp`, file);
+        const read = await readConfigTexts(file, 'file', (f) => {
+          const spare = loader.spare(f);
+          if (spare) reused++;
+          return spare;
+        });
+        if (!read.ok) throw new Error('unreadable');
+        expect(comparable(loader.load(read.texts))).toEqual(
+          comparable(loadConfigTexts([{ file, text: fileText(model[0]!, true) }])),
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(reused).toBeGreaterThan(5);
+  });
+
+  test('readConfigFile reads into a buffer it is given when it is its own and big enough, never into a pooled one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsd-incr-'));
+    try {
+      const file = join(dir, 'a.yaml');
+      writeFileSync(file, 'x'.repeat(20_000));
+      const own = Buffer.alloc(30_000, 1);
+      const got = await readConfigFile(file, own);
+      expect(got.buffer).toBe(own.buffer);
+      expect(got.toString()).toBe('x'.repeat(20_000));
+      // A slice at the start of an ArrayBuffer the size of Node's pool may be shared: never read into it.
+      const pooled = Buffer.from(new ArrayBuffer(Buffer.poolSize), 0, 4);
+      pooled.write('tiny');
+      writeFileSync(file, 'y'.repeat(100));
+      const small = await readConfigFile(file, pooled);
+      expect(small.toString()).toBe('y'.repeat(100));
+      expect(pooled.toString()).toBe('tiny');
+      expect((await readConfigFile(file, Buffer.alloc(50))).toString()).toBe('y'.repeat(100));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
