@@ -13,9 +13,14 @@
  * picture goes stale, a resync is queued at once, and whatever reconcile
  * comes next reads the table.
  *
- * The config is parsed again on a file change, SIGHUP and start; a resync,
- * health verdict or drain poll reuses the last parse while the files stat
- * the same (see loadConfig).
+ * The config is loaded again on a file change, SIGHUP and start; a resync,
+ * health verdict or drain poll reuses the last load while the files stat
+ * the same (see loadConfig). The daemon's loader (config/incremental.ts)
+ * loads a change of a few services incrementally and says which services
+ * changed; after a reconcile that converged, a file change, health verdict
+ * or drain poll then plans only those services, the ones whose health
+ * changed, and the ones that drain (see `scoped`). Start, SIGHUP, resync and
+ * anything after a failure plan every service.
  *
  * A reconcile never rejects: whatever throws in it (the loader, the kernel,
  * a callback) ends it with result `error`, logged with its reason and
