@@ -24,8 +24,32 @@ export const DROPIN_DIR = 'conf.d';
 export type ConfigKind = 'file' | 'directory';
 
 export type LoadResult =
-  | { ok: true; state: DesiredState; files: string[]; hash: string; warnings: LvsdError[] }
+  | {
+      ok: true;
+      state: DesiredState;
+      files: string[];
+      hash: string;
+      /** Allowed but likely wrong: logged once per content by the daemon, printed by the CLI. */
+      warnings: LvsdError[];
+      /**
+       * Set by the daemon's incremental loader (incremental.ts): how this
+       * result was made, and, when incrementally, the keys of the services
+       * whose desired state may differ from the previous valid result's.
+       */
+      delta?: LoadDelta;
+    }
   | { ok: false; errors: LvsdError[]; files: string[] };
+
+/** How a daemon's load was made: from the changed items only, or in full (and why). */
+export type LoadDelta =
+  | {
+      mode: 'incremental';
+      /** The keys of the services that differ from `base`'s. */
+      changed: ReadonlySet<string>;
+      /** The state of the loader's previous valid result, which this one was made from. */
+      base: DesiredState;
+    }
+  | { mode: 'full'; reason: string };
 
 export interface ConfigText {
   file: string;
@@ -41,12 +65,24 @@ export interface ConfigText {
  * `hash` is a sha256 over the files' names and contents.
  */
 export function loadConfigTexts(files: readonly ConfigText[], cache?: ParseCache): LoadResult {
+  return loadParsed(files, cache).result;
+}
+
+/**
+ * loadConfigTexts, with the parse results of a valid config (each file's
+ * data), for the daemon's incremental loader (incremental.ts) to keep what
+ * it needs of them.
+ */
+export function loadParsed(
+  files: readonly ConfigText[],
+  cache?: ParseCache,
+): { result: LoadResult; parsed?: readonly ParseResult[] } {
   const names = files.map((f) => f.file);
   try {
     return loadTexts(files, names, cache);
   } catch (e) {
     // A loader answers with config errors only: whatever else went wrong is one too, never a stack.
-    return { ok: false, errors: [unexpected(names[0] ?? '(none)', e)], files: names };
+    return { result: { ok: false, errors: [unexpected(names[0] ?? '(none)', e)], files: names } };
   }
 }
 
@@ -64,21 +100,22 @@ function unexpected(file: string, e: unknown): LvsdError {
   return new LvsdError('CONFIG_INTERNAL', message, { pos: { file }, cause: e });
 }
 
-function loadTexts(files: readonly ConfigText[], names: string[], cache: ParseCache | undefined): LoadResult {
+function loadTexts(
+  files: readonly ConfigText[],
+  names: string[],
+  cache: ParseCache | undefined,
+): { result: LoadResult; parsed?: readonly ParseResult[] } {
   if (files.length === 0) {
-    return {
-      ok: false,
-      errors: [new LvsdError('CONFIG_EMPTY', 'no config file to read', { pos: { file: '(none)' } })],
-      files: names,
-    };
+    const errors = [new LvsdError('CONFIG_EMPTY', 'no config file to read', { pos: { file: '(none)' } })];
+    return { result: { ok: false, errors, files: names } };
   }
   const parsed = files.map((f) => parseCached(f, files.length > 1 ? cache : undefined));
   if (cache) for (const file of cache.keys()) if (files.length < 2 || !names.includes(file)) cache.delete(file);
   const checked = checkConfig(parsed);
   const errors = [...parsed.flatMap((p) => p.errors), ...checked.errors];
-  if (errors.length > 0) return { ok: false, errors: sortErrors(errors, names), files: names };
+  if (errors.length > 0) return { result: { ok: false, errors: sortErrors(errors, names), files: names } };
   const warnings = sortErrors(checked.warnings, names);
-  return { ok: true, state: normalize(parsed), files: names, hash: hashTexts(files), warnings };
+  return { result: { ok: true, state: normalize(parsed), files: names, hash: hashTexts(files), warnings }, parsed };
 }
 
 /**
@@ -113,39 +150,57 @@ export async function loadConfig(
   cache?: ParseCache,
   kind?: ConfigKind,
 ): Promise<LoadResult> {
+  const read = await readConfigTexts(path, kind);
+  return read.ok ? loadConfigTexts(read.texts, cache) : read.failed;
+}
+
+/**
+ * The texts of the config at `path` (see loadConfig), in reading order, or
+ * the errors that kept them from being read. `reuse`: a buffer no one reads
+ * any more to read a file into (see readConfigFile); the texts are then only
+ * good until it is handed out again.
+ */
+export async function readConfigTexts(
+  path: string,
+  kind?: ConfigKind,
+  reuse?: (file: string) => Buffer | undefined,
+): Promise<{ ok: true; texts: ConfigText[] } | { ok: false; failed: LoadResult & { ok: false } }> {
   let names: string[];
   try {
     names = await configFiles(path, kind);
   } catch (e) {
-    return { ok: false, errors: [readError(path, e)], files: [] };
+    return { ok: false, failed: { ok: false, errors: [readError(path, e)], files: [] } };
   }
   if (names.length === 0) {
     const message = `${path} has neither ${MAIN_FILE} nor ${DROPIN_DIR}/*.yaml: the config declares nothing`;
-    return { ok: false, errors: [new LvsdError('CONFIG_EMPTY', message, { pos: { file: path } })], files: [] };
+    const errors = [new LvsdError('CONFIG_EMPTY', message, { pos: { file: path } })];
+    return { ok: false, failed: { ok: false, errors, files: [] } };
   }
   const texts: ConfigText[] = [];
   const errors: LvsdError[] = [];
   for (const file of names) {
     try {
-      const bytes = await readConfigFile(file);
-      // One decode of the whole file: readFile's own 'utf8' decodes chunk by chunk, slowly.
-      texts.push({ file, text: bytes.toString('utf8'), bytes });
+      const bytes = await readConfigFile(file, reuse?.(file));
+      texts.push(fileText(file, bytes));
     } catch (e) {
       errors.push(readError(file, e));
     }
   }
-  if (errors.length > 0) return { ok: false, errors, files: names };
-  return loadConfigTexts(texts, cache);
+  if (errors.length > 0) return { ok: false, failed: { ok: false, errors, files: names } };
+  return { ok: true, texts };
 }
 
 /**
  * The bytes of one config file, which must be a regular file (a symbolic
- * link to one is fine) of at most MAX_FILE_BYTES. Opened without blocking,
+ * link to one is fine) of at most MAX_FILE_BYTES. Read into `reuse` when it
+ * is big enough (the daemon's incremental loader hands back the bytes of an
+ * older version: a new buffer of a big file each time costs page faults, and
+ * its external memory makes V8 collect the heap, both slow in the test kernel). Opened without blocking,
  * so a FIFO never hangs the reader (nor, in `lvsd run`, SIGTERM); never reads
  * more than the bound plus one byte, so /dev/zero or a growing file cannot
  * take the memory.
  */
-export async function readConfigFile(file: string): Promise<Buffer> {
+export async function readConfigFile(file: string, reuse?: Buffer): Promise<Buffer> {
   const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const st = await handle.stat();
@@ -163,7 +218,11 @@ export async function readConfigFile(file: string): Promise<Buffer> {
       throw new LvsdError('CONFIG_NOT_REGULAR', message, { pos: { file } });
     }
     if (st.size > MAX_FILE_BYTES) throw tooLarge(file);
-    const buffer = Buffer.allocUnsafe(Math.min(st.size, MAX_FILE_BYTES) + 1);
+    const need = Math.min(st.size, MAX_FILE_BYTES) + 1;
+    // A buffer of its own (not a slice of Node's pool) that fits: no new allocation, no page faults.
+    const own = reuse && reuse.byteOffset === 0 && reuse.buffer.byteLength > Buffer.poolSize;
+    const fits = own && reuse.buffer.byteLength >= need;
+    const buffer = fits ? Buffer.from(reuse.buffer, 0, need) : Buffer.allocUnsafe(need);
     let length = 0;
     for (;;) {
       if (length === buffer.length) throw tooLarge(file); // grew past the bound while being read
@@ -175,6 +234,22 @@ export async function readConfigFile(file: string): Promise<Buffer> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * A file's bytes and its text, decoded when first asked for: the daemon's
+ * incremental loader compares bytes and decodes only the lines that changed.
+ */
+function fileText(file: string, bytes: Buffer): ConfigText {
+  let text: string | undefined;
+  return {
+    file,
+    bytes,
+    // One decode of the whole file: readFile's own 'utf8' decodes chunk by chunk, slowly.
+    get text() {
+      return (text ??= bytes.toString('utf8'));
+    },
+  };
 }
 
 function tooLarge(file: string): LvsdError {

@@ -46,7 +46,7 @@ export function normalize(files: readonly DataFile[]): DesiredState {
     for (const { field, key } of TIMEOUT_KEYS) if (Object.hasOwn(t, key)) timeouts[field] = seconds(t[key]);
     if (Object.keys(timeouts).length > 0) state.timeouts = timeouts;
   }
-  const services = config.hasServices ? config.services.map((s) => service(s, defaults)) : undefined;
+  const services = config.hasServices ? config.services.map((s) => normalizeService(s, defaults)) : undefined;
   if (services) state.services = services;
   if (defaults.drain > 0) state.defaultDrain = defaults.drain;
   const host = normalizeHost(files, services);
@@ -56,7 +56,8 @@ export function normalize(files: readonly DataFile[]): DesiredState {
   return state;
 }
 
-function service(s: ResolvedService, defaults: Defaults): DesiredService {
+/** One resolved, validated service as the desired state holds it. */
+export function normalizeService(s: ResolvedService, defaults: Defaults): DesiredService {
   const id = s.id ?? unvalidated('service identity');
   const svc = s.raw;
   const out: DesiredService = {

@@ -134,7 +134,8 @@ function resolveFresh<F extends DataFile>(files: readonly F[]): ResolvedConfig<F
   return config;
 }
 
-function resolveService<F extends DataFile>(
+/** One service of a file's `services` list (index `index`), under the config's defaults. */
+export function resolveService<F extends DataFile>(
   src: RecordFile<F>,
   index: number,
   raw: Record<string, unknown>,

@@ -10,7 +10,7 @@ import type { LvsdError } from '../errors.js';
 import type { ParsedFile } from './parse.js';
 import { resolveConfig } from './resolve.js';
 import { checkBlocksFit, checkTextIsSendable, expectRangesOrdered, mergedChecksComplete } from './rules/check.js';
-import type { ConfigRule, RealServerRule, ServiceRule } from './rules/context.js';
+import type { Config, ConfigRule, RealServerRule, Service, ServiceRule } from './rules/context.js';
 import { Report } from './rules/context.js';
 import { serviceDurationsInRange, topLevelDurationsInRange } from './rules/durations.js';
 import { announceFitsDirector, announceKeepsSloppy, schedulerFitsEcmp } from './rules/announce.js';
@@ -40,7 +40,7 @@ import {
 import { sorryServerAddress, sorryServerIsNoRealServer } from './rules/sorry-server.js';
 
 /** Rules over the whole file set. */
-const CONFIG_RULES: readonly ConfigRule[] = [
+export const CONFIG_RULES: readonly ConfigRule[] = [
   sectionInOneFile,
   configDeclaresSomething,
   topLevelDurationsInRange,
@@ -96,9 +96,27 @@ export function checkConfig(files: readonly ParsedFile[]): { errors: LvsdError[]
   const config = resolveConfig(files);
   const report = new Report();
   for (const rule of CONFIG_RULES) rule(config, report);
-  for (const s of config.services) {
+  serviceRules(config.services, config, report);
+  return { errors: report.errors, warnings: report.warnings };
+}
+
+/**
+ * The rules over each service and each of its real servers, for `services`
+ * only (the daemon's incremental loader checks the services that changed;
+ * `config` gives the defaults).
+ */
+export function validateServices(
+  services: readonly Service[],
+  config: Config,
+): { errors: LvsdError[]; warnings: LvsdError[] } {
+  const report = new Report();
+  serviceRules(services, config, report);
+  return { errors: report.errors, warnings: report.warnings };
+}
+
+function serviceRules(services: readonly Service[], config: Config, report: Report): void {
+  for (const s of services) {
     for (const rule of SERVICE_RULES) rule(s, report, config);
     for (const rs of s.realservers) for (const rule of REALSERVER_RULES) rule(rs, s, report);
   }
-  return { errors: report.errors, warnings: report.warnings };
 }

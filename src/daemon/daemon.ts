@@ -10,7 +10,8 @@
  */
 import type { Server } from 'node:http';
 import type { EventEmitter } from 'node:events';
-import { configKind, loadConfig, type ConfigKind, type ParseCache } from '../config/load.js';
+import { configKind, readConfigTexts, type ConfigKind, type ParseCache } from '../config/load.js';
+import { IncrementalLoader } from '../config/incremental.js';
 import { lazyKernel, type KernelSource } from '../apply/live.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { HostClient } from '../host/client.js';
@@ -140,7 +141,8 @@ function assemble(opts: DaemonOptions): Parts {
       const fields = { service: c.service, realserver: c.realserver, up: c.up, ...(c.error ? { error: c.error } : {}) };
       log.warn({ event: 'health', ...fields }, `real server ${c.up ? 'up' : 'down'}`);
       publish();
-      // A change of health is a reason to reconcile, like a file change.
+      // A change of health is a reason to reconcile, like a file change: for this service.
+      reconciler?.healthChanged(c.service);
       reconciler?.trigger('health').catch(logged(opts, 'reconcile_error'));
     },
     onError: (e) => log.error({ event: 'health_error' }, e instanceof Error ? e.message : String(e)),
@@ -163,21 +165,25 @@ function newReconciler(
   p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier'> & Omit<Publisher, 'publish'>,
 ): Reconciler {
   const parseCache: ParseCache = new Map();
+  // A change of a few lines of services parses those; a full load of a drop-in config parses the changed files only.
+  const loader = new IncrementalLoader(parseCache);
   return new Reconciler({
-    // A change of one conf.d/ drop-in parses that file only. The -c path keeps the kind it had when
-    // first read: a directory put where the file was is an error (the table is kept), not a config directory.
-    load: async () => {
+    // The -c path keeps the kind it had when first read: a directory put where the file was is an
+    // error (the table is kept), not a config directory.
+    load: async (how) => {
       source.kind ??= await configKind(opts.configPath);
-      return loadConfig(opts.configPath, parseCache, source.kind);
+      const read = await readConfigTexts(opts.configPath, source.kind, (file) => loader.spare(file));
+      if (!read.ok) return read.failed;
+      return loader.load(read.texts, how?.full ? 'start and SIGHUP load in full' : undefined);
     },
     kernel: p.kernel,
     log: opts.log,
     metrics: p.metrics,
-    health: () => p.health.snapshot(),
-    onConfig: (desired) => {
-      p.health.update(desired);
+    health: () => p.health.view(),
+    onConfig: (desired, changed) => {
+      p.health.update(desired, changed);
       p.metrics.expectSync(desired.sync ?? []);
-      for (const s of p.health.states()) {
+      for (const s of p.health.states(changed)) {
         p.metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
       }
     },

@@ -13,9 +13,14 @@
  * picture goes stale, a resync is queued at once, and whatever reconcile
  * comes next reads the table.
  *
- * The config is parsed again on a file change, SIGHUP and start; a resync,
- * health verdict or drain poll reuses the last parse while the files stat
- * the same (see loadConfig).
+ * The config is loaded again on a file change, SIGHUP and start; a resync,
+ * health verdict or drain poll reuses the last load while the files stat
+ * the same (see loadConfig). The daemon's loader (config/incremental.ts)
+ * loads a change of a few services incrementally and says which services
+ * changed; after a reconcile that converged, a file change, health verdict
+ * or drain poll then plans only those services, the ones whose health
+ * changed, and the ones that drain (see `scoped`). Start, SIGHUP, resync and
+ * anything after a failure plan every service.
  *
  * A reconcile never rejects: whatever throws in it (the loader, the kernel,
  * a callback) ends it with result `error`, logged with its reason and
@@ -29,17 +34,33 @@ import { applyPlan, type ApplyResult } from '../apply/apply.js';
 import { kernelFor, type KernelSource, readLive, readLiveHost, UNMANAGED_CLIENT } from '../apply/live.js';
 import type { LoadResult } from '../config/load.js';
 import { isLvsdError, type LvsdError } from '../errors.js';
-import type { DesiredState } from '../model/types.js';
+import type { DesiredState, LiveService, LiveState } from '../model/types.js';
+import type { IpvsClient } from '../ipvs/client.js';
+import { serviceKey } from '../model/keys.js';
 import type { Logger } from '../log.js';
 import { planToJson } from '../plan/format.js';
 import { planFor } from '../plan/plan.js';
 import { announceStatus } from '../plan/announce.js';
+import type { HealthView } from '../plan/effective.js';
 import { isHostChange } from '../plan/change.js';
 import type { AnnounceStatus } from './status-file.js';
 import type { IpvsOp } from '../model/ops.js';
 import type { Metrics } from './metrics.js';
 import { Picture } from './picture.js';
 import { after } from '../timers.js';
+
+/** The service of a healthKey ("SERVICE REALSERVER"), or a serviceKey itself. */
+function serviceOf(key: string): string {
+  const space = key.indexOf(' ');
+  return space < 0 ? key : key.slice(0, space);
+}
+
+/** The services of `live` with their real servers read again from the kernel, with connection counts. */
+async function withCounts(ipvs: IpvsClient, live: LiveState): Promise<LiveState> {
+  const services: LiveService[] = [];
+  for (const s of live.services) services.push({ ...s, realservers: await ipvs.realServers(s) });
+  return { ...live, services };
+}
 
 /** Inode, size, mtime and ctime of the files and their directories (a file added or renamed there changes the directory's). */
 async function statFingerprint(files: readonly string[]): Promise<string | undefined> {
@@ -82,26 +103,41 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { firstMs: 1000, maxMs: 60_000 };
 
-/** One reconcile under way: why, since when, and where its time went (ms), for the log. */
+/** One reconcile under way: why, since when, where its time went (ms), and how it loaded and planned, for the log. */
 interface Run {
   trigger: Trigger;
   t0: number;
   lap: number;
   phases: Record<string, number>;
+  notes: Record<string, string | number>;
 }
 
 export interface ReconcilerDeps {
-  load: () => Promise<LoadResult>;
+  /**
+   * The config. `full`: for start and SIGHUP, which promise a reading of
+   * everything; otherwise the loader may load incrementally (its result's
+   * `delta` says what changed since its last valid result).
+   */
+  load: (opts?: { full: boolean }) => Promise<LoadResult>;
   /** IPVS and the host, opened when the config first needs them. */
   kernel: KernelSource;
   log: Logger;
   metrics: Metrics;
   /** Called after every reconcile (for sd_notify STATUS and /healthz). */
   onSummary?: (s: ReconcileSummary) => void;
-  /** Up/down of checked real servers by healthKey (lvsd run); undefined: every real server counts as up. */
-  health?: () => ReadonlyMap<string, boolean>;
-  /** Called with each valid config, before it is applied (the health monitor follows it). */
-  onConfig?: (desired: DesiredState) => void;
+  /**
+   * Up/down of checked real servers by healthKey (lvsd run); undefined: every
+   * real server counts as up. Read only while a plan is made (synchronously),
+   * so a live view will do.
+   */
+  health?: () => HealthView;
+  /**
+   * Called with each new valid config, before it is applied (the health
+   * monitor follows it); not again for the same one. `changed`: the keys of
+   * the services that differ from the config of the call before; undefined:
+   * any may.
+   */
+  onConfig?: (desired: DesiredState, changed?: ReadonlySet<string>) => void;
   /**
    * What the config files look like on disk, to tell whether they changed
    * without parsing them; undefined when unknown. Default: their stats.
@@ -143,6 +179,22 @@ export class Reconciler {
   /** Failed reconciles since the last success: the retry's backoff exponent. */
   private failuresInARow = 0;
   private stopped = false;
+  /**
+   * The services whose desired state (config or health) may differ from the
+   * picture: all others are as the last plan made them, so a file change or
+   * health verdict plans these only. Undefined when that is not known (no
+   * reconcile converged since the start, a failure, a full load): the next
+   * plan is over every service.
+   */
+  private scope: Set<string> | undefined;
+  /** Why `scope` is undefined, for the log. */
+  private scopeLost = 'no reconcile yet';
+  /** The config onConfig was last called with (weakly: a full load lets go of the old state first). */
+  private configured: WeakRef<DesiredState> | undefined;
+  /** The state of the last valid load, which the next incremental load's delta must start from. */
+  private loadedState: WeakRef<DesiredState> | undefined;
+  /** Services whose health changed since the last plan. */
+  private healthMoved = new Set<string>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -173,6 +225,14 @@ export class Reconciler {
     return this.queued.done;
   }
 
+  /**
+   * A checked real server of service `service` (its serviceKey) went up or
+   * down: the next plan looks at that service. Call before trigger('health').
+   */
+  healthChanged(service: string): void {
+    this.healthMoved.add(service);
+  }
+
   /** Resolves when nothing is running or queued. */
   async idle(): Promise<void> {
     while (this.running) await this.running.catch(() => undefined);
@@ -192,12 +252,13 @@ export class Reconciler {
   /** A reconcile that resolves whatever happens in it. */
   private async guarded(trigger: Trigger): Promise<ReconcileSummary> {
     const t0 = (this.deps.now ?? Date.now)();
-    const run: Run = { trigger, t0, lap: t0, phases: {} };
+    const run: Run = { trigger, t0, lap: t0, phases: {}, notes: {} };
     try {
       return await this.reconcile(run);
     } catch (e) {
       // The kernel's table may be half-changed: the next reconcile reads it.
       this.picture.invalidate('a reconcile ended with an error');
+      this.loseScope('a reconcile ended with an error');
       const message = e instanceof Error ? e.message : String(e);
       this.deps.log.error({ event: 'reconcile_error', trigger, ...(isLvsdError(e) ? { code: e.code } : {}) }, message);
       return this.finish(run, { result: 'error', changes: 0, failures: 1, reason: message });
@@ -231,6 +292,7 @@ export class Reconciler {
           result: summary.result,
           duration_ms: summary.durationMs,
           ...run.phases,
+          ...run.notes,
           changes: summary.changes,
           failures: summary.failures,
           ...(summary.reason ? { reason: summary.reason } : {}),
@@ -271,7 +333,7 @@ export class Reconciler {
     const { trigger } = run;
     let loaded: LoadResult;
     try {
-      loaded = await this.loadConfig(trigger);
+      loaded = await this.loadConfig(run);
     } catch (e) {
       // A loader should report, not throw; if it throws, the table is kept as for an invalid file.
       const message = e instanceof Error ? e.message : String(e);
@@ -301,7 +363,7 @@ export class Reconciler {
       for (const w of loaded.warnings)
         log.warn({ event: 'config_warning', code: w.code, ...(w.pos ?? {}) }, w.toString());
     }
-    this.deps.onConfig?.(loaded.state);
+    this.configure(loaded);
     // A file event whose content is what we already applied needs no kernel work; drift is the resync's job.
     if (trigger === 'file' && loaded.hash === this.appliedHash && this.lastResult?.result === 'ok') {
       return this.finish(run, { result: 'skipped', changes: 0, failures: 0 });
@@ -312,6 +374,7 @@ export class Reconciler {
     } catch (e) {
       const err = e as Error;
       this.picture.invalidate(`kernel error: ${err.message}`);
+      this.loseScope(`kernel error: ${err.message}`);
       log.error({ event: 'kernel_error', ...(isLvsdError(e) ? { code: e.code } : {}) }, err.message);
       return this.finish(run, { result: 'error', changes: 0, failures: 1, reason: err.message });
     }
@@ -333,17 +396,22 @@ export class Reconciler {
       else this.picture.invalidate('IPVS not managed by the last config');
     }
     this.phase(run, 'read');
+    const scoped = this.scoped(run, desired, live.ipvs, pictured !== undefined);
+    if (scoped && this.mayDrain(desired)) scoped.live = await withCounts(kernel.ipvs!, scoped.live);
     const planned = planFor({
-      desired,
-      live: live.ipvs,
+      desired: scoped?.desired ?? desired,
+      live: scoped?.live ?? live.ipvs,
       ...(live.host ? { host: live.host } : {}),
       ...(this.deps.health ? { health: this.deps.health() } : {}),
       drains: this.drains,
       now: now(),
     });
+    // From here until it converges, nothing is known about what differs.
+    this.loseScope('the last reconcile did not converge');
     this.phase(run, 'plan');
     const result = await applyPlan(planned.plan, kernel.ipvs ?? UNMANAGED_CLIENT, kernel.host);
     this.phase(run, 'apply');
+    // Complete after a plan of some services too: those plans take in every service that drains.
     this.drains = planned.drains;
     this.scheduleDrainPoll(planned.draining, now());
     this.deps.onDraining?.(planned.draining);
@@ -378,6 +446,7 @@ export class Reconciler {
       // table meanwhile), leave it to the next trigger rather than risk a loop.
       if (fromPicture) this.trigger('resync').catch(() => undefined);
     }
+    if (result.ok && !stale) this.scope = new Set();
     if (result.ok) {
       this.appliedHash = loaded.hash;
       metrics.lastSuccess.set(now() / 1000);
@@ -400,36 +469,117 @@ export class Reconciler {
    * services: seconds), and a resync is about the kernel's drift; a change
    * of the files comes with its own file event.
    */
-  private async loadConfig(trigger: Trigger): Promise<LoadResult> {
+  private async loadConfig(run: Run): Promise<LoadResult> {
+    const { trigger } = run;
     const last = this.lastLoad;
     if (last && trigger !== 'file' && trigger !== 'signal' && trigger !== 'start') {
       const now = await (this.deps.fingerprint ?? statFingerprint)(last.loaded.files);
       if (now !== undefined && now === last.fingerprint) {
         this.deps.log.debug({ event: 'config_unchanged', trigger }, 'config files unchanged on disk: not parsed again');
+        run.notes['load'] = 'reused';
         return last.loaded;
       }
     }
     // Let go of the old parse first: a big file's parse needs all the heap it can get.
     this.lastLoad = undefined;
-    const loaded = await this.deps.load();
+    const loaded = await this.deps.load({ full: trigger === 'start' || trigger === 'signal' });
     if (loaded.ok) {
+      this.noteDelta(run, loaded);
       const fingerprint = await (this.deps.fingerprint ?? statFingerprint)(loaded.files);
       if (fingerprint !== undefined) this.lastLoad = { loaded, fingerprint };
     }
     return loaded;
   }
 
+  /** Hands a new valid config to onConfig, with what changed when that is known. */
+  private configure(loaded: LoadResult & { ok: true }): void {
+    const last = this.configured?.deref();
+    if (last === loaded.state) return;
+    const delta = loaded.delta;
+    const changed = last && delta?.mode === 'incremental' && delta.base === last ? delta.changed : undefined;
+    // Should onConfig throw halfway, the next call must not count on this one.
+    this.configured = undefined;
+    this.deps.onConfig?.(loaded.state, changed);
+    this.configured = new WeakRef(loaded.state);
+  }
+
+  /** What a valid load changed: the services to plan, or that every service must be. */
+  private noteDelta(run: Run, loaded: LoadResult & { ok: true }): void {
+    const delta = loaded.delta;
+    const previous = this.loadedState?.deref();
+    this.loadedState = new WeakRef(loaded.state);
+    run.notes['load'] = delta?.mode ?? 'full';
+    if (delta?.mode === 'full') run.notes['load_reason'] = delta.reason;
+    if (delta?.mode === 'incremental' && delta.base === previous) for (const key of delta.changed) this.scope?.add(key);
+    else if (delta?.mode === 'incremental') this.loseScope('the config was loaded from another base');
+    else this.loseScope(`the config was loaded in full${delta ? ` (${delta.reason})` : ''}`);
+  }
+
+  private loseScope(why: string): void {
+    if (this.scope) this.scopeLost = why;
+    this.scope = undefined;
+  }
+
   /**
-   * A file change or a health check's verdict may be planned against the
-   * picture. Start, SIGHUP, resync and drain polls read the table: they
-   * promise the truth, and a drain needs the live connection counts, which
-   * the picture does not follow (so while a drain may happen, every
-   * reconcile reads).
+   * The part of the desired state and the picture to plan, when only some
+   * services can differ: the last reconcile converged (every other service
+   * is as it planned it), the plan is against the picture, and nothing
+   * drains (mayUsePicture). Undefined: plan everything, and the log says why.
+   * The plan of the part is the full plan: services outside it have no
+   * changes, and timeouts, ignore rules and the host are planned whole
+   * (with director.announce, whose VIPs follow all their services, the
+   * whole plan is made).
+   */
+  private scoped(
+    run: Run,
+    desired: DesiredState,
+    live: LiveState,
+    fromPicture: boolean,
+  ): { desired: DesiredState; live: LiveState } | undefined {
+    const moved = this.healthMoved;
+    this.healthMoved = new Set();
+    const scope = this.scope;
+    const why = !fromPicture
+      ? `trigger ${run.trigger} reads the table`
+      : !scope
+        ? this.scopeLost
+        : desired.host?.announce
+          ? // Whether a VIP is announced depends on every service of that VIP.
+            'director.announce is planned over every service'
+          : undefined;
+    if (why !== undefined || !scope || !desired.services) {
+      run.notes['plan'] = 'full';
+      run.notes['plan_reason'] = why ?? 'the config manages no services';
+      return undefined;
+    }
+    for (const key of moved) scope.add(key);
+    // What drains changes with time and connections: it is planned every time until it is gone.
+    for (const key of this.drains.keys()) scope.add(serviceOf(key));
+    run.notes['plan'] = 'scoped';
+    run.notes['planned_services'] = scope.size;
+    return {
+      desired: { ...desired, services: desired.services.filter((s) => scope.has(serviceKey(s))) },
+      live: { ...live, services: live.services.filter((s) => scope.has(serviceKey(s))) },
+    };
+  }
+
+  /**
+   * A file change, a health check's verdict or a drain poll may be planned
+   * against the picture. Start, SIGHUP and resync read the table: they
+   * promise the truth. A drain needs the live connection counts, which the
+   * picture does not follow: while a drain may happen, a plan of some
+   * services (scoped) reads their real servers' counts, and a plan of all
+   * reads the table.
    */
   private mayUsePicture(trigger: Trigger, desired: DesiredState): boolean {
-    if (trigger !== 'file' && trigger !== 'health') return false;
-    if (this.drains.size > 0 || (desired.defaultDrain ?? 0) > 0) return false;
-    return !desired.services?.some((s) => (s.drain ?? 0) > 0);
+    if (trigger !== 'file' && trigger !== 'health' && trigger !== 'drain') return false;
+    if (!this.mayDrain(desired)) return trigger !== 'drain';
+    return this.scope !== undefined && desired.services !== undefined;
+  }
+
+  private mayDrain(desired: DesiredState): boolean {
+    if (this.drains.size > 0 || (desired.defaultDrain ?? 0) > 0) return true;
+    return desired.services?.some((s) => (s.drain ?? 0) > 0) ?? false;
   }
 
   /** While anything drains, look again soon: its connections may have ended, or its time run out. */

@@ -54,9 +54,20 @@ export class HealthMonitor {
     return new Map([...this.entries].map(([k, e]) => [k, e.state.up]));
   }
 
-  /** States with their last errors, for status output. */
-  states(): { key: string; service: string; realserver: string; up: boolean; since: number; lastError?: string }[] {
-    return [...this.entries].map(([key, e]) => ({
+  /**
+   * Up or down by healthKey, as the checks have it now (not a copy): for a
+   * reader that is done before the checks can move on (a plan).
+   */
+  view(): Pick<ReadonlyMap<string, boolean>, 'get'> {
+    return { get: (key: string) => this.entries.get(key)?.state.up };
+  }
+
+  /** States with their last errors, for status output; `of`: of these services only (serviceKeys). */
+  states(
+    of?: ReadonlySet<string>,
+  ): { key: string; service: string; realserver: string; up: boolean; since: number; lastError?: string }[] {
+    const entries = of ? [...this.entries].filter(([, e]) => of.has(e.service)) : [...this.entries];
+    return entries.map(([key, e]) => ({
       key,
       service: e.service,
       realserver: e.realserver,
@@ -66,13 +77,18 @@ export class HealthMonitor {
     }));
   }
 
-  /** Checks exactly the checked real servers of `desired`; a real server whose check changed keeps its state. */
-  update(desired: DesiredState): void {
+  /**
+   * Checks exactly the checked real servers of `desired`; a real server whose
+   * check changed keeps its state. `changed`: only these services (by
+   * serviceKey) can differ from the last update's, so only they are looked at.
+   */
+  update(desired: DesiredState, changed?: ReadonlySet<string>): void {
     if (this.stopped) return;
     const now = this.opts.now ?? Date.now;
     const seen = new Set<string>();
     for (const svc of desired.services ?? []) {
       const service = serviceKey(svc);
+      if (changed && !changed.has(service)) continue;
       for (const r of svc.realservers) {
         if (!r.check) continue;
         const realserver = realServerKey(r);
@@ -102,7 +118,7 @@ export class HealthMonitor {
       }
     }
     for (const [key, e] of this.entries) {
-      if (seen.has(key)) continue;
+      if (seen.has(key) || (changed && !changed.has(e.service))) continue;
       clearInterval(e.timer);
       this.entries.delete(key);
     }

@@ -15,11 +15,14 @@ import type {
   RealServer,
 } from '../model/types.js';
 
+/** Up (true) or down (false) of checked real servers by healthKey: a map, or a live view of the checks. */
+export type HealthView = Pick<ReadonlyMap<string, boolean>, 'get'>;
+
 export interface EffectiveInput {
   desired: DesiredState;
   live: LiveState;
   /** Up (true) or down (false) by healthKey; a checked real server not in it has its check's initial state. Undefined: checks are not run (one-shot apply): every real server counts as up. */
-  health?: ReadonlyMap<string, boolean>;
+  health?: HealthView;
   /** When each draining real server or service started draining (ms), by healthKey or serviceKey. */
   drains: ReadonlyMap<string, number>;
   /** Drain of services no longer in the file (seconds): the defaults' drain. */

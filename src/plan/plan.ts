@@ -8,7 +8,7 @@ import type { DesiredState, LiveState } from '../model/types.js';
 import { type AnnounceDecision, announceDecisions } from './announce.js';
 import { inPhaseOrder, type Plan } from './change.js';
 import { diff, type DiffOptions } from './diff.js';
-import { effectiveDesired } from './effective.js';
+import { effectiveDesired, type HealthView } from './effective.js';
 import { diffHost } from './host-diff.js';
 import { type OrderDrift, orderDrift } from './order.js';
 import { diffSync } from './sync-diff.js';
@@ -35,7 +35,7 @@ export interface PlanInput {
   live: LiveState;
   host?: LiveHost;
   /** Check results by healthKey; undefined when checks are not run (one-shot commands). */
-  health?: ReadonlyMap<string, boolean>;
+  health?: HealthView;
   /** Drain clocks from the previous reconcile. */
   drains?: ReadonlyMap<string, number>;
   now: number;

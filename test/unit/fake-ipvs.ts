@@ -40,14 +40,16 @@ interface Entry {
   realservers: Map<string, RealServer>;
 }
 
-function live(r: RealServer): LiveRealServer {
-  return { ...bareRealServer(r), activeConnections: 0, inactiveConnections: 0, persistentConnections: 0 };
+function live(r: RealServer, active = 0): LiveRealServer {
+  return { ...bareRealServer(r), activeConnections: active, inactiveConnections: 0, persistentConnections: 0 };
 }
 
 /** In-memory IpvsClient with kernel semantics. */
 export class FakeIpvs implements IpvsClient {
   /** Every operation received by execute, in order. */
   readonly sent: IpvsOp[] = [];
+  /** Active connections the table reports, by "SERVICEKEY REALSERVERKEY" (drain tests); 0 when absent. */
+  readonly connections = new Map<string, number>();
   /** How many times execute was called (one per batch). */
   executeCalls = 0;
   private readonly table = new Map<string, Entry>();
@@ -90,7 +92,11 @@ export class FakeIpvs implements IpvsClient {
   async realServers(service: ServiceId): Promise<LiveRealServer[]> {
     const e = this.table.get(serviceKey(service));
     if (!e) throw this.err('IPVS_NOT_FOUND', `no service ${serviceKey(service)}`);
-    return [...e.realservers.values()].map(live);
+    return [...e.realservers.values()].map((r) => this.live(serviceKey(service), r));
+  }
+
+  private live(service: string, r: RealServer): LiveRealServer {
+    return live(r, this.connections.get(`${service} ${realServerKey(r)}`));
   }
 
   async syncDaemons(): Promise<SyncDaemon[]> {
@@ -105,7 +111,7 @@ export class FakeIpvs implements IpvsClient {
   snapshot(): LiveService[] {
     return [...this.table.values()].map((e) => ({
       ...bareService(e.service),
-      realservers: [...e.realservers.values()].map(live),
+      realservers: [...e.realservers.values()].map((r) => this.live(serviceKey(e.service), r)),
     }));
   }
 

@@ -135,4 +135,41 @@ describe('health monitor', () => {
     expect(calls).toBe(2); // the first check of each, and nothing more
     m.stop();
   });
+
+  test('update with `changed` looks at those services only; view() reads the live states', async () => {
+    vi.useFakeTimers();
+    const two = (port: number) => {
+      const r = loadConfigTexts([
+        {
+          file: 'f',
+          text:
+            'version: 1\nservices:\n' +
+            `  - { vip: 192.0.2.1, port: 80, check: { type: tcp, interval: 1s, rise: 1, fall: 1 }, realservers: [192.0.2.10] }\n` +
+            `  - { vip: 192.0.2.2, port: 80, check: { type: tcp, interval: 1s, port: ${port} }, realservers: [192.0.2.20] }\n`,
+        },
+      ]);
+      if (!r.ok) throw new Error(String(r.errors));
+      return r.state;
+    };
+    const down = new Set<string>();
+    const m = new HealthMonitor({
+      onChange: () => {},
+      check: async (_spec, t): Promise<CheckResult> => (down.has(t.address) ? { ok: false, error: 'x' } : { ok: true }),
+    });
+    m.update(two(81));
+    const view = m.view();
+    expect(view.get('tcp/192.0.2.1:80 192.0.2.10:80')).toBe(true);
+    down.add('192.0.2.10');
+    await vi.advanceTimersByTimeAsync(2100);
+    expect(view.get('tcp/192.0.2.1:80 192.0.2.10:80')).toBe(false);
+    // Service 2 lost its real server, but only service 1 is said to have changed: service 2 is not looked at.
+    const without = two(82);
+    without.services![1]!.realservers = [];
+    m.update(without, new Set(['tcp/192.0.2.1:80']));
+    expect(m.snapshot().has('tcp/192.0.2.2:80 192.0.2.20:80')).toBe(true);
+    m.update(without, new Set(['tcp/192.0.2.2:80']));
+    expect(m.snapshot().has('tcp/192.0.2.2:80 192.0.2.20:80')).toBe(false);
+    expect(m.states(new Set(['tcp/192.0.2.1:80'])).map((s) => s.key)).toEqual(['tcp/192.0.2.1:80 192.0.2.10:80']);
+    m.stop();
+  });
 });
