@@ -272,6 +272,9 @@ ${peers}
 
   async destroy(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.stop()));
+    // The host ends of the veths first: deleting a namespace frees its veth pairs in the background,
+    // and the next test file in this kernel may create the same names at once (RTNETLINK: File exists).
+    for (const link of [...this.namespaces.map((ns) => `${ns}-e0`), 'r-e1']) await exec('ip', ['link', 'del', link]);
     for (const ns of this.namespaces) await exec('ip', ['netns', 'del', ns]);
     for (const br of ['ecbrA', 'ecbrB']) await exec('ip', ['link', 'del', br]);
     rmSync(this.dir, { recursive: true, force: true });
