@@ -84,6 +84,11 @@ export function normalizeHost(
         if ((services ?? []).some((s) => s.family === 'ipv6')) sysctls.set('net/ipv6/conf/all/forwarding', v);
       }
       setAll(director['sysctl']);
+      const vrrp = director['vrrp'];
+      if (isRecord(vrrp)) {
+        const h = ensure();
+        h.vrrp = typeof vrrp['track_file'] === 'string' ? { trackFile: vrrp['track_file'] } : {};
+      }
     }
     const rs = data['realserver'];
     if (isRecord(rs)) {

@@ -13,7 +13,7 @@ import { checkBlocksFit, checkTextIsSendable, expectRangesOrdered, mergedChecksC
 import type { ConfigRule, RealServerRule, ServiceRule } from './rules/context.js';
 import { Report } from './rules/context.js';
 import { serviceDurationsInRange, topLevelDurationsInRange } from './rules/durations.js';
-import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork } from './rules/host.js';
+import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork, vrrpOwnsVips } from './rules/host.js';
 import { ignoreHidesNoService, ignoreVipIsPrefix } from './rules/ignore.js';
 import {
   realServerAddress,
@@ -46,6 +46,7 @@ const CONFIG_RULES: readonly ConfigRule[] = [
   servicesUnique,
   ignoreHidesNoService,
   bindVipsNeedServices,
+  vrrpOwnsVips,
   realserverVips,
   sysctlKeysAreNetwork,
 ];

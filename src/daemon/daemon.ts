@@ -27,6 +27,8 @@ import { sharedClient } from './shared-client.js';
 import { DEFAULT_STATUS_FILE, writeStatus } from './status-file.js';
 import { startStatusServer } from './status-server.js';
 import { Teardown } from './teardown.js';
+import { VrrpFollower } from './vrrp.js';
+import { watchAddresses } from '../host/address-watch.js';
 import { ConfigWatcher } from './watch.js';
 
 /** How long a stop waits for the reconcile in flight, by default (ms). */
@@ -67,6 +69,8 @@ interface Parts {
   reconciler: Reconciler;
   /** Writes the status file (health and drains) for `lvsd show`. */
   publish: () => void;
+  /** director.vrrp: held VIPs and the track file. */
+  vrrp: VrrpFollower;
   /** What the -c path was when first read; kept, whatever the path becomes. */
   source: ConfigSource;
   teardown: Teardown;
@@ -134,15 +138,25 @@ function assemble(opts: DaemonOptions): Parts {
       const fields = { service: c.service, realserver: c.realserver, up: c.up, ...(c.error ? { error: c.error } : {}) };
       log.warn({ event: 'health', ...fields }, `real server ${c.up ? 'up' : 'down'}`);
       publish();
+      vrrp.healthChanged();
       // A change of health is a reason to reconcile, like a file change.
       reconciler?.trigger('health').catch(logged(opts, 'reconcile_error'));
     },
     onError: (e) => log.error({ event: 'health_error' }, e instanceof Error ? e.message : String(e)),
   });
-  const { publish, setDraining } = statusPublisher(opts, health);
+  const vrrp = new VrrpFollower({
+    log,
+    metrics,
+    health: () => health.snapshot(),
+    watch: (onChange, onError) => watchAddresses({ onChange, onError }),
+    publish: () => publish(),
+  });
+  // Runs after the reconcile in flight ended: the track file's last word is that lvsd stopped.
+  teardown.add('vrrp track file', () => vrrp.stop());
+  const { publish, setDraining } = statusPublisher(opts, health, vrrp);
   const source: ConfigSource = {};
-  reconciler = newReconciler(opts, source, { metrics, kernel, health, notifier, setDraining });
-  const parts: Parts = { opts, log, metrics, notifier, kernel, health, reconciler, publish, teardown, source };
+  reconciler = newReconciler(opts, source, { metrics, kernel, health, notifier, setDraining, vrrp });
+  const parts: Parts = { opts, log, metrics, notifier, kernel, health, reconciler, publish, teardown, source, vrrp };
   teardown.add('reconcile in flight', () => {
     reconciler.stop();
     return reconciler.idle();
@@ -154,7 +168,7 @@ function assemble(opts: DaemonOptions): Parts {
 function newReconciler(
   opts: DaemonOptions,
   source: ConfigSource,
-  p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier'> & { setDraining: (d: Draining) => void },
+  p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier' | 'vrrp'> & { setDraining: (d: Draining) => void },
 ): Reconciler {
   const parseCache: ParseCache = new Map();
   return new Reconciler({
@@ -170,12 +184,14 @@ function newReconciler(
     health: () => p.health.snapshot(),
     onConfig: (desired) => {
       p.health.update(desired);
+      p.vrrp.configure(desired);
       for (const s of p.health.states()) {
         p.metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
       }
     },
     onDraining: p.setDraining,
     onSummary: (s) => {
+      p.vrrp.reconciled(s);
       p.notifier.notify({ STATUS: statusLine(s) }).catch(logged(opts, 'notify_error'));
     },
     ...(opts.retry ? { retry: opts.retry } : {}),
@@ -188,6 +204,7 @@ type Draining = ReadonlyMap<string, number>;
 function statusPublisher(
   opts: DaemonOptions,
   health: HealthMonitor,
+  vrrp: VrrpFollower,
 ): { publish: () => void; setDraining: (d: Draining) => void } {
   const file = opts.statusFile ?? DEFAULT_STATUS_FILE;
   let draining: ReadonlyMap<string, number> = new Map();
@@ -207,6 +224,7 @@ function statusPublisher(
         ...(h.lastError ? { lastError: h.lastError } : {}),
       })),
       draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
+      ...vrrp.status(),
     });
   const publish = (): void => {
     if (!file) return;
