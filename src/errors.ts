@@ -27,6 +27,7 @@ export const ErrorCodes = {
   CONFIG_CONFLICT: 'keys or rules that exclude each other',
   CONFIG_CHECK: 'bad health check, sorry server or drain settings',
   CONFIG_HOST: 'bad director or realserver settings',
+  CONFIG_SYNC: 'bad director.sync settings, or services the sync daemons cannot carry',
   CONFIG_PORT: 'a real server port that dr or tunnel forwarding cannot use',
   CONFIG_TOO_LARGE: 'a config file larger than lvsd reads',
   CONFIG_NOT_REGULAR:

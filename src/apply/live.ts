@@ -38,6 +38,7 @@ export const UNMANAGED_CLIENT: IpvsClient = {
   timeouts: async () => UNMANAGED_TABLE.timeouts,
   services: async () => [],
   realServers: async () => [],
+  syncDaemons: async () => [],
   readTable: async () => UNMANAGED_TABLE,
   execute: async (ops) => {
     if (ops.length) throw new Error('IPVS is not managed by this config');

@@ -22,6 +22,7 @@ import type {
 import { parseDuration } from './duration.js';
 import { resolveCheck } from './health.js';
 import { normalizeHost } from './host.js';
+import { normalizeSync } from './sync.js';
 import { resolveConfig } from './resolve.js';
 import type { DataFile, ResolvedRealServer, ResolvedService } from './resolve.js';
 import { DEFAULT_PERSISTENCE, intOf, isRecord, parseNetmask } from './values.js';
@@ -50,6 +51,8 @@ export function normalize(files: readonly DataFile[]): DesiredState {
   if (defaults.drain > 0) state.defaultDrain = defaults.drain;
   const host = normalizeHost(files, services);
   if (host) state.host = host;
+  const sync = normalizeSync(files);
+  if (sync) state.sync = sync;
   return state;
 }
 

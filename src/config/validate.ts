@@ -14,6 +14,7 @@ import type { ConfigRule, RealServerRule, ServiceRule } from './rules/context.js
 import { Report } from './rules/context.js';
 import { serviceDurationsInRange, topLevelDurationsInRange } from './rules/durations.js';
 import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork, vrrpOwnsVips } from './rules/host.js';
+import { syncNeedsOneFamilyPerService, syncSettings } from './rules/sync.js';
 import { ignoreHidesNoService, ignoreVipIsPrefix } from './rules/ignore.js';
 import {
   realServerAddress,
@@ -49,6 +50,8 @@ const CONFIG_RULES: readonly ConfigRule[] = [
   vrrpOwnsVips,
   realserverVips,
   sysctlKeysAreNetwork,
+  syncSettings,
+  syncNeedsOneFamilyPerService,
 ];
 
 /** Rules over each service. */

@@ -6,7 +6,7 @@
  * that implements the same interface.
  */
 import type { IpvsOp, OpResult } from '../model/ops.js';
-import type { LiveService, LiveState, ServiceId, Timeouts } from '../model/types.js';
+import type { LiveService, LiveState, ServiceId, SyncDaemon, Timeouts } from '../model/types.js';
 
 export interface IpvsInfo {
   /** e.g. "1.2.1" */
@@ -21,7 +21,9 @@ export interface IpvsClient {
   services(): Promise<LiveService[]>;
   /** The real servers of one service. */
   realServers(service: ServiceId): Promise<LiveService['realservers']>;
-  /** Services with their real servers, and the timeouts. */
+  /** The running connection sync daemons (at most a master and a backup). */
+  syncDaemons(): Promise<SyncDaemon[]>;
+  /** Services with their real servers, the timeouts and the sync daemons. */
   readTable(): Promise<LiveState>;
   /**
    * Sends the operations in order, batched, and reports each one's outcome.

@@ -87,6 +87,21 @@ export interface IpvsTimeouts {
   udp: number;
 }
 
+/** A connection sync daemon as the kernel sees it (struct ipvs_sync_daemon_cfg). */
+export interface IpvsDaemon {
+  /** IP_VS_STATE_MASTER or IP_VS_STATE_BACKUP. */
+  state: number;
+  mcastIfn: string;
+  syncId: number;
+  /** 0 or absent on NEW: the kernel's default. */
+  maxlen?: number;
+  /** The group's family: AF_INET or AF_INET6; absent on NEW with no group: the kernel's 224.0.0.81. */
+  groupAf?: number;
+  group?: string;
+  port?: number;
+  ttl?: number;
+}
+
 /** encodeService and encodeDest write here and copy out; each starts it over, so a throw leaves nothing behind. */
 const scratch = new NetlinkWriter(4096);
 
@@ -168,6 +183,37 @@ export function writeDest(w: NetlinkWriter, d: IpvsDestId | IpvsDest, full: bool
   w.endNested(n);
 }
 
+/**
+ * The nested IPVS_CMD_ATTR_DAEMON into a writer, in ipvsadm's order. `full`
+ * (NEW_DAEMON) adds the parameters; DEL_DAEMON needs the state only.
+ */
+export function writeDaemon(w: NetlinkWriter, d: IpvsDaemon, full: boolean): void {
+  const n = w.beginNested(K.IPVS_CMD_ATTR_DAEMON);
+  w.u32(K.IPVS_DAEMON_ATTR_STATE, d.state);
+  if (full) {
+    w.str(K.IPVS_DAEMON_ATTR_MCAST_IFN, d.mcastIfn);
+    w.u32(K.IPVS_DAEMON_ATTR_SYNC_ID, d.syncId);
+    if (d.maxlen) w.u16(K.IPVS_DAEMON_ATTR_SYNC_MAXLEN, d.maxlen);
+    // The kernel reads the port with nla_get_u16: host order, unlike every other port of the family.
+    if (d.port) w.u16(K.IPVS_DAEMON_ATTR_MCAST_PORT, d.port);
+    if (d.ttl) w.u8(K.IPVS_DAEMON_ATTR_MCAST_TTL, d.ttl);
+    if (d.group !== undefined && d.groupAf === AF_INET6) {
+      w.bytes.set(addressToBytes(d.group), w.attr(K.IPVS_DAEMON_ATTR_MCAST_GROUP6, 16));
+    } else if (d.group !== undefined) {
+      const at = w.attr(K.IPVS_DAEMON_ATTR_MCAST_GROUP, 4);
+      if (!ipv4Into(w.bytes, at, d.group)) throw new RangeError(`not an IPv4 address: ${d.group}`);
+    }
+  }
+  w.endNested(n);
+}
+
+/** The nested IPVS_CMD_ATTR_DAEMON of a NEW_DAEMON (`full`) or DEL_DAEMON request. */
+export function encodeDaemon(d: IpvsDaemon, full: boolean): Buffer {
+  scratch.reset();
+  writeDaemon(scratch, d, full);
+  return scratch.take();
+}
+
 /** IPVS_CMD_SET_CONFIG attributes into a writer; a timeout of 0 or absent leaves the kernel's value. */
 export function writeTimeouts(w: NetlinkWriter, t: Partial<IpvsTimeouts>): void {
   if (t.tcp) w.u32(K.IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp);
@@ -223,6 +269,31 @@ export function decodeServiceReply(buf: Buffer, off: number, end: number): IpvsS
 export function decodeDestReply(buf: Buffer, off: number, end: number, svcAf: number): IpvsDest {
   const at = topAttr(buf, off, end, K.IPVS_CMD_ATTR_DEST, 'IPVS_CMD_ATTR_DEST');
   return decodeDestAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_DEST + 1]!, svcAf);
+}
+
+/** A sync daemon from one GET_DAEMON reply message (as decodeServiceReply). */
+export function decodeDaemonReply(buf: Buffer, off: number, end: number): IpvsDaemon {
+  const start = topAttr(buf, off, end, K.IPVS_CMD_ATTR_DAEMON, 'IPVS_CMD_ATTR_DAEMON');
+  const a = INNER;
+  indexAttrs(buf, start, start + TOP[2 * K.IPVS_CMD_ATTR_DAEMON + 1]!, a);
+  const six = a[2 * K.IPVS_DAEMON_ATTR_MCAST_GROUP6 + 1]! > 0;
+  const groupAt = six
+    ? needAt(a, K.IPVS_DAEMON_ATTR_MCAST_GROUP6, 16, 'IPVS_DAEMON_ATTR_MCAST_GROUP6')
+    : needAt(a, K.IPVS_DAEMON_ATTR_MCAST_GROUP, 4, 'IPVS_DAEMON_ATTR_MCAST_GROUP');
+  return {
+    state: readU32(buf, needAt(a, K.IPVS_DAEMON_ATTR_STATE, 4, 'IPVS_DAEMON_ATTR_STATE')),
+    mcastIfn: readStrAt(
+      buf,
+      needAt(a, K.IPVS_DAEMON_ATTR_MCAST_IFN, 0, 'IPVS_DAEMON_ATTR_MCAST_IFN'),
+      a[2 * K.IPVS_DAEMON_ATTR_MCAST_IFN + 1]!,
+    ),
+    syncId: readU32(buf, needAt(a, K.IPVS_DAEMON_ATTR_SYNC_ID, 4, 'IPVS_DAEMON_ATTR_SYNC_ID')),
+    maxlen: readU16(buf, needAt(a, K.IPVS_DAEMON_ATTR_SYNC_MAXLEN, 2, 'IPVS_DAEMON_ATTR_SYNC_MAXLEN')),
+    groupAf: six ? AF_INET6 : AF_INET,
+    group: readAddr(buf, groupAt, six ? AF_INET6 : AF_INET),
+    port: readU16(buf, needAt(a, K.IPVS_DAEMON_ATTR_MCAST_PORT, 2, 'IPVS_DAEMON_ATTR_MCAST_PORT')),
+    ttl: buf[needAt(a, K.IPVS_DAEMON_ATTR_MCAST_TTL, 1, 'IPVS_DAEMON_ATTR_MCAST_TTL')]!,
+  };
 }
 
 /** A service from the top-level attributes of a GET_SERVICE reply. */

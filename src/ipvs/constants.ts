@@ -96,3 +96,23 @@ export const IPVS_INFO_ATTR_CONN_TAB_SIZE = 2;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_SCTP = 132;
+
+// The connection sync daemons (net/netfilter/ipvs/ip_vs_sync.c).
+export const IPVS_CMD_NEW_DAEMON = 9;
+export const IPVS_CMD_DEL_DAEMON = 10;
+/** Dump only; the kernel answers with NEW_DAEMON messages. */
+export const IPVS_CMD_GET_DAEMON = 11;
+
+export const IPVS_CMD_ATTR_DAEMON = 3;
+
+export const IPVS_DAEMON_ATTR_STATE = 1; // u32: IP_VS_STATE_MASTER / _BACKUP
+export const IPVS_DAEMON_ATTR_MCAST_IFN = 2; // string, at most 15 characters
+export const IPVS_DAEMON_ATTR_SYNC_ID = 3; // u32 (0..255 reach the wire)
+export const IPVS_DAEMON_ATTR_SYNC_MAXLEN = 4; // u16
+export const IPVS_DAEMON_ATTR_MCAST_GROUP = 5; // be32 (in_addr)
+export const IPVS_DAEMON_ATTR_MCAST_GROUP6 = 6; // 16 bytes (in6_addr)
+export const IPVS_DAEMON_ATTR_MCAST_PORT = 7; // u16 in host order
+export const IPVS_DAEMON_ATTR_MCAST_TTL = 8; // u8
+
+export const IP_VS_STATE_MASTER = 1;
+export const IP_VS_STATE_BACKUP = 2;

@@ -3,7 +3,7 @@
  * the operation and the object. Pure; the adapter calls it once per failure.
  */
 import { LvsdError, type ErrorCode } from '../errors.js';
-import { realServerKey, serviceKey } from '../model/keys.js';
+import { realServerKey, serviceKey, syncDaemonKey } from '../model/keys.js';
 import type { IpvsOp } from '../model/ops.js';
 import { ERRNO as E, errnoName, PERMISSION_DENIED } from '../netlink/errno.js';
 
@@ -20,6 +20,10 @@ export function describeOp(op: IpvsOp): string {
       return `${op.op.replace('-', ' ')} ${serviceKey(op.service)} -> ${realServerKey(op.realserver)}`;
     case 'set-timeouts':
       return 'set timeouts';
+    case 'start-sync':
+      return `start sync daemon ${syncDaemonKey(op.daemon)}`;
+    case 'stop-sync':
+      return `stop sync daemon ${syncDaemonKey(op.daemon)}`;
     case 'flush':
       return 'flush';
   }
@@ -35,6 +39,7 @@ export function kernelError(errno: number, op: IpvsOp): LvsdError {
 }
 
 function explain(errno: number, op: IpvsOp): [ErrorCode, string] {
+  if (op.op === 'start-sync' || op.op === 'stop-sync') return explainSync(errno, op);
   const isService = op.op === 'add-service' || op.op === 'edit-service';
   switch (errno) {
     case E.EEXIST:
@@ -67,6 +72,31 @@ function explain(errno: number, op: IpvsOp): [ErrorCode, string] {
       return ['IPVS_INVALID', 'address family not supported by this kernel'];
     case E.EOPNOTSUPP:
       return ['IPVS_INVALID', 'not supported by this kernel'];
+    default:
+      return ['IPVS_KERNEL', 'the kernel rejected the request'];
+  }
+}
+
+/** What an errno means for a sync daemon, per ip_vs_ctl.c (ip_vs_genl_new_daemon) and ip_vs_sync.c. */
+function explainSync(errno: number, op: IpvsOp & { op: 'start-sync' | 'stop-sync' }): [ErrorCode, string] {
+  const d = op.daemon;
+  switch (errno) {
+    case E.EEXIST:
+      return ['IPVS_EXISTS', `a ${d.role} sync daemon already runs (the kernel runs one per role)`];
+    case E.ESRCH:
+      return ['IPVS_NOT_FOUND', `no ${d.role} sync daemon runs`];
+    case E.ENODEV:
+      return ['IPVS_INVALID', `no interface ${d.interface} in this network namespace`];
+    case E.EADDRNOTAVAIL:
+      return ['IPVS_INVALID', `interface ${d.interface} has no address of the group's family to send from`];
+    case E.EINVAL:
+      return [
+        'IPVS_INVALID',
+        `invalid request (a service has real servers of another address family, which the sync protocol cannot carry, or group ${d.group} is not multicast)`,
+      ];
+    case E.EPERM:
+    case E.EACCES:
+      return ['IPVS_PERMISSION', PERMISSION_DENIED];
     default:
       return ['IPVS_KERNEL', 'the kernel rejected the request'];
   }

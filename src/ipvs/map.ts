@@ -17,11 +17,14 @@ import type {
   Service,
   ServiceId,
   Stats,
+  SyncDaemon,
+  SyncRole,
   TunnelChecksum,
   TunnelType,
 } from '../model/types.js';
 import { AF_INET, AF_INET6 } from '../netlink/constants.js';
-import type { IpvsDest, IpvsDestId, IpvsService, IpvsServiceId, IpvsStats } from './codec.js';
+import type { IpvsDaemon, IpvsDest, IpvsDestId, IpvsService, IpvsServiceId, IpvsStats } from './codec.js';
+import { familyOf } from '../model/address.js';
 import * as K from './constants.js';
 
 const AF: Record<Family, number> = { ipv4: AF_INET, ipv6: AF_INET6 };
@@ -192,4 +195,37 @@ function ipv4MaskText(n: number): string {
   // Canonical for contiguous masks, kept verbatim for the rare non-contiguous one.
   const len = maskToPrefix(text);
   return len === undefined ? text : prefixToMask(len);
+}
+
+const STATE: Record<SyncRole, number> = { master: K.IP_VS_STATE_MASTER, backup: K.IP_VS_STATE_BACKUP };
+const ROLE_OF = invert(STATE);
+
+/** A sync daemon for NEW_DAEMON (or, with the role only read, DEL_DAEMON). */
+export function toKernelDaemon(d: SyncDaemon): IpvsDaemon {
+  const k: IpvsDaemon = {
+    state: STATE[d.role],
+    mcastIfn: d.interface,
+    syncId: d.id,
+    groupAf: AF[familyOf(d.group) ?? 'ipv4'],
+    group: d.group,
+    port: d.port,
+    ttl: d.ttl,
+  };
+  if (d.maxlen !== undefined) k.maxlen = d.maxlen;
+  return k;
+}
+
+/** A running sync daemon as read (GET_DAEMON replies carry every field). */
+export function fromKernelDaemon(k: IpvsDaemon): SyncDaemon {
+  const role = ROLE_OF.get(k.state);
+  if (!role) throw new RangeError(`unknown sync daemon state ${k.state}`);
+  return {
+    role,
+    interface: k.mcastIfn,
+    id: k.syncId,
+    group: k.group ?? '224.0.0.81',
+    port: k.port ?? 0,
+    ttl: k.ttl ?? 0,
+    maxlen: k.maxlen ?? 0,
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { LvsdError } from '../errors.js';
 import type { IpvsOp, OpResult } from '../model/ops.js';
-import type { LiveRealServer, LiveService, LiveState, ServiceId, Timeouts } from '../model/types.js';
+import type { LiveRealServer, LiveService, LiveState, ServiceId, SyncDaemon, Timeouts } from '../model/types.js';
 import * as NL from '../netlink/constants.js';
 import { isPermissionErrno, PERMISSION_DENIED } from '../netlink/errno.js';
 import { errorCodeAt, type MessageView, parseGenl } from '../netlink/wire.js';
@@ -15,12 +15,14 @@ import { NetlinkWriter } from '../netlink/writer.js';
 import type { IpvsClient, IpvsInfo } from './client.js';
 import { Connection, type Handler, KernelErrno, SEQ_SPAN } from './connection.js';
 import {
+  decodeDaemonReply,
   decodeDestReply,
   decodeInfo,
   decodeServiceReply,
   decodeTimeouts,
   encodeService,
   type IpvsServiceId,
+  writeDaemon,
   writeDest,
   writeService,
   writeTimeouts,
@@ -28,8 +30,10 @@ import {
 import * as K from './constants.js';
 import { describeOp, kernelError } from './kernel-errors.js';
 import {
+  fromKernelDaemon,
   fromKernelDest,
   fromKernelService,
+  toKernelDaemon,
   toKernelDest,
   toKernelDestId,
   toKernelService,
@@ -83,6 +87,8 @@ const COMMAND: Record<IpvsOp['op'], number> = {
   'edit-realserver': K.IPVS_CMD_SET_DEST,
   'delete-realserver': K.IPVS_CMD_DEL_DEST,
   'set-timeouts': K.IPVS_CMD_SET_CONFIG,
+  'start-sync': K.IPVS_CMD_NEW_DAEMON,
+  'stop-sync': K.IPVS_CMD_DEL_DAEMON,
   flush: K.IPVS_CMD_FLUSH,
 };
 
@@ -170,6 +176,15 @@ class NetlinkIpvsClient implements IpvsClient {
     return this.get(K.IPVS_CMD_GET_SERVICE, 'list services', decodeService, true);
   }
 
+  async syncDaemons(): Promise<SyncDaemon[]> {
+    return this.get(
+      K.IPVS_CMD_GET_DAEMON,
+      'list sync daemons',
+      (m) => fromKernelDaemon(decodeDaemonReply(m.buf, m.off, m.end)),
+      true,
+    );
+  }
+
   async realServers(service: ServiceId, conn = this.conn): Promise<LiveRealServer[]> {
     const id = toKernelServiceId(service);
     return this.get(
@@ -201,7 +216,7 @@ class NetlinkIpvsClient implements IpvsClient {
       }
     };
     await Promise.all(conns.map(worker));
-    return { services, timeouts: await this.timeouts() };
+    return { services, timeouts: await this.timeouts(), syncDaemons: await this.syncDaemons() };
   }
 
   private dumpPool(n: number): Connection[] {
@@ -327,6 +342,10 @@ class NetlinkIpvsClient implements IpvsClient {
         break;
       case 'set-timeouts':
         writeTimeouts(w, op.timeouts);
+        break;
+      case 'start-sync':
+      case 'stop-sync':
+        writeDaemon(w, toKernelDaemon(op.daemon), op.op === 'start-sync');
         break;
       case 'flush':
         break;

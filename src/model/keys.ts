@@ -3,7 +3,16 @@
  * Keys are built here and nowhere else.
  */
 import { addressToBytes, hostPort } from './address.js';
-import type { Family, IgnoreRule, RealServer, RealServerId, SchedFlag, Service, ServiceId } from './types.js';
+import type {
+  Family,
+  IgnoreRule,
+  RealServer,
+  RealServerId,
+  SchedFlag,
+  Service,
+  ServiceId,
+  SyncDaemon,
+} from './types.js';
 
 /** `tcp/192.0.2.1:80`, `udp/[2001:db8::1]:53`, `fwmark/7/ipv6`. */
 export function serviceKey(s: ServiceId): string {
@@ -14,6 +23,11 @@ export function serviceKey(s: ServiceId): string {
 /** `192.0.2.10:80`, `[2001:db8::10]:80`. */
 export function realServerKey(r: RealServerId): string {
   return hostPort(r.address, r.port);
+}
+
+/** `master eth1 id 7`: a sync daemon as plans, errors and metrics name it. */
+export function syncDaemonKey(d: Pick<SyncDaemon, 'role' | 'interface' | 'id'>): string {
+  return `${d.role} ${d.interface} id ${d.id}`;
 }
 
 /** `tcp/192.0.2.1:80 192.0.2.10:80`: one real server of one service, from their keys. */

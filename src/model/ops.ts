@@ -5,7 +5,7 @@
  */
 import type { LvsdError } from '../errors.js';
 import type { HostAddress } from './host.js';
-import type { RealServer, RealServerId, Service, ServiceId, Timeouts } from './types.js';
+import type { RealServer, RealServerId, Service, ServiceId, SyncDaemon, Timeouts } from './types.js';
 
 /** One IPVS write operation. */
 export type IpvsOp =
@@ -16,6 +16,9 @@ export type IpvsOp =
   | { op: 'edit-realserver'; service: ServiceId; realserver: RealServer }
   | { op: 'delete-realserver'; service: ServiceId; realserver: RealServerId }
   | { op: 'set-timeouts'; timeouts: Partial<Timeouts> }
+  | { op: 'start-sync'; daemon: SyncDaemon }
+  /** Stops the daemon of `daemon.role`; the other fields name it in messages. */
+  | { op: 'stop-sync'; daemon: SyncDaemon }
   /** Deletes every service. Tests only: lvsd itself never flushes. */
   | { op: 'flush' };
 

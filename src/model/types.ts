@@ -140,6 +140,31 @@ export type DesiredService = Service & {
 /** Services lvsd never touches. */
 export type IgnoreRule = { vip: { network: string; length: number; family: Family } } | { fwmark: number };
 
+/** A connection sync daemon's role: master sends the connections of this director, backup receives the peer's. */
+export type SyncRole = 'master' | 'backup';
+
+/**
+ * One kernel connection sync daemon (ip_vs_sync.c). The kernel runs at most
+ * one per role, and cannot change a running one: a changed field is a stop
+ * and a start.
+ */
+export interface SyncDaemon {
+  role: SyncRole;
+  /** The multicast interface. */
+  interface: string;
+  /** Sync id 0-255; a backup with 0 accepts every id. */
+  id: number;
+  /** Multicast group, canonical text; its family is the sync protocol's. */
+  group: string;
+  port: number;
+  ttl: number;
+  /**
+   * Largest sync message payload. Desired: undefined leaves it to the kernel
+   * (a backup's default follows the interface's MTU, so it is not compared).
+   */
+  maxlen?: number;
+}
+
 /** The normalized config: what the kernel should look like. */
 export interface DesiredState {
   /** Only the keys given are managed. */
@@ -151,6 +176,12 @@ export interface DesiredState {
   host?: DesiredHost;
   /** defaults.drain (seconds): how services that leave the file drain. */
   defaultDrain?: number;
+  /**
+   * The sync daemons director.sync asks for (one per role). Undefined: the
+   * file has no director.sync; with `services` lvsd then stops running
+   * daemons, without services it leaves them alone (plan/sync-diff.ts).
+   */
+  sync?: SyncDaemon[];
 }
 
 /** IPVS counters for a service or real server. */
@@ -180,4 +211,6 @@ export type LiveService = Service & { realservers: LiveRealServer[]; stats?: Sta
 export interface LiveState {
   services: LiveService[];
   timeouts: Timeouts;
+  /** The running sync daemons; undefined when they were not read (none then). */
+  syncDaemons?: SyncDaemon[];
 }

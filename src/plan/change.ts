@@ -10,12 +10,25 @@ import type { HostOp, IpvsOp } from '../model/ops.js';
  * The phases of a plan, in the order they are sent; apply sends each phase as
  * one batch, after the phase before it.
  * - `host`: settings, the tunnel device and new addresses (ready before traffic comes);
+ * - `sync-stops`: sync daemons the file no longer wants (before real server adds:
+ *   while one runs, the kernel refuses a real server of another family than its service);
  * - `services`: timeouts, service adds and edits;
  * - `realservers`: real server adds, edits and deletes (they need their service);
  * - `service-deletes`: after their traffic has somewhere else to go;
+ * - `sync`: sync daemon starts and restarts (a stop right before its start), once the
+ *   table is whole: the kernel refuses a daemon while a service has real servers of
+ *   another family, which the phases before may have removed;
  * - `address-deletes`: addresses whose services are gone.
  */
-export const PHASES = ['host', 'services', 'realservers', 'service-deletes', 'address-deletes'] as const;
+export const PHASES = [
+  'host',
+  'sync-stops',
+  'services',
+  'realservers',
+  'service-deletes',
+  'sync',
+  'address-deletes',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 const PHASE_INDEX = new Map<Phase, number>(PHASES.map((p, i) => [p, i]));
@@ -90,8 +103,21 @@ export interface HostChange extends ChangeBase {
   op: HostOp;
 }
 
+/** A connection sync daemon started or stopped; a restart is a stop and a start. */
+export interface SyncChange extends ChangeBase {
+  kind: 'sync';
+  action: 'add' | 'delete';
+  phase: 'sync-stops' | 'sync';
+  /** syncDaemonKey of the daemon: `master eth1 id 7`. */
+  target: string;
+  service?: undefined;
+  realserver?: undefined;
+  /** The kernel operation that carries out this change. */
+  op: IpvsOp;
+}
+
 /** A change the IPVS client carries out. */
-export type IpvsChange = ServiceChange | RealServerChange | TimeoutsChange;
+export type IpvsChange = ServiceChange | RealServerChange | TimeoutsChange | SyncChange;
 
 /** Exactly one kernel operation, described in the user's nouns. */
 export type Change = IpvsChange | HostChange;

@@ -32,6 +32,7 @@ function isDefault(name: string, v: unknown): boolean {
 
 function subject(c: Change): string {
   if (c.kind === 'timeouts') return 'timeouts';
+  if (c.kind === 'sync') return `sync daemon ${c.target}`;
   if (isHostChange(c)) return `${c.kind} ${c.target}`;
   if (c.kind === 'realserver') return `realserver ${c.service ?? '?'} -> ${c.realserver ?? '?'}`;
   return `service ${c.service ?? '?'}`;
@@ -40,6 +41,9 @@ function subject(c: Change): string {
 function details(c: Change): string {
   const entries = Object.entries(c.fields);
   if (c.action === 'delete' || c.kind === 'address') return '';
+  // A restart's start shows what changed, old => new.
+  if (c.kind === 'sync' && entries.some(([, f]) => f.old !== undefined))
+    return entries.map(([k, f]) => `${k} ${text(f.old)} => ${text(f.new)}`).join(', ');
   if (c.action === 'add') {
     return entries
       .filter(([k, f]) => !isDefault(k, f.new))

@@ -9,16 +9,23 @@ import { inPhaseOrder, type Plan } from './change.js';
 import { diff } from './diff.js';
 import { effectiveDesired } from './effective.js';
 import { diffHost } from './host-diff.js';
+import { diffSync } from './sync-diff.js';
 
 /** `host` is the live host, read when the config has a director or realserver section. */
 export function planAll(desired: DesiredState, live: LiveState, host?: LiveHost): Plan {
   const ipvs = diff(desired, live);
-  return host ? inPhaseOrder([...diffHost(desired.host, host), ...ipvs]) : ipvs;
+  const sync = diffSync(desired, live);
+  if (!host && sync.length === 0) return ipvs;
+  return inPhaseOrder([...(host ? diffHost(desired.host, host) : []), ...sync, ...ipvs]);
 }
 
-/** True when the config manages anything in IPVS (services or timeouts). */
+/** True when the config manages anything in IPVS (services, timeouts or sync daemons). */
 export function managesIpvs(desired: DesiredState): boolean {
-  return desired.services !== undefined || (desired.timeouts !== undefined && Object.keys(desired.timeouts).length > 0);
+  return (
+    desired.services !== undefined ||
+    desired.sync !== undefined ||
+    (desired.timeouts !== undefined && Object.keys(desired.timeouts).length > 0)
+  );
 }
 
 export interface PlanInput {

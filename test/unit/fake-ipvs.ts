@@ -17,6 +17,7 @@ import type {
   Service,
   ServiceEntry,
   ServiceId,
+  SyncDaemon,
   Timeouts,
 } from '../../src/model/types.js';
 
@@ -28,6 +29,8 @@ export interface FakeIpvsOptions {
   unknownSchedulers?: Iterable<string>;
   /** The table to start from. */
   table?: { services: readonly ServiceEntry[]; timeouts?: Timeouts };
+  /** Sync daemons running at the start. */
+  syncDaemons?: readonly SyncDaemon[];
   /** Fails chosen operations on purpose; return undefined to let the op through. */
   fail?: (op: IpvsOp) => LvsdError | undefined;
 }
@@ -48,6 +51,8 @@ export class FakeIpvs implements IpvsClient {
   /** How many times execute was called (one per batch). */
   executeCalls = 0;
   private readonly table = new Map<string, Entry>();
+  /** The running sync daemons by role (the kernel runs one per role). */
+  readonly daemons = new Map<SyncDaemon['role'], SyncDaemon>();
   private tmo: Timeouts;
   private readonly unknownSchedulers: Set<string>;
   private readonly fail: ((op: IpvsOp) => LvsdError | undefined) | undefined;
@@ -56,6 +61,7 @@ export class FakeIpvs implements IpvsClient {
     this.unknownSchedulers = new Set(options.unknownSchedulers ?? []);
     this.fail = options.fail;
     this.tmo = { ...(options.table?.timeouts ?? KERNEL_TIMEOUTS) };
+    for (const d of options.syncDaemons ?? []) this.daemons.set(d.role, { ...d });
     for (const s of options.table?.services ?? []) {
       this.table.set(serviceKey(s), {
         service: bareService(s),
@@ -87,8 +93,12 @@ export class FakeIpvs implements IpvsClient {
     return [...e.realservers.values()].map(live);
   }
 
+  async syncDaemons(): Promise<SyncDaemon[]> {
+    return [...this.daemons.values()].map((d) => ({ ...d }));
+  }
+
   async readTable(): Promise<LiveState> {
-    return { services: this.snapshot(), timeouts: { ...this.tmo } };
+    return { services: this.snapshot(), timeouts: { ...this.tmo }, syncDaemons: await this.syncDaemons() };
   }
 
   /** The table as read, synchronously (for assertions). */
@@ -131,6 +141,9 @@ export class FakeIpvs implements IpvsClient {
           if (v) this.tmo[k] = v;
         }
         return undefined;
+      case 'start-sync':
+      case 'stop-sync':
+        return this.runSync(op);
       case 'add-service':
       case 'edit-service': {
         const key = serviceKey(op.service);
@@ -167,6 +180,8 @@ export class FakeIpvs implements IpvsClient {
         }
         if (op.op === 'add-realserver' && exists)
           return this.err('IPVS_EXISTS', `real server ${rk} exists in ${key}`, where);
+        if (op.op === 'add-realserver' && this.daemons.size > 0 && op.realserver.family !== e.service.family)
+          return this.err('IPVS_INVALID', `mixed family real server ${rk} while sync runs`, where);
         if (op.op === 'edit-realserver' && !exists)
           return this.err('IPVS_NOT_FOUND', `no real server ${rk} in ${key}`, where);
         const r = op.realserver;
@@ -177,6 +192,24 @@ export class FakeIpvs implements IpvsClient {
         return undefined;
       }
     }
+  }
+
+  /** The kernel's sync daemon rules: one per role, no start while a service mixes families. */
+  private runSync(op: IpvsOp & { op: 'start-sync' | 'stop-sync' }): LvsdError | undefined {
+    const role = op.daemon.role;
+    if (op.op === 'stop-sync') {
+      if (!this.daemons.delete(role)) return this.err('IPVS_NOT_FOUND', `no ${role} sync daemon`);
+      return undefined;
+    }
+    if (this.daemons.has(role)) return this.err('IPVS_EXISTS', `a ${role} sync daemon runs`);
+    const mixed = [...this.table.values()].some((e) =>
+      [...e.realservers.values()].some((r) => r.family !== e.service.family),
+    );
+    if (mixed) return this.err('IPVS_INVALID', 'a service mixes address families');
+    // The kernel fills in a backup's maxlen from the interface's MTU (1500 here).
+    const maxlen = op.daemon.maxlen ?? 1500 - (op.daemon.group.includes(':') ? 48 : 28);
+    this.daemons.set(role, { ...op.daemon, maxlen });
+    return undefined;
   }
 }
 

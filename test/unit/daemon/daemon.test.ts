@@ -91,6 +91,7 @@ function bind(c: IpvsClient): IpvsClient {
     timeouts: () => c.timeouts(),
     services: () => c.services(),
     realServers: (s) => c.realServers(s),
+    syncDaemons: () => c.syncDaemons(),
     readTable: () => c.readTable(),
     execute: (ops) => c.execute(ops),
     close: () => c.close(),

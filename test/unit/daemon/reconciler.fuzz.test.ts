@@ -64,6 +64,9 @@ class FlakyIpvs implements IpvsClient {
   realServers(s: Parameters<IpvsClient['realServers']>[0]) {
     return this.fault('realServers') ?? this.inner.realServers(s);
   }
+  syncDaemons() {
+    return this.fault('syncDaemons') ?? this.inner.syncDaemons();
+  }
   readTable() {
     return this.fault('readTable') ?? this.inner.readTable();
   }
