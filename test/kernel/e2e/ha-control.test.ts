@@ -36,7 +36,7 @@ describe('two directors without sync (the control)', () => {
       what: `${VIP} to answer`,
     });
     const answerMs = Date.now() - t0;
-    await pair.waitActive('d2');
+    await pair.waitActive('d2', 20_000, false);
     await sleep(3000);
     await conns.settle();
     const figures = loopFigures(await loop.stop());

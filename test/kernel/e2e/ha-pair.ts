@@ -18,7 +18,6 @@ export type Director = keyof typeof DIRECTORS;
 export const PRIORITY: Record<Director, number> = { d1: 150, d2: 100 };
 const NS: Record<Director, string> = { d1: 'had1', d2: 'had2' };
 const BRIDGE = 'habr0';
-const TEMP_IPVSADM_SYNC = true;
 const HERE = import.meta.dirname;
 const SERVERS = join(HERE, 'servers.py');
 const AGENT = join(HERE, 'client-agent.mjs');
@@ -31,10 +30,12 @@ export function directorConfig(d: Director, opts: { sync: boolean }): string {
     'version: 1',
     'director:',
     '  sysctl:',
-    // Long-lived connections: resync each entry every 2 s of traffic, resend lost sync messages.
+    // Long-lived connections: each entry synced again after every 2 s with traffic (not every 50th
+    // packet), lost sync messages sent again, so that a director that comes back learns them.
+    '    net.ipv4.vs.sync_threshold: "3 0"',
     '    net.ipv4.vs.sync_refresh_period: 2',
     '    net.ipv4.vs.sync_retries: 3',
-    ...(opts.sync && !TEMP_IPVSADM_SYNC ? ['  sync: { interface: eth0, id: 7 }'] : []),
+    ...(opts.sync ? ['  sync: { interface: eth0, id: 7 }'] : []),
     `  vrrp: { track_file: ${trackFile(d)} }`,
     'services:',
     `  - vip: ${VIP}`,
@@ -51,7 +52,9 @@ export function directorConfig(d: Director, opts: { sync: boolean }): string {
 export function keepalivedConfig(d: Director): string {
   return `global_defs {
   router_id ${d}
-  vrrp_garp_master_refresh 10
+  # A director that starts (or comes back) waits before it may preempt: its sync backup learns the
+  # peer's connections meanwhile.
+  vrrp_startup_delay 5
 }
 track_file lvsd {
   file "${trackFile(d)}"
@@ -135,21 +138,6 @@ export class Pair {
     p.lvsdProc = lvsdProc;
     p.lvsd = new LvsdDaemon(lvsdProc);
     await p.lvsd.waitLog((r) => r['event'] === 'reconcile', 60_000);
-    // TEMP until director.sync is merged: the sync daemons by ipvsadm.
-    if (this.opts.sync && TEMP_IPVSADM_SYNC)
-      for (const role of ['master', 'backup'])
-        await run('ip', [
-          'netns',
-          'exec',
-          NS[d],
-          'ipvsadm',
-          '--start-daemon',
-          role,
-          '--mcast-interface',
-          'eth0',
-          '--syncid',
-          '7',
-        ]);
     const conf = join(dir, 'keepalived.conf');
     writeFileSync(conf, keepalivedConfig(d));
     const n = p.starts;
@@ -173,9 +161,11 @@ export class Pair {
     await run('ip', ['link', 'set', `ha-${d}`, 'down']);
     const p = this.directors[d];
     const vrrpPid = Number(readFileSync(join(dirOf(d), `vrrp${p.starts}.pid`), 'utf8').trim());
-    process.kill(vrrpPid, 'SIGKILL');
-    p.keepalived?.child.kill('SIGKILL');
-    p.lvsdProc?.child.kill('SIGKILL');
+    const pids = [vrrpPid, p.keepalived!.child.pid!, p.lvsdProc!.child.pid!];
+    // Stopped first, all of them: keepalived's parent would start a new VRRP child, and the child
+    // would shut down cleanly (dropping the VIP) when its parent dies.
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
     await Promise.all([p.keepalived?.exited, p.lvsdProc?.exited]);
     p.lvsd = undefined;
   }
@@ -194,14 +184,18 @@ export class Pair {
     return r.stdout.includes(` ${VIP}/32 `);
   }
 
-  /** Waits until `d` holds the VIP and the other does not; returns how long it took (ms). */
-  async waitActive(d: Director, timeoutMs = 20_000): Promise<number> {
+  /**
+   * Waits until `d` holds the VIP and, unless the other is dead (`alone:
+   * false`), the other does not; returns how long it took (ms).
+   */
+  async waitActive(d: Director, timeoutMs = 20_000, alone = true): Promise<number> {
     const t0 = Date.now();
     const other: Director = d === 'd1' ? 'd2' : 'd1';
-    await waitFor(async () => ((await this.holds(d)) && !(await this.holds(other)) ? true : undefined), {
+    const done = async () => (await this.holds(d)) && !(alone && (await this.holds(other)));
+    await waitFor(async () => ((await done()) ? true : undefined), {
       timeoutMs,
       intervalMs: 100,
-      what: () => `${d} to hold ${VIP} alone`,
+      what: () => `${d} to hold ${VIP}${alone ? ' alone' : ''}`,
     });
     return Date.now() - t0;
   }

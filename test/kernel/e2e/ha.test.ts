@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
 import { exec, run, sleep, waitFor } from './lan-core.mjs';
-import { Connections, createPair, type Director, loopFigures, type Pair, REALSERVERS, VIP } from './ha-pair.js';
+import { CLIENT, Connections, createPair, type Director, loopFigures, type Pair, REALSERVERS, VIP } from './ha-pair.js';
 
 const N = 12;
 const URL = `http://${VIP}/`;
@@ -74,7 +74,7 @@ describe('two directors: keepalived VRRP, lvsd sync and track file', () => {
       const t0 = Date.now();
       await pair.crash('d1');
       const answerMs = await answeredAfter(t0);
-      const vipMs = await pair.waitActive('d2');
+      const vipMs = await pair.waitActive('d2', 20_000, false);
       return { answerMs, vipOnD2Ms: vipMs + answerMs };
     });
     expect(r.lost).toEqual([]);
@@ -86,8 +86,11 @@ describe('two directors: keepalived VRRP, lvsd sync and track file', () => {
     const r = await during('b) d1 back, preempts', async () => {
       const t0 = Date.now();
       await pair.startDirector('d1');
-      const backMs = (await pair.waitActive('d1', 60_000)) + (Date.now() - t0);
-      return { preemptedAfterStartMs: backMs };
+      await pair.waitActive('d1', 60_000);
+      const backMs = Date.now() - t0;
+      const entries = (await run('ip', ['netns', 'exec', pair.ns('d1'), 'ipvsadm', '-Lnc'])).split('\n');
+      const synced = entries.filter((l) => /^TCP .* ESTABLISHED /.test(l) && l.includes(CLIENT)).length;
+      return { preemptedAfterStartMs: backMs, establishedOnD1AtPreempt: synced };
     });
     expect(r.lost).toEqual([]);
     expect(await reportedHeld('d2')).toEqual({ show: false, metric: '0' });
