@@ -4,8 +4,8 @@
  */
 import type { DaemonStatus } from '../daemon/status-file.js';
 import { hostPort } from '../model/address.js';
-import { defaultNetmask, healthKey, realServerKey, serviceKey } from '../model/keys.js';
-import type { LiveService, LiveState, Stats } from '../model/types.js';
+import { defaultNetmask, healthKey, realServerKey, serviceKey, syncDaemonKey } from '../model/keys.js';
+import type { LiveService, LiveState, Stats, SyncDaemon } from '../model/types.js';
 
 const FORWARD_NAME = { dr: 'Route', nat: 'Masq', tunnel: 'Tunnel', local: 'Local' } as const;
 
@@ -61,6 +61,7 @@ export function sortServices<T extends LiveService>(services: readonly T[]): T[]
 export function liveToJson(live: LiveState): unknown {
   return {
     timeouts: live.timeouts,
+    syncDaemons: (live.syncDaemons ?? []).map((d) => ({ key: syncDaemonKey(d), ...d })),
     services: sortServices(live.services).map((s) => ({
       key: serviceKey(s),
       ...s,
@@ -73,6 +74,16 @@ export function liveToJson(live: LiveState): unknown {
 function statsJson(s: Stats | undefined): Record<string, number> | undefined {
   if (!s) return undefined;
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v)]));
+}
+
+/** The sync daemons as `ipvsadm -L --daemon` prints them, as comment lines. */
+export function formatSyncDaemons(daemons: readonly SyncDaemon[]): string {
+  return daemons
+    .map(
+      (d) =>
+        `# ${d.role} sync daemon (mcast=${d.interface}, syncid=${d.id}, maxlen=${d.maxlen ?? 0}, group=${d.group}, port=${d.port}, ttl=${d.ttl})\n`,
+    )
+    .join('');
 }
 
 /** The daemon's health and drains as comment lines under a table (yaml and ipvsadm formats). */

@@ -9,8 +9,9 @@
 import type { Document, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { defaultNetmask, serviceKey } from '../model/keys.js';
 import { TIMEOUT_KEYS } from '../model/timeouts.js';
-import type { IgnoreRule, RealServer, ServiceEntry, Timeouts } from '../model/types.js';
+import type { IgnoreRule, RealServer, ServiceEntry, SyncDaemon, Timeouts } from '../model/types.js';
 import { formatDuration } from './duration.js';
+import { syncBlockOf } from './sync.js';
 import { yaml } from './yaml-module.js';
 
 /** What printConfig prints: services with or without names, timeouts, ignore rules. */
@@ -19,6 +20,8 @@ export interface PrintableState {
   services?: (ServiceEntry & { name?: string })[];
   timeouts?: Partial<Timeouts>;
   ignore?: IgnoreRule[];
+  /** Running sync daemons, printed as director.sync (sync.ts syncBlockOf). */
+  sync?: readonly SyncDaemon[];
 }
 
 export interface PrintOptions {
@@ -46,10 +49,13 @@ export function printConfig(state: PrintableState, opts: PrintOptions = {}): str
       'fwmark' in r ? { fwmark: r.fwmark } : { vip: `${r.vip.network}/${r.vip.length}` },
     );
   }
+  const sync = syncBlockOf(state.sync ?? []);
+  if (sync) root['director'] = { sync: sync.block };
   if (state.services) root['services'] = state.services.map(service);
 
   const doc = new (yaml().Document)(root);
   const header = [...(opts.header ?? DEFAULT_HEADER)];
+  if (sync?.leftOut) header.push(`NOTE: ${sync.leftOut}`);
   if (opts.schema !== undefined) header.push(`yaml-language-server: $schema=${opts.schema}`);
   if (header.length > 0) doc.commentBefore = header.map((l) => (l === '' ? '' : ` ${l}`)).join('\n');
   style(doc);

@@ -52,3 +52,47 @@ export function normalizeSync(files: readonly { data: unknown }[]): SyncDaemon[]
   }
   return undefined;
 }
+
+/** A director.sync block as a config file writes it, and why part of the live state did not fit in it. */
+export interface SyncBlock {
+  block: Record<string, unknown>;
+  /** Set when the running daemons cannot be written as one block: what was left out. */
+  leftOut?: string;
+}
+
+/**
+ * The director.sync block that asks for exactly the running daemons: role
+ * both when master and backup share their settings (a backup's maxlen
+ * follows its interface's MTU, so it is written only when the master's is
+ * not the default), values equal to the kernel's defaults left out. One
+ * block holds one set of settings: a backup that differs from the master
+ * is left out, and `leftOut` says so. Undefined when none runs.
+ */
+export function syncBlockOf(daemons: readonly SyncDaemon[]): SyncBlock | undefined {
+  const master = daemons.find((d) => d.role === 'master');
+  const backup = daemons.find((d) => d.role === 'backup');
+  const first = master ?? backup;
+  if (!first) return undefined;
+  const defaultMaxlen = 1500 - syncHeaderLength(familyOf(first.group) ?? 'ipv4');
+  const block: Record<string, unknown> = { interface: first.interface, id: first.id };
+  const same = (a: SyncDaemon, b: SyncDaemon) =>
+    a.interface === b.interface && a.id === b.id && a.group === b.group && a.port === b.port && a.ttl === b.ttl;
+  let leftOut: string | undefined;
+  if (
+    master &&
+    backup &&
+    same(master, backup) &&
+    (master.maxlen === defaultMaxlen || master.maxlen === backup.maxlen)
+  ) {
+    block['role'] = 'both';
+  } else {
+    block['role'] = first.role;
+    if (master && backup)
+      leftOut = `the backup sync daemon (${backup.interface}, id ${backup.id}, group ${backup.group}:${backup.port}, ttl ${backup.ttl}, maxlen ${backup.maxlen}) has other settings than the master: director.sync holds one set, so only the master is in this config`;
+  }
+  if (first.group !== SYNC_DEFAULTS.group) block['group'] = first.group;
+  if (first.port !== SYNC_DEFAULTS.port) block['port'] = first.port;
+  if (first.ttl !== SYNC_DEFAULTS.ttl) block['ttl'] = first.ttl;
+  if (first.maxlen !== undefined && first.maxlen !== defaultMaxlen) block['maxlen'] = first.maxlen;
+  return leftOut ? { block, leftOut } : { block };
+}

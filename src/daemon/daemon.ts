@@ -185,6 +185,7 @@ function newReconciler(
     onConfig: (desired) => {
       p.health.update(desired);
       p.vrrp.configure(desired);
+      p.metrics.expectSync(desired.sync ?? []);
       for (const s of p.health.states()) {
         p.metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
       }

@@ -4,7 +4,8 @@
  * under an `lvsd_` prefix, with its label names, so queries can join.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { LiveState, Stats } from '../model/types.js';
+import type { LiveState, Stats, SyncDaemon } from '../model/types.js';
+import { isSyncDaemon } from '../plan/sync-diff.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -84,10 +85,45 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** The exposition text: the daemon's metrics, then the IPVS counters of `live` when given. */
+  readonly syncDaemonUp = new Gauge({
+    name: 'lvsd_sync_daemon_up',
+    help: 'Each connection sync daemon director.sync asks for: 1 running with its settings, 0 not (set at each scrape).',
+    labelNames: ['role', 'interface', 'id'] as const,
+    registers: [this.registry],
+  });
+  /** The sync daemons the config last loaded asks for. */
+  private expectedSync: readonly SyncDaemon[] = [];
+
+  /** Sets the sync daemons the config asks for (each loaded config). */
+  expectSync(daemons: readonly SyncDaemon[]): void {
+    this.expectedSync = daemons;
+  }
+
+  /**
+   * The exposition text: the daemon's metrics, then the IPVS counters of
+   * `live` when given. The sync daemon gauge is set from `live` first; without
+   * it (the table could not be read) it has no values.
+   */
   async text(live?: LiveState): Promise<string> {
+    this.syncDaemonUp.reset();
+    if (live) {
+      for (const [d, up] of syncDaemonStates(this.expectedSync, live.syncDaemons ?? []))
+        this.syncDaemonUp.set({ role: d.role, interface: d.interface, id: String(d.id) }, up ? 1 : 0);
+    }
     return (await this.registry.metrics()) + (live ? ipvsMetricsText(live) : '');
   }
+}
+
+/**
+ * Each sync daemon the config asks for, and whether the kernel runs it with
+ * the config's settings (a daemon of its role with other settings is not
+ * it). Pure.
+ */
+export function syncDaemonStates(
+  expected: readonly SyncDaemon[],
+  running: readonly SyncDaemon[],
+): [SyncDaemon, boolean][] {
+  return expected.map((d) => [d, running.some((r) => isSyncDaemon(d, r))]);
 }
 
 const SERVICE_COUNTERS: [keyof Stats, string, string][] = [

@@ -24,7 +24,15 @@
 import type { ErrorCode, LvsdError } from '../errors.js';
 import type { IpvsOp } from '../model/ops.js';
 import { bareRealServer, bareService as bareKernelService, realServerKey, serviceKey } from '../model/keys.js';
-import type { LiveRealServer, LiveService, LiveState, RealServer, Service, Timeouts } from '../model/types.js';
+import type {
+  LiveRealServer,
+  LiveService,
+  LiveState,
+  RealServer,
+  Service,
+  SyncDaemon,
+  Timeouts,
+} from '../model/types.js';
 
 /** One operation and what became of it (apply's ChangeResult, by its op). */
 export interface OpOutcome {
@@ -54,6 +62,12 @@ interface Entry {
 export class Picture {
   private readonly entries = new Map<string, Entry>();
   private timeouts: Timeouts = { tcp: 0, tcpFin: 0, udp: 0 };
+  /**
+   * The sync daemons by role. One started by lvsd keeps what was sent: a
+   * backup's maxlen, when none was sent, is the kernel's (unknown here, and
+   * not compared by the diff).
+   */
+  private readonly sync = new Map<SyncDaemon['role'], SyncDaemon>();
   /** Why the picture cannot be trusted; undefined when it can. */
   private staleReason: string | undefined = 'never read';
   /** The services array handed out last; rebuilt after a service is added or deleted. */
@@ -81,6 +95,8 @@ export class Picture {
       this.entries.set(serviceKey(s), { service: bareService(s), rs, dirty: true });
     }
     this.timeouts = { ...live.timeouts };
+    this.sync.clear();
+    for (const d of live.syncDaemons ?? []) this.sync.set(d.role, { ...d });
     this.staleReason = undefined;
   }
 
@@ -105,7 +121,7 @@ export class Picture {
         e.dirty = false;
       }
     }
-    return { services: this.list, timeouts: { ...this.timeouts } };
+    return { services: this.list, timeouts: { ...this.timeouts }, syncDaemons: [...this.sync.values()] };
   }
 
   /**
@@ -172,6 +188,16 @@ export class Picture {
           const v = op.timeouts[k];
           if (v) this.timeouts[k] = v;
         }
+        return;
+      case 'start-sync':
+        // The kernel starts a role only when none runs: the picture had one it did not.
+        if (this.sync.has(op.daemon.role))
+          this.invalidate(`the kernel ran no ${op.daemon.role} sync daemon, which lvsd's picture has`);
+        this.sync.set(op.daemon.role, { ...op.daemon });
+        return;
+      case 'stop-sync':
+        if (!this.sync.delete(op.daemon.role))
+          this.invalidate(`the kernel ran a ${op.daemon.role} sync daemon, which lvsd's picture lacks`);
         return;
       case 'flush':
         this.entries.clear();

@@ -33,8 +33,9 @@ export function describeOp(op: IpvsOp): string {
 export function kernelError(errno: number, op: IpvsOp): LvsdError {
   const name = errnoName(errno);
   const [code, reason] = explain(errno, op);
+  const daemon = op.op === 'start-sync' || op.op === 'stop-sync' ? { daemon: syncDaemonKey(op.daemon) } : {};
   return new LvsdError(code, `${describeOp(op)}: ${reason} (${name})`, {
-    details: { errno, errnoName: name, op: op.op },
+    details: { errno, errnoName: name, op: op.op, ...daemon },
   });
 }
 
@@ -89,6 +90,8 @@ function explainSync(errno: number, op: IpvsOp & { op: 'start-sync' | 'stop-sync
       return ['IPVS_INVALID', `no interface ${d.interface} in this network namespace`];
     case E.EADDRNOTAVAIL:
       return ['IPVS_INVALID', `interface ${d.interface} has no address of the group's family to send from`];
+    case E.ENETUNREACH:
+      return ['IPVS_INVALID', `interface ${d.interface} is down, or has no route to group ${d.group}`];
     case E.EINVAL:
       return [
         'IPVS_INVALID',

@@ -35,6 +35,11 @@ function changedFields(want: SyncDaemon, have: SyncDaemon): Record<string, Field
   return out;
 }
 
+/** True when the running daemon `have` is the one `want` describes (an unset desired maxlen matches any). */
+export function isSyncDaemon(want: SyncDaemon, have: SyncDaemon): boolean {
+  return want.role === have.role && Object.keys(changedFields(want, have)).length === 0;
+}
+
 function allFields(d: SyncDaemon, side: 'old' | 'new'): Record<string, FieldChange> {
   const out: Record<string, FieldChange> = {};
   for (const f of FIELDS) if (d[f] !== undefined) out[f] = { [side]: d[f] };

@@ -41,7 +41,7 @@ export const importCommand: Command = {
     const from = stringOpt(values, 'from-ipvsadm');
     if (from === undefined) {
       const live = await withIpvs((client) => client.readTable());
-      const table = { services: sortServices(live.services), timeouts: live.timeouts };
+      const table = { services: sortServices(live.services), timeouts: live.timeouts, sync: live.syncDaemons ?? [] };
       process.stdout.write(importConfig(table, { source: { kind: 'live' }, allowEmpty }));
       return 0;
     }

@@ -3,7 +3,7 @@ import { printConfig } from '../../config/print.js';
 import { LvsdError } from '../../errors.js';
 import { hostAddressKey, type HostAddress } from '../../model/host.js';
 import { type Command, stringOpt, withIpvs } from '../command.js';
-import { formatDaemonStatus, formatIpvsadm, liveToJson, sortServices } from '../format-table.js';
+import { formatDaemonStatus, formatIpvsadm, formatSyncDaemons, liveToJson, sortServices } from '../format-table.js';
 
 const FORMATS = ['yaml', 'json', 'ipvsadm'] as const;
 
@@ -40,9 +40,12 @@ export const showCommand: Command = {
         (daemon ? formatDaemonStatus(daemon) : '');
       if (format === 'ipvsadm') {
         const info = await client.info();
-        return formatIpvsadm(live, info.version, info.connTableSize) + note;
+        return formatIpvsadm(live, info.version, info.connTableSize) + formatSyncDaemons(live.syncDaemons ?? []) + note;
       }
-      return printConfig({ services: sortServices(live.services), timeouts: live.timeouts }) + note;
+      return (
+        printConfig({ services: sortServices(live.services), timeouts: live.timeouts, sync: live.syncDaemons ?? [] }) +
+        note
+      );
     });
     process.stdout.write(out);
     return 0;

@@ -12,6 +12,7 @@ import type { ConfigFiles } from './glob.js';
 import type { GroupEntry } from './groups.js';
 import { readGroup } from './groups.js';
 import { servicesOf } from './services.js';
+import { syncFromKeepalived } from './sync-daemon.js';
 import { readVirtualServer, readVirtualServerId } from './virtual-server.js';
 
 export interface KeepalivedOptions {
@@ -29,7 +30,7 @@ const TOP_OMITTED: Record<string, string> = {
   vrrp_track_file: VRRP,
   track_file: 'lvsd has no file check kind (a weight read from a file)',
   garp_group: VRRP,
-  lvs_sync_daemon: 'lvsd does not run the IPVS connection sync daemon (ipvsadm --start-daemon) yet',
+  lvs_sync_daemon: 'a global_defs setting, not a block: write it inside global_defs',
   SSL: 'lvsd https checks present no client certificate and do not verify unless check.http.verify is set',
   static_ipaddress: 'lvsd binds service VIPs with director.bind_vips; other addresses are not its job',
   static_routes: 'lvsd does not manage routes',
@@ -39,7 +40,6 @@ const TOP_OMITTED: Record<string, string> = {
 };
 
 const GLOBAL_OMITTED: Record<string, string> = {
-  lvs_sync_daemon: 'lvsd does not run the IPVS connection sync daemon (ipvsadm --start-daemon) yet',
   lvs_flush: 'lvsd never flushes: it deletes the services the config does not list, one by one',
   lvs_flush_onstop: 'lvsd leaves the table as it is when it stops',
 };
@@ -57,7 +57,7 @@ export function convertKeepalived(path: string, files: ConfigFiles, opts: Keepal
     if (st.keyword === 'virtual_server') {
       const id = readVirtualServerId(st, r);
       if (id) converted.push(...servicesOf(readVirtualServer(st, id, r), groups, r));
-    } else if (st.keyword === 'global_defs') globalDefs(st, config, r);
+    } else if (st.keyword === 'global_defs') globalDefs(st, top, config, r);
     else if (st.keyword === 'virtual_server_group') {
       if (!st.args[0]) r.omit(st, st.keyword, 'has no name');
     } else r.omit(st, st.keyword, TOP_OMITTED[st.keyword] ?? 'not a block lvsd has an equivalent for');
@@ -68,9 +68,14 @@ export function convertKeepalived(path: string, files: ConfigFiles, opts: Keepal
   return { config, reports: r.reports };
 }
 
-/** global_defs: lvs_timeouts becomes `timeouts`; everything else is keepalived's own. */
-function globalDefs(st: Statement, config: Migration['config'], r: Reporter): void {
+/** global_defs: lvs_timeouts becomes `timeouts`, lvs_sync_daemon `director.sync`; everything else is keepalived's own. */
+function globalDefs(st: Statement, top: readonly Statement[], config: Migration['config'], r: Reporter): void {
   for (const s of st.block ?? []) {
+    if (s.keyword === 'lvs_sync_daemon') {
+      const sync = syncFromKeepalived(s, top, r);
+      if (sync) config['director'] = { sync };
+      continue;
+    }
     if (s.keyword !== 'lvs_timeouts') {
       r.omit(
         s,

@@ -4,9 +4,10 @@
  * written (its `@ID` lines kept for keepalived to evaluate), the includes
  * flattened, the `$NAME=VALUE` definitions first. From `global_defs` it drops
  * what would touch the table lvsd now owns: `lvs_flush` (flushes it at
- * start), `lvs_flush_onstop` (at stop) and `lvs_timeouts` (lvsd's
- * `timeouts`). keepalived then runs VRRP (and `lvs_sync_daemon`, which
- * follows VRRP) and never changes a service. Pure over a ConfigFiles reader.
+ * start), `lvs_flush_onstop` (at stop), `lvs_timeouts` (lvsd's `timeouts`)
+ * and `lvs_sync_daemon` (lvsd's `director.sync`: keepalived would stop and
+ * start the daemons lvsd runs at each VRRP change). keepalived then runs
+ * VRRP only and never changes a service or a sync daemon. Pure over a ConfigFiles reader.
  */
 import { Reporter } from '../migration.js';
 import type { Statement } from './blocks.js';
@@ -14,7 +15,7 @@ import { readStatements } from './blocks.js';
 import type { ConfigFiles } from './glob.js';
 
 const LVS_BLOCKS = new Set(['virtual_server', 'virtual_server_group']);
-const DROPPED_GLOBALS = new Set(['lvs_flush', 'lvs_flush_onstop', 'lvs_timeouts']);
+const DROPPED_GLOBALS = new Set(['lvs_flush', 'lvs_flush_onstop', 'lvs_timeouts', 'lvs_sync_daemon']);
 
 /** The VRRP-only keepalived.conf text for the keepalived.conf at `path`. */
 export function vrrpOnlyConfig(path: string, files: ConfigFiles, configId: string): string {

@@ -61,14 +61,20 @@ export function syncNeedsOneFamilyPerService(config: Config, report: Report): vo
   const [first] = syncBlocks(config);
   if (!first) return;
   const at = report.here({ src: first.src, path: ['director', 'sync'], at: 'key' });
+  const why = `but director.sync (${at}) is set: the kernel refuses sync daemons while a service mixes address families`;
   for (const s of config.services) {
     if (!s.family) continue;
+    const name = s.key ?? servicePlace(s).path.join('.');
     const rs = s.realservers.find((r) => r.family !== undefined && r.family !== s.family);
-    if (!rs) continue;
-    report.add(
-      'CONFIG_SYNC',
-      realServerPlace(s, rs),
-      `service ${s.key ?? servicePlace(s).path.join('.')} has ${familyName(rs.family!)} real server ${rs.address} in an ${familyName(s.family)} service, but director.sync (${at}) is set: the kernel refuses sync daemons while a service mixes address families`,
-    );
+    if (rs) {
+      const what = `${familyName(rs.family!)} real server ${rs.address} in an ${familyName(s.family)} service`;
+      report.add('CONFIG_SYNC', realServerPlace(s, rs), `service ${name} has ${what}, ${why}`);
+    }
+    // The sorry server becomes a real server of the service while none is up.
+    const sorry = s.sorry?.parsed;
+    if (sorry?.ok && sorry.family !== s.family) {
+      const what = `${familyName(sorry.family)} sorry server ${sorry.address} in an ${familyName(s.family)} service`;
+      report.add('CONFIG_SYNC', servicePlace(s, ['sorry_server']), `service ${name} has ${what}, ${why}`);
+    }
   }
 }

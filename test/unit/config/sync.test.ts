@@ -131,3 +131,23 @@ describe('director.sync: validation', () => {
     expect(errorsOf(text)).toEqual([]);
   });
 });
+
+describe('director.sync: a sorry server of the other family', () => {
+  test('is refused with sync (it becomes a real server while none is up), at the sorry server', () => {
+    const text = lines(
+      'version: 1',
+      'director:',
+      '  sync: { interface: eth1, id: 7 }',
+      'defaults: { forward: tunnel }',
+      'services:',
+      '  - vip: 198.51.100.200',
+      '    port: 80',
+      '    sorry_server: "2001:db8::99"',
+      '    realservers: [198.51.100.193]',
+    );
+    const errors = errorsOf(text);
+    expect(errors.map((e) => e.code)).toEqual(['CONFIG_SYNC']);
+    expect(errors[0]!.message).toContain('IPv6 sorry server 2001:db8::99 in an IPv4 service');
+    expect(errors[0]!.pos).toMatchObject({ line: 8 });
+  });
+});

@@ -56,6 +56,7 @@ describe('deploy/prometheus/lvsd-alerts.yml (static)', () => {
       'LvsdRealServerDown',
       'LvsdReconcilesFailing',
       'LvsdServiceAllRealServersDown',
+      'LvsdSyncDaemonDown',
     ]);
   });
 
@@ -73,7 +74,7 @@ if (tool) {
     test('promtool check rules', () => {
       const r = promtool(tool, ['check', 'rules', RULES], DIR);
       expect(r.status, r.output).toBe(0);
-      expect(r.output).toMatch(/SUCCESS: 5 rules found/);
+      expect(r.output).toMatch(/SUCCESS: 6 rules found/);
     });
 
     test('promtool test rules with lvsd-alerts.test.yml', () => {
@@ -87,7 +88,9 @@ if (tool) {
         copyFileSync(join(DIR, TESTS), join(dir, TESTS));
         writeFileSync(
           join(dir, RULES),
-          readFileSync(join(DIR, RULES), 'utf8').replace('expr: lvsd_backend_up == 0', 'expr: lvsd_backend_up == 1'),
+          readFileSync(join(DIR, RULES), 'utf8')
+            .replace('expr: lvsd_backend_up == 0', 'expr: lvsd_backend_up == 1')
+            .replace('expr: lvsd_sync_daemon_up == 0', 'expr: lvsd_sync_daemon_up == 1'),
         );
         const r = promtool(tool, ['test', 'rules', TESTS], dir);
         expect(r.status, r.output).not.toBe(0);

@@ -121,12 +121,12 @@ describe('blocks lvsd does not convert', () => {
     expect(m.reports.filter((r) => r.line === 7)).toEqual([]);
   });
 
-  test('global_defs: lvs_timeouts becomes timeouts; lvs_sync_daemon, lvs_flush and router_id are reported', () => {
+  test('global_defs: lvs_timeouts becomes timeouts; lvs_flush and router_id are reported', () => {
     const text = lines(
       'global_defs {',
       '  router_id lb1',
       '  lvs_timeouts tcp 900 tcpfin 120 udp 300',
-      '  lvs_sync_daemon eth0 VI_1',
+      '  lvs_sync_daemon eth0 VI_1 id 3',
       '  lvs_flush',
       '}',
       'virtual_server 192.0.2.10 80 {',
@@ -138,7 +138,7 @@ describe('blocks lvsd does not convert', () => {
     expect(printedState(m).timeouts).toEqual({ tcp: 900, tcpFin: 120, udp: 300 });
     expect([2, 4, 5].map((l) => reportsAt(m, l))).toEqual([
       ['omitted router_id'],
-      ['omitted lvs_sync_daemon'],
+      ['note lvs_sync_daemon'],
       ['omitted lvs_flush'],
     ]);
   });

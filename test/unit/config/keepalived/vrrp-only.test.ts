@@ -8,7 +8,7 @@ import { vrrpOnlyConfig } from '../../../../src/config/keepalived/vrrp-only.js';
 import { lines } from '../helpers.js';
 import { MAIN, memFiles } from './helpers.js';
 
-test('virtual servers go, VRRP stays as written (@ID lines too), includes flattened, lvs_flush and lvs_timeouts dropped', () => {
+test('virtual servers go, VRRP stays as written (@ID lines too), includes flattened, lvs_flush, lvs_timeouts and lvs_sync_daemon dropped', () => {
   const main = lines(
     '$IF=eth0',
     'global_defs {',
@@ -34,7 +34,6 @@ test('virtual servers go, VRRP stays as written (@ID lines too), includes flatte
     '',
     'global_defs {',
     '  router_id lb',
-    '  lvs_sync_daemon $IF VI_1',
     '}',
     '',
     'vrrp_instance VI_1 {',
