@@ -76,7 +76,7 @@ export class Metrics {
   });
   readonly trackValue = new Gauge({
     name: 'lvsd_vrrp_track_value',
-    help: 'director.vrrp.track_file: the value lvsd wrote for keepalived (0 can serve, -253 cannot, -100 lvsd stopped).',
+    help: 'director.vrrp.track_file: the value lvsd wrote for keepalived (0 can serve, -253 cannot, -100 warming up or lvsd stopped).',
     registers: [this.registry],
   });
   readonly configValid = new Gauge({

@@ -13,6 +13,11 @@
  *   that when both directors are degraded one still holds the VIPs (a
  *   failed operation may concern one service of many, and an answer beats
  *   no ARP reply at all).
+ * - -100 (`warming`): the first seconds after lvsd started a sync backup
+ *   daemon (SYNC_WARMUP_MS). A director that comes back must not preempt
+ *   before its backup learnt the peer's live connections (each is synced
+ *   again every sync_refresh_period with traffic, and a sync buffer waits up
+ *   to 2 s), or they are reset when the VIP comes to it.
  * - -100 (`stopped`): lvsd stopped cleanly. The IPVS table stays and still
  *   serves, but nothing checks the real servers or corrects drift any more:
  *   a peer whose lvsd runs (priorities differing by less than 100) is
@@ -24,7 +29,10 @@ import type { DesiredService } from '../model/types.js';
 import type { ReconcileSummary } from './reconciler.js';
 
 /** The track file's values (for `weight 1`). */
-export const TRACK_VALUE = { ok: 0, stopped: -100, cannot_serve: -253 } as const;
+export const TRACK_VALUE = { ok: 0, warming: -100, stopped: -100, cannot_serve: -253 } as const;
+
+/** How long a sync backup daemon learns the peer's connections before this director says it can serve (ms). */
+export const SYNC_WARMUP_MS = 5000;
 
 export type TrackState = keyof typeof TRACK_VALUE;
 
@@ -44,6 +52,8 @@ export interface TrackInput {
   lastReconcile?: Pick<ReconcileSummary, 'result' | 'reason'>;
   /** lvsd is stopping or has stopped. */
   stopped: boolean;
+  /** A sync backup daemon started less than SYNC_WARMUP_MS ago. */
+  warming?: boolean;
 }
 
 /** The services that have real servers but none of them up. */
@@ -78,6 +88,10 @@ export function trackVerdict(input: TrackInput): TrackVerdict {
     const more = dead.length > 3 ? ` and ${dead.length - 3} more` : '';
     const reason = `no real server up in ${dead.slice(0, 3).join(', ')}${more}`;
     return { state: 'cannot_serve', value: TRACK_VALUE.cannot_serve, reason };
+  }
+  if (input.warming) {
+    const reason = "lvsd just started: the sync backup is learning the peer's connections";
+    return { state: 'warming', value: TRACK_VALUE.warming, reason };
   }
   return { state: 'ok', value: TRACK_VALUE.ok };
 }

@@ -15,7 +15,7 @@ import type { Metrics } from './metrics.js';
 import type { ReconcileSummary } from './reconciler.js';
 import type { DaemonStatus } from './status-file.js';
 import { writeAtomic } from './status-file.js';
-import { trackVerdict, type TrackVerdict } from './track-policy.js';
+import { SYNC_WARMUP_MS, trackVerdict, type TrackVerdict } from './track-policy.js';
 
 export interface VrrpDeps {
   log: Logger;
@@ -37,6 +37,10 @@ export class VrrpFollower {
   private lastReconcile: Pick<ReconcileSummary, 'result' | 'reason'> | undefined;
   private verdict: TrackVerdict | undefined;
   private stopped = false;
+  /** Until when (ms) the sync backup learns the peer's connections; set at the first reconcile. */
+  private warmUntil: number | undefined;
+  private warmTimer: NodeJS.Timeout | undefined;
+  private hasBackup = false;
   private watch: AddressWatch | undefined;
   private watching: Promise<void> | undefined;
   private readonly held = new Map<string, { held: boolean; since: number }>();
@@ -51,6 +55,7 @@ export class VrrpFollower {
     this.enabled = vrrp !== undefined;
     this.trackFile = vrrp?.trackFile;
     this.services = desired.services ?? [];
+    this.hasBackup = (desired.sync ?? []).some((d) => d.role === 'backup');
     this.vips = [...new Set(this.services.flatMap((s) => (s.fwmark === undefined ? [s.address!] : [])))].sort();
     this.deps.metrics.vipHeld.reset();
     if (!this.enabled) {
@@ -80,6 +85,7 @@ export class VrrpFollower {
   /** After each reconcile: a failed one makes this director unfit to serve. */
   reconciled(s: ReconcileSummary): void {
     if (s.result === 'skipped' || s.result === 'invalid_config') return;
+    if (!this.lastReconcile && this.hasBackup) this.startWarmup();
     this.lastReconcile = { result: s.result, ...(s.reason ? { reason: s.reason } : {}) };
     this.evaluate();
   }
@@ -92,6 +98,7 @@ export class VrrpFollower {
   /** lvsd stops: the track file says so (see track-policy.ts), and the watch ends. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.warmTimer);
     this.evaluate();
     this.closeWatch();
     await this.chain;
@@ -108,6 +115,14 @@ export class VrrpFollower {
         ? { track: { path: this.trackFile, value: v.value, state: v.state, ...(v.reason ? { reason: v.reason } : {}) } }
         : {};
     return { vips, ...track };
+  }
+
+  /** The first reconcile started the sync backup: it learns the peer's connections first. */
+  private startWarmup(): void {
+    const now = this.deps.now ?? Date.now;
+    this.warmUntil = now() + SYNC_WARMUP_MS;
+    this.warmTimer = setTimeout(() => this.evaluate(), SYNC_WARMUP_MS);
+    this.warmTimer.unref();
   }
 
   private closeWatch(): void {
@@ -141,6 +156,7 @@ export class VrrpFollower {
       health: this.deps.health(),
       lastReconcile: this.lastReconcile,
       stopped: this.stopped,
+      warming: this.warmUntil !== undefined && (this.deps.now ?? Date.now)() < this.warmUntil,
     });
     const before = this.verdict;
     this.verdict = v;

@@ -52,13 +52,12 @@ export function directorConfig(d: Director, opts: { sync: boolean }): string {
 export function keepalivedConfig(d: Director): string {
   return `global_defs {
   router_id ${d}
-  # A director that starts (or comes back) waits before it may preempt: its sync backup learns the
-  # peer's connections meanwhile.
-  vrrp_startup_delay 5
 }
 track_file lvsd {
   file "${trackFile(d)}"
   weight 1
+  # After a reboot /run is empty: until lvsd wrote its first verdict this director cannot serve.
+  init_file -253
 }
 vrrp_instance lvs {
   state BACKUP
@@ -172,6 +171,7 @@ export class Pair {
 
   /** After a crash: the director's namespace as a freshly booted host has it. */
   async rebuild(d: Director): Promise<void> {
+    rmSync(trackFile(d), { force: true });
     await exec('ip', ['netns', 'del', NS[d]]);
     await exec('ip', ['link', 'del', `ha-${d}`]);
     await sleep(200);

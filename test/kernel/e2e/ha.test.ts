@@ -5,7 +5,7 @@
 // runs. The same run without sync is ha-control.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
-import { exec, run, sleep, waitFor } from './lan-core.mjs';
+import { run, sleep, waitFor } from './lan-core.mjs';
 import { CLIENT, Connections, createPair, type Director, loopFigures, type Pair, REALSERVERS, VIP } from './ha-pair.js';
 
 const N = 12;
@@ -15,9 +15,9 @@ let conns: Connections;
 
 /** A fresh connection's GET to the VIP, until one is answered; ms since `t0`. */
 async function answeredAfter(t0: number): Promise<number> {
-  await waitFor(async () => ((await pair.client.get(URL, { count: 1, timeoutMs: 500 }))[0]?.ok ? true : undefined), {
+  await waitFor(async () => ((await pair.client.get(URL, { count: 1, timeoutMs: 250 }))[0]?.ok ? true : undefined), {
     timeoutMs: 30_000,
-    intervalMs: 50,
+    intervalMs: 20,
     what: `${VIP} to answer`,
   });
   return Date.now() - t0;
@@ -46,8 +46,9 @@ async function during(name: string, step: () => Promise<Record<string, unknown>>
 async function reportedHeld(d: Director): Promise<{ show: boolean | undefined; metric: string | undefined }> {
   const r = await pair.lvsdCli(d, ['show', '-f', 'json', '--status-file', `/run/ha-${d}/status.json`]);
   const shown = (JSON.parse(r) as { daemon?: { vips?: { vip: string; held: boolean }[] } }).daemon?.vips;
-  const metrics = (await exec('ip', ['netns', 'exec', pair.ns(d), 'curl', '-s', 'http://127.0.0.1:9100/metrics']))
-    .stdout;
+  // node, not curl: a fresh CI machine has no curl.
+  const scrape = "fetch('http://127.0.0.1:9100/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
+  const metrics = await run('ip', ['netns', 'exec', pair.ns(d), process.execPath, '-e', scrape]);
   return {
     show: shown?.find((v) => v.vip === VIP)?.held,
     metric: /^lvsd_vip_held\{vip="198\.51\.100\.200"\} (\d)$/m.exec(metrics)?.[1],
@@ -86,11 +87,16 @@ describe('two directors: keepalived VRRP, lvsd sync and track file', () => {
     const r = await during('b) d1 back, preempts', async () => {
       const t0 = Date.now();
       await pair.startDirector('d1');
+      const startedMs = Date.now() - t0;
       await pair.waitActive('d1', 60_000);
       const backMs = Date.now() - t0;
       const entries = (await run('ip', ['netns', 'exec', pair.ns('d1'), 'ipvsadm', '-Lnc'])).split('\n');
       const synced = entries.filter((l) => /^TCP .* ESTABLISHED /.test(l) && l.includes(CLIENT)).length;
-      return { preemptedAfterStartMs: backMs, establishedOnD1AtPreempt: synced };
+      return {
+        lvsdReadyKeepalivedStartedMs: startedMs,
+        preemptedAfterStartMs: backMs,
+        establishedOnD1AtPreempt: synced,
+      };
     });
     expect(r.lost).toEqual([]);
     expect(await reportedHeld('d2')).toEqual({ show: false, metric: '0' });

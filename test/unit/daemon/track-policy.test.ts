@@ -57,6 +57,24 @@ describe('trackVerdict', () => {
       /ended with an error: EIO/,
     ],
     [
+      'warming: the sync backup learns first',
+      { health: new Map([[A, true]]), warming: true },
+      'warming',
+      /sync backup/,
+    ],
+    [
+      'no real server outranks warming',
+      {
+        health: new Map([
+          [A, false],
+          [B, false],
+        ]),
+        warming: true,
+      },
+      'cannot_serve',
+      /no real server/,
+    ],
+    [
       'lvsd stopped, even when degraded',
       {
         health: new Map([

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Metrics } from '../../../src/daemon/metrics.js';
+import { SYNC_WARMUP_MS } from '../../../src/daemon/track-policy.js';
 import { VrrpFollower } from '../../../src/daemon/vrrp.js';
 import { HeldAddresses } from '../../../src/host/held-addresses.js';
 import { createLogger } from '../../../src/log.js';
@@ -10,7 +11,8 @@ import { lines, stateOf } from '../config/helpers.js';
 
 const RS = 'tcp/198.51.100.200:80 203.0.113.11:80';
 
-async function setup() {
+async function setup(opts: { sync?: boolean } = {}) {
+  let clock = 1_000_000;
   const dir = await mkdtemp(join(tmpdir(), 'lvsd-vrrp-'));
   const path = join(dir, 'track');
   const records: Record<string, unknown>[] = [];
@@ -34,12 +36,14 @@ async function setup() {
       return Promise.resolve({ held, close: () => undefined });
     },
     publish: () => publishes++,
+    now: () => clock,
   });
   const desired = stateOf(
     lines(
       'version: 1',
       'director:',
       `  vrrp: { track_file: ${path} }`,
+      ...(opts.sync ? ['  sync: { interface: eth0, id: 7 }'] : []),
       'services:',
       '  - { vip: 198.51.100.200, port: 80, check: { type: tcp }, realservers: [203.0.113.11] }',
     ),
@@ -47,7 +51,9 @@ async function setup() {
   const settle = () => new Promise((r) => setTimeout(r, 20));
   const file = () => readFile(path, 'utf8');
   const events = (e: string) => records.filter((r) => r['event'] === e);
+  const advance = (ms: number) => (clock += ms);
   return {
+    advance,
     follower,
     desired,
     health,
@@ -127,5 +133,23 @@ describe('VrrpFollower', () => {
     expect(t.events('vip_held').map((r) => r['held'])).toEqual([false, true]);
     t.follower.configure(stateOf(lines('version: 1', 'director: { ip_forward: true }', 'services: []')));
     expect(t.follower.status()).toEqual({});
+  });
+
+  test('with a sync backup, the first seconds after start say -100 (warming), then 0', async () => {
+    const t = await setup({ sync: true });
+    t.follower.configure(t.desired);
+    t.follower.reconciled({ trigger: 'start', result: 'ok', durationMs: 1, changes: 1, failures: 0 });
+    await t.settle();
+    expect(await t.file()).toBe('-100\n');
+    t.advance(SYNC_WARMUP_MS - 1);
+    t.follower.healthChanged();
+    await t.settle();
+    expect(await t.file()).toBe('-100\n');
+    t.advance(1);
+    t.follower.healthChanged();
+    await t.settle();
+    expect(await t.file()).toBe('0\n');
+    expect(t.events('vrrp_track').map((r) => r['state'])).toEqual(['warming', 'ok']);
+    await t.follower.stop();
   });
 });
