@@ -4,7 +4,7 @@
  * the same model object: the kernel's additions (hashed flag, a netmask or
  * timeout kept on a non-persistent service, unused tunnel fields) are dropped here.
  */
-import { maskToPrefix, prefixToMask } from '../model/address.js';
+import { familyOf, maskToPrefix, prefixToMask } from '../model/address.js';
 import { defaultNetmask, schedFlagBits, schedFlagNames } from '../model/keys.js';
 import type {
   Family,
@@ -24,7 +24,6 @@ import type {
 } from '../model/types.js';
 import { AF_INET, AF_INET6 } from '../netlink/constants.js';
 import type { IpvsDaemon, IpvsDest, IpvsDestId, IpvsService, IpvsServiceId, IpvsStats } from './codec.js';
-import { familyOf } from '../model/address.js';
 import * as K from './constants.js';
 
 const AF: Record<Family, number> = { ipv4: AF_INET, ipv6: AF_INET6 };

@@ -79,7 +79,8 @@ beforeAll(async () => {
   await must('ip', 'link', 'set', 'lo', 'up');
   await must('ip', 'link', 'add', 'sync0', 'type', 'dummy');
   await must('ip', 'addr', 'add', '192.0.2.50/24', 'dev', 'sync0');
-  await must('ip', 'link', 'set', 'sync0', 'up');
+  // Jumbo frames: a backup's default maxlen follows the MTU (8972), a master's stays 1472.
+  await must('ip', 'link', 'set', 'sync0', 'mtu', '9000', 'up');
   // An interface that is down: the kernel cannot send sync messages on it.
   await must('ip', 'link', 'add', 'down0', 'type', 'dummy');
 });
@@ -102,10 +103,10 @@ describe('lvsd apply and the kernel sync daemons', () => {
     const a = await lvsdNs('apply', '-c', file);
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
-    const common = { interface: 'sync0', id: 7, maxlen: 1472, group: '239.1.2.3', port: 9000, ttl: 2 };
+    const common = { interface: 'sync0', id: 7, group: '239.1.2.3', port: 9000, ttl: 2 };
     expect(await ipvsadmDaemons()).toEqual([
-      { role: 'master', ...common },
-      { role: 'backup', ...common },
+      { role: 'master', ...common, maxlen: 1472 },
+      { role: 'backup', ...common, maxlen: 8972 },
     ]);
     // A restart of lvsd with the same file: nothing to send.
     const again = await lvsdNs('plan', '-c', file);
@@ -175,7 +176,7 @@ describe('daemons ipvsadm started, read by lvsd', () => {
         group: '224.0.0.81',
         port: 8848,
         ttl: 1,
-        maxlen: 1472,
+        maxlen: 8972,
       },
     ]);
     const ipvsadmText = (await lvsdNs('show', '--format', 'ipvsadm')).stdout;
@@ -264,7 +265,7 @@ describe('refusals', () => {
 });
 
 describe('lvsd run', () => {
-  test('converges the daemons, reports them in /metrics, and starts one stopped behind its back again', async () => {
+  test('converges the daemons, reports them in /metrics, starts one stopped behind its back again; a restart sends nothing', async () => {
     const file = config('run.yaml', '{ interface: sync0, id: 7 }');
     const d = await Daemon.start(['-c', file, '--listen', '127.0.0.1:9598', '--resync-interval', '1s'], {}, [
       'ip',
@@ -285,6 +286,16 @@ describe('lvsd run', () => {
       expect(await metrics()).toContain('lvsd_sync_daemon_up{role="backup",interface="sync0",id="7"} 1');
     } finally {
       expect(await d.stop()).toBe(0);
+    }
+    // lvsd stopped: the daemons keep running. A new lvsd run with the same file sends nothing.
+    expect(await ipvsadmDaemons()).toHaveLength(2);
+    const again = await Daemon.start(['-c', file], {}, ['ip', 'netns', 'exec', NS]);
+    try {
+      const rec = await again.waitLog((r) => r.event === 'reconcile', 30_000);
+      expect(rec).toMatchObject({ result: 'ok', changes: 0 });
+      expect(again.logs.filter((r) => r.event === 'change')).toEqual([]);
+    } finally {
+      expect(await again.stop()).toBe(0);
     }
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { applyPlan } from '../../../src/apply/apply.js';
 import type { DesiredService, DesiredState, LiveState, RealServer, SyncDaemon } from '../../../src/model/types.js';
@@ -127,5 +128,38 @@ describe('sync daemons: apply against the kernel rules (fake)', () => {
     expect(r.ok).toBe(true);
     expect(fake.sent.map((o) => o.op)).toEqual(['stop-sync', 'start-sync']);
     expect(await fake.syncDaemons()).toEqual([{ ...master, ttl: 2 }]);
+  });
+});
+
+describe('sync daemons: property', () => {
+  /** A daemon as normalization writes it: no maxlen key rather than an undefined one. */
+  const daemon = (role: 'master' | 'backup'): fc.Arbitrary<SyncDaemon> =>
+    fc
+      .record({
+        interface: fc.constantFrom('eth1', 'sync0'),
+        id: fc.integer({ min: 0, max: 255 }),
+        group: fc.constantFrom('224.0.0.81', '239.1.2.3', 'ff02::81'),
+        port: fc.constantFrom(8848, 9000),
+        ttl: fc.integer({ min: 1, max: 3 }),
+        maxlen: fc.option(fc.integer({ min: 1024, max: 1472 }), { nil: undefined }),
+      })
+      .map(({ maxlen, ...rest }) => (maxlen === undefined ? { role, ...rest } : { role, ...rest, maxlen }));
+  const daemons = fc
+    .tuple(fc.option(daemon('master'), { nil: undefined }), fc.option(daemon('backup'), { nil: undefined }))
+    .map((pair) => pair.filter((d): d is SyncDaemon => d !== undefined));
+
+  test('from any running daemons, one apply reaches the file’s and a second plan is empty', async () => {
+    await fc.assert(
+      fc.asyncProperty(daemons, daemons, fc.boolean(), async (running, wanted, hasSync) => {
+        const fake = new FakeIpvs({ syncDaemons: running.map((d) => ({ ...d, maxlen: d.maxlen ?? 1472 })) });
+        const desired = want(hasSync ? wanted : undefined);
+        const r = await applyPlan(planAll(desired, await fake.readTable()), fake);
+        expect(r.ok).toBe(true);
+        expect(planAll(desired, await fake.readTable())).toEqual([]);
+        const roles = (await fake.syncDaemons()).map((d) => d.role);
+        expect(roles).toEqual((hasSync ? wanted : []).map((d) => d.role));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
