@@ -169,6 +169,13 @@ export class Pair {
     p.lvsd = undefined;
   }
 
+  /** Stops lvsd run with SIGTERM; its exit code. */
+  async stopLvsd(d: Director): Promise<number | null> {
+    const code = await this.directors[d].lvsdProc!.stop('SIGTERM');
+    this.directors[d].lvsd = undefined;
+    return code;
+  }
+
   /** After a crash: the director's namespace as a freshly booted host has it. */
   async rebuild(d: Director): Promise<void> {
     rmSync(trackFile(d), { force: true });

@@ -3,10 +3,21 @@
 // (director.vrrp): the active director dies, comes back, and loses its real
 // servers, while a client holds keep-alive connections and a request loop
 // runs. The same run without sync is ha-control.test.ts.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireKernel } from '../helpers.js';
 import { run, sleep, waitFor } from './lan-core.mjs';
-import { CLIENT, Connections, createPair, type Director, loopFigures, type Pair, REALSERVERS, VIP } from './ha-pair.js';
+import {
+  CLIENT,
+  Connections,
+  createPair,
+  type Director,
+  loopFigures,
+  type Pair,
+  REALSERVERS,
+  trackFile,
+  VIP,
+} from './ha-pair.js';
 
 const N = 12;
 const URL = `http://${VIP}/`;
@@ -127,4 +138,13 @@ describe('two directors: keepalived VRRP, lvsd sync and track file', () => {
     const replies = await pair.client.get(URL, { count: 5, timeoutMs: 2000 });
     expect(replies.filter((x) => !x.ok)).toEqual([]);
   }, 120_000);
+
+  test('lvsd stops cleanly: its last word in the track file is -100', async () => {
+    expect(readFileSync(trackFile('d1'), 'utf8')).toBe('-253\n');
+    expect(await pair.stopLvsd('d1')).toBe(0);
+    expect(readFileSync(trackFile('d1'), 'utf8')).toBe('-100\n');
+    // The peer (priority 100) stays ahead of the stopped director (150 - 100).
+    await sleep(3000);
+    expect(await pair.holds('d2')).toBe(true);
+  }, 60_000);
 });
