@@ -99,6 +99,12 @@ export function formatDaemonStatus(s: DaemonStatus): string {
   for (const [key, until] of Object.entries(s.draining))
     lines.push(`#   draining: ${key.replace(' ', ' -> ')} (deleted by ${until} at the latest)`);
   if (lines.length === 1) lines.push('#   no health checks, nothing draining');
+  for (const v of s.vips ?? [])
+    lines.push(`#   vip ${v.vip}: ${v.held ? 'held (this director is active)' : 'not held'} since ${v.since}`);
+  if (s.track) {
+    const why = s.track.reason ? ` (${s.track.reason})` : '';
+    lines.push(`#   vrrp track file ${s.track.path}: ${s.track.value} ${s.track.state}${why}`);
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -110,6 +110,11 @@ export function normalizeHost(
         sysctls.set(SLOPPY_TCP, '1');
         if ((services ?? []).some((s) => s.protocol === 'sctp')) sysctls.set(SLOPPY_SCTP, '1');
       }
+      const vrrp = director['vrrp'];
+      if (isRecord(vrrp)) {
+        const h = ensure();
+        h.vrrp = typeof vrrp['track_file'] === 'string' ? { trackFile: vrrp['track_file'] } : {};
+      }
     }
     const rs = data['realserver'];
     if (isRecord(rs)) {

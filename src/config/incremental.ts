@@ -39,7 +39,7 @@ import { parseConfigText, type ParseResult } from './parse.js';
 import { resolveService, type RecordFile, type ResolvedConfig } from './resolve.js';
 import type { ConfigRule } from './rules/context.js';
 import { announceFitsDirector, announceKeepsSloppy } from './rules/announce.js';
-import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork } from './rules/host.js';
+import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork, vrrpOwnsVips } from './rules/host.js';
 import { syncNeedsOneFamilyPerService, syncSettings } from './rules/sync.js';
 import { topLevelDurationsInRange } from './rules/durations.js';
 import { ignoreHidesNoService, ignoreVipIsPrefix } from './rules/ignore.js';
@@ -64,6 +64,7 @@ export const CONFIG_RULE_HANDLING: ReadonlyMap<ConfigRule, string> = new Map<Con
   [bindVipsNeedServices, 'reads whether a services list exists: outside the items'],
   [realserverVips, 'not incremental: a config with realserver.vips and services loads in full'],
   [sysctlKeysAreNetwork, 'reads sysctl keys: outside the services list'],
+  [vrrpOwnsVips, 'not incremental: a config with director.vrrp loads in full'],
   [syncSettings, 'not incremental: a config with director.sync loads in full'],
   [syncNeedsOneFamilyPerService, 'not incremental: a config with director.sync loads in full'],
   [announceFitsDirector, 'not incremental: a config with director.announce loads in full'],

@@ -14,7 +14,7 @@ import type { Config, ConfigRule, RealServerRule, Service, ServiceRule } from '.
 import { Report } from './rules/context.js';
 import { serviceDurationsInRange, topLevelDurationsInRange } from './rules/durations.js';
 import { announceFitsDirector, announceKeepsSloppy, schedulerFitsEcmp } from './rules/announce.js';
-import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork } from './rules/host.js';
+import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork, vrrpOwnsVips } from './rules/host.js';
 import { syncNeedsOneFamilyPerService, syncSettings } from './rules/sync.js';
 import { ignoreHidesNoService, ignoreVipIsPrefix } from './rules/ignore.js';
 import {
@@ -48,6 +48,7 @@ export const CONFIG_RULES: readonly ConfigRule[] = [
   servicesUnique,
   ignoreHidesNoService,
   bindVipsNeedServices,
+  vrrpOwnsVips,
   realserverVips,
   sysctlKeysAreNetwork,
   syncSettings,

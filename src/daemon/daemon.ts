@@ -31,6 +31,8 @@ import { PeerMonitor } from './peers.js';
 import { fetchPeerTable, readLocalTable } from '../peers/fetch.js';
 import { type FlowTable, TABLE_PATH } from '../peers/table.js';
 import { Teardown } from './teardown.js';
+import { VrrpFollower } from './vrrp.js';
+import { watchAddresses } from '../host/address-watch.js';
 import { ConfigWatcher } from './watch.js';
 
 /** How long a stop waits for the reconcile in flight, by default (ms). */
@@ -73,6 +75,8 @@ interface Parts {
   reconciler: Reconciler;
   /** Writes the status file (health and drains) for `lvsd show`. */
   publish: () => void;
+  /** director.vrrp: held VIPs and the track file. */
+  vrrp: VrrpFollower;
   /** What the -c path was when first read; kept, whatever the path becomes. */
   source: ConfigSource;
   teardown: Teardown;
@@ -141,16 +145,26 @@ function assemble(opts: DaemonOptions): Parts {
       const fields = { service: c.service, realserver: c.realserver, up: c.up, ...(c.error ? { error: c.error } : {}) };
       log.warn({ event: 'health', ...fields }, `real server ${c.up ? 'up' : 'down'}`);
       publish();
+      vrrp.healthChanged();
       // A change of health is a reason to reconcile, like a file change: for this service.
       reconciler?.healthChanged(c.service);
       reconciler?.trigger('health').catch(logged(opts, 'reconcile_error'));
     },
     onError: (e) => log.error({ event: 'health_error' }, e instanceof Error ? e.message : String(e)),
   });
-  const { publish, setDraining, setAnnounce } = statusPublisher(opts, health);
+  const vrrp = new VrrpFollower({
+    log,
+    metrics,
+    health: () => health.view(),
+    watch: (onChange, onError) => watchAddresses({ onChange, onError }),
+    publish: () => publish(),
+  });
+  // Runs after the reconcile in flight ended: the track file's last word is that lvsd stopped.
+  teardown.add('vrrp track file', () => vrrp.stop());
+  const { publish, setDraining, setAnnounce } = statusPublisher(opts, health, vrrp);
   const source: ConfigSource = {};
-  reconciler = newReconciler(opts, source, { metrics, kernel, health, notifier, setDraining, setAnnounce });
-  const parts: Parts = { opts, log, metrics, notifier, kernel, health, reconciler, publish, teardown, source };
+  reconciler = newReconciler(opts, source, { metrics, kernel, health, notifier, setDraining, setAnnounce, vrrp });
+  const parts: Parts = { opts, log, metrics, notifier, kernel, health, reconciler, publish, teardown, source, vrrp };
   teardown.add('reconcile in flight', () => {
     reconciler.stop();
     return reconciler.idle();
@@ -162,7 +176,7 @@ function assemble(opts: DaemonOptions): Parts {
 function newReconciler(
   opts: DaemonOptions,
   source: ConfigSource,
-  p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier'> & Omit<Publisher, 'publish'>,
+  p: Pick<Parts, 'metrics' | 'kernel' | 'health' | 'notifier' | 'vrrp'> & Omit<Publisher, 'publish'>,
 ): Reconciler {
   const parseCache: ParseCache = new Map();
   // A change of a few lines of services parses those; a full load of a drop-in config parses the changed files only.
@@ -182,6 +196,7 @@ function newReconciler(
     health: () => p.health.view(),
     onConfig: (desired, changed) => {
       p.health.update(desired, changed);
+      p.vrrp.configure(desired);
       p.metrics.expectSync(desired.sync ?? []);
       for (const s of p.health.states(changed)) {
         p.metrics.backendUp.set({ service: s.service, realserver: s.realserver }, s.up ? 1 : 0);
@@ -190,6 +205,7 @@ function newReconciler(
     onDraining: p.setDraining,
     onAnnounce: p.setAnnounce,
     onSummary: (s) => {
+      p.vrrp.reconciled(s);
       p.notifier.notify({ STATUS: statusLine(s) }).catch(logged(opts, 'notify_error'));
     },
     ...(opts.retry ? { retry: opts.retry } : {}),
@@ -206,7 +222,7 @@ interface Publisher {
   setAnnounce: (a: AnnounceStatus | undefined) => void;
 }
 
-function statusPublisher(opts: DaemonOptions, health: HealthMonitor): Publisher {
+function statusPublisher(opts: DaemonOptions, health: HealthMonitor, vrrp: VrrpFollower): Publisher {
   const file = opts.statusFile ?? DEFAULT_STATUS_FILE;
   let draining: ReadonlyMap<string, number> = new Map();
   let announce: AnnounceStatus | undefined;
@@ -227,6 +243,7 @@ function statusPublisher(opts: DaemonOptions, health: HealthMonitor): Publisher 
       })),
       draining: Object.fromEntries([...draining].map(([k, until]) => [k, iso(until)])),
       ...(announce ? { announce } : {}),
+      ...vrrp.status(),
     });
   const publish = (): void => {
     if (!file) return;

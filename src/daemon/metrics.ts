@@ -86,6 +86,17 @@ export class Metrics {
     labelNames: ['peer'] as const,
     registers: [this.registry],
   });
+  readonly vipHeld = new Gauge({
+    name: 'lvsd_vip_held',
+    help: 'director.vrrp: 1 when this host holds the VIP now (the active director), else 0.',
+    labelNames: ['vip'] as const,
+    registers: [this.registry],
+  });
+  readonly trackValue = new Gauge({
+    name: 'lvsd_vrrp_track_value',
+    help: 'director.vrrp.track_file: the value lvsd wrote for keepalived (0 can serve, -253 cannot, -100 warming up or lvsd stopped).',
+    registers: [this.registry],
+  });
   readonly configValid = new Gauge({
     name: 'lvsd_config_valid',
     help: '1 when the config file(s) last read were valid, else 0.',

@@ -21,6 +21,10 @@ export interface DaemonStatus {
   draining: Record<string, string>;
   /** director.announce as the last reconcile left it. */
   announce?: AnnounceStatus;
+  /** director.vrrp: whether this host holds each VIP now, and since when (ISO). */
+  vips?: { vip: string; held: boolean; since: string }[];
+  /** director.vrrp.track_file: what lvsd wrote there last. */
+  track?: { path: string; value: number; state: string; reason?: string };
 }
 
 /** director.announce in the status file: each VIP announced or withdrawn (and why). */
@@ -30,20 +34,28 @@ export type AnnounceStatus = AnnounceSummary;
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
- * Writes `status` to `path` through a temp file beside it, then renames.
- * The temp file's name is random and it is created new, never through a
- * symlink: a link planted in the directory (it may be world-writable, such
- * as /tmp) can neither be predicted nor followed. Mode 0644: `lvsd show`
- * runs as another user.
+ * Writes `status` to `path` through a temp file beside it, then renames
+ * (writeAtomic). Mode 0644: `lvsd show` runs as another user.
  */
 export async function writeStatus(path: string, status: DaemonStatus): Promise<void> {
+  await writeAtomic(path, JSON.stringify(status, null, 1) + '\n');
+}
+
+/**
+ * Writes `text` to `path` through a temp file beside it, then renames: a
+ * reader sees the old content or the new, never part of it. The temp file's
+ * name is random and it is created new, never through a symlink: a link
+ * planted in the directory (it may be world-writable, such as /tmp) can
+ * neither be predicted nor followed. Mode 0644 whatever the umask.
+ */
+export async function writeAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(12).toString('hex')}.tmp`);
   const fh = await open(tmp, CREATE_NEW, 0o644);
   try {
     try {
-      await fh.chmod(0o644); // whatever the umask
-      await fh.writeFile(JSON.stringify(status, null, 1) + '\n');
+      await fh.chmod(0o644);
+      await fh.writeFile(text);
     } finally {
       await fh.close();
     }

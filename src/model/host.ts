@@ -45,6 +45,14 @@ export interface DesiredHost {
   arpStrict: boolean;
   /** tunl0 up with reverse-path filtering off (LVS-TUN real server). */
   tunnel: boolean;
+  /** director.vrrp: keepalived moves the VIPs; lvsd follows who holds them and keeps the track file. */
+  vrrp?: VrrpSettings;
+}
+
+/** director.vrrp as lvsd run uses it. */
+export interface VrrpSettings {
+  /** Where lvsd run keeps keepalived's track file; undefined: none is written. */
+  trackFile?: string;
 }
 
 export interface HostLink {

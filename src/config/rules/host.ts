@@ -1,5 +1,6 @@
 /**
- * Rules on the host sections: director.bind_vips needs services;
+ * Rules on the host sections: director.bind_vips needs services and is not
+ * used with director.vrrp (keepalived binds the VIPs then);
  * realserver.vips are usable addresses, each once, each a service's VIP when
  * the file set has services; sysctl keys are network settings under
  * /proc/sys/net. Pure.
@@ -20,6 +21,25 @@ export function bindVipsNeedServices(config: Config, report: Report): void {
       'CONFIG_HOST',
       { src, path: ['director', 'bind_vips'], at: 'key' },
       "director.bind_vips binds the VIPs of the services, but the config has no 'services'",
+    );
+  }
+}
+
+/**
+ * CONFIG_HOST: with director.vrrp, keepalived's virtual_ipaddress owns the
+ * VIPs (keepalived 2.2.7 cannot leave them to another): lvsd binding them
+ * too would hold them on the standby as well, and both directors would
+ * answer for them.
+ */
+export function vrrpOwnsVips(config: Config, report: Report): void {
+  for (const src of config.records) {
+    const director = src.data['director'];
+    if (!isRecord(director) || !isRecord(director['vrrp']) || typeof director['bind_vips'] !== 'string') continue;
+    report.add(
+      'CONFIG_HOST',
+      { src, path: ['director', 'bind_vips'], at: 'key' },
+      'director.bind_vips and director.vrrp: keepalived binds the VIPs of a VRRP pair (its virtual_ipaddress), ' +
+        'so lvsd must not; remove bind_vips',
     );
   }
 }

@@ -69,7 +69,7 @@ describe('incremental reconcile under director.announce', () => {
     const r = new Reconciler({
       load: async () => loader.load([{ file: FILE, text: text(weight) }]),
       kernel: lazyKernel({ ipvs: async () => new FakeIpvs(), host: async () => host }),
-      log: createLogger({ level: 'silent', pretty: false }),
+      log: createLogger({ level: 'fatal', pretty: false }),
       metrics: new Metrics(),
       health: (): HealthView => health,
     });
