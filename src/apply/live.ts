@@ -27,7 +27,8 @@ export async function readLiveHost(host: HostClient, desired: DesiredState): Pro
 }
 
 export async function readLive(kernel: Kernel, desired: DesiredState): Promise<{ ipvs: LiveState; host?: LiveHost }> {
-  const ipvs = managesIpvs(desired) && kernel.ipvs ? await kernel.ipvs.readTable() : UNMANAGED_TABLE;
+  // A plan never looks at the traffic counters: they are left undecoded.
+  const ipvs = managesIpvs(desired) && kernel.ipvs ? await kernel.ipvs.readTable({ stats: false }) : UNMANAGED_TABLE;
   const host = kernel.host ? await readLiveHost(kernel.host, desired) : undefined;
   return host ? { ipvs, host } : { ipvs };
 }

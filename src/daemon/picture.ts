@@ -45,19 +45,25 @@ const TABLE_UNCHANGED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 interface Entry {
-  /** The service, its `realservers` rebuilt from `rs` when `dirty`. */
+  /** The service; its `realservers` are rebuilt from `rs` when `dirty`. */
   service: LiveService;
-  rs: Map<string, LiveRealServer>;
+  /** Its real servers by key: built on the first change to them (until then the read's list stands). */
+  rs: Map<string, LiveRealServer> | undefined;
   dirty: boolean;
 }
 
 export class Picture {
-  private readonly entries = new Map<string, Entry>();
+  /**
+   * The services by key, built on the first operation after a read: a read
+   * with nothing to change (a resync of an unchanged table) never indexes
+   * its 100,000 real servers, nor copies them.
+   */
+  private entries: Map<string, Entry> | undefined;
+  /** The services array handed out; rebuilt from `entries` when undefined (a service added, deleted or copied). */
+  private list: LiveService[] | undefined = [];
   private timeouts: Timeouts = { tcp: 0, tcpFin: 0, udp: 0 };
   /** Why the picture cannot be trusted; undefined when it can. */
   private staleReason: string | undefined = 'never read';
-  /** The services array handed out last; rebuilt after a service is added or deleted. */
-  private list: LiveService[] | undefined;
 
   /** Why a full read is needed, or undefined when the picture is accurate. */
   get stale(): string | undefined {
@@ -67,19 +73,21 @@ export class Picture {
   /** How many services and real servers the picture holds. */
   get size(): { services: number; realservers: number } {
     let realservers = 0;
-    for (const e of this.entries.values()) realservers += e.rs.size;
-    return { services: this.entries.size, realservers };
+    const services = this.state0();
+    for (const s of services) realservers += s.realservers.length;
+    return { services: services.length, realservers };
   }
 
-  /** Starts over from a full read of the table. */
+  /**
+   * Starts over from a full read of the table. The picture takes the read's
+   * objects as they are (nobody may change them afterwards): copying 100,000
+   * real servers cost a resync more CPU than the read itself. A read with
+   * traffic counters is copied without them (they take memory and the diff
+   * never looks at them): read without.
+   */
   replace(live: LiveState): void {
-    this.entries.clear();
-    this.list = undefined;
-    for (const s of live.services) {
-      const rs = new Map<string, LiveRealServer>();
-      for (const r of s.realservers) rs.set(realServerKey(r), bareLive(r, r));
-      this.entries.set(serviceKey(s), { service: bareService(s), rs, dirty: true });
-    }
+    this.entries = undefined;
+    this.list = live.services.map(withoutCounters);
     this.timeouts = { ...live.timeouts };
     this.staleReason = undefined;
   }
@@ -95,17 +103,43 @@ export class Picture {
    */
   state(): LiveState | undefined {
     if (this.staleReason !== undefined) return undefined;
+    return { services: this.state0(), timeouts: { ...this.timeouts } };
+  }
+
+  /** The services, with the real servers of every changed one brought up to date. */
+  private state0(): LiveService[] {
+    if (!this.entries) return this.list ?? [];
     if (!this.list) {
       this.list = [];
       for (const e of this.entries.values()) this.list.push(e.service);
     }
     for (const e of this.entries.values()) {
-      if (e.dirty) {
+      if (e.dirty && e.rs) {
         e.service.realservers = [...e.rs.values()];
         e.dirty = false;
       }
     }
-    return { services: this.list, timeouts: { ...this.timeouts } };
+    return this.list;
+  }
+
+  /** The services by key, indexed now when not yet. */
+  private index(): Map<string, Entry> {
+    if (!this.entries) {
+      this.entries = new Map();
+      for (const s of this.list ?? []) this.entries.set(serviceKey(s), { service: s, rs: undefined, dirty: false });
+    }
+    return this.entries;
+  }
+
+  /** The real servers of an entry by key; the service becomes the picture's own copy first. */
+  private realServersOf(e: Entry): Map<string, LiveRealServer> {
+    if (!e.rs) {
+      e.rs = new Map();
+      for (const r of e.service.realservers) e.rs.set(realServerKey(r), r);
+      e.service = { ...e.service, realservers: e.service.realservers };
+      this.list = undefined;
+    }
+    return e.rs;
   }
 
   /**
@@ -131,13 +165,15 @@ export class Picture {
   }
 
   private apply(op: IpvsOp): void {
+    const entries = this.index();
     switch (op.op) {
       case 'add-service':
       case 'edit-service': {
         const key = serviceKey(op.service);
-        const e = this.entries.get(key);
+        const e = entries.get(key);
         this.list = undefined;
         if (op.op === 'edit-service' && e) {
+          this.realServersOf(e);
           e.service = bareService(op.service);
           e.dirty = true;
           return;
@@ -145,24 +181,25 @@ export class Picture {
         // An add the kernel took means it had no such service; an edit it took means it had one.
         if (e) this.invalidate(`the kernel lacked service ${key}, which lvsd's picture has`);
         else if (op.op === 'edit-service') this.invalidate(`the kernel has service ${key}, which lvsd's picture lacks`);
-        this.entries.set(key, { service: bareService(op.service), rs: new Map(), dirty: true });
+        entries.set(key, { service: bareService(op.service), rs: new Map(), dirty: true });
         return;
       }
       case 'delete-service':
-        if (this.entries.delete(serviceKey(op.service))) this.list = undefined;
+        if (entries.delete(serviceKey(op.service))) this.list = undefined;
         return;
       case 'add-realserver':
       case 'edit-realserver':
       case 'delete-realserver': {
-        const e = this.entries.get(serviceKey(op.service));
+        const e = entries.get(serviceKey(op.service));
         if (!e) {
           // The kernel applied it, so the service exists there: the picture missed it.
           this.invalidate(`the kernel has service ${serviceKey(op.service)}, which lvsd's picture lacks`);
           return;
         }
+        const rs = this.realServersOf(e);
         const rk = realServerKey(op.realserver);
-        if (op.op === 'delete-realserver') e.rs.delete(rk);
-        else e.rs.set(rk, bareLive(op.realserver, e.rs.get(rk)));
+        if (op.op === 'delete-realserver') rs.delete(rk);
+        else rs.set(rk, bareLive(op.realserver, rs.get(rk)));
         e.dirty = true;
         return;
       }
@@ -174,11 +211,17 @@ export class Picture {
         }
         return;
       case 'flush':
-        this.entries.clear();
+        entries.clear();
         this.list = undefined;
         return;
     }
   }
+}
+
+/** The service as it is when neither it nor its real servers carry traffic counters, else a copy without them. */
+function withoutCounters(s: LiveService): LiveService {
+  if (s.stats === undefined && !s.realservers.some((r) => r.stats !== undefined)) return s;
+  return { ...bareService(s), realservers: s.realservers.map((r) => bareLive(r, r)) };
 }
 
 /** A service without counters or real servers. */

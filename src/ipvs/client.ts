@@ -14,6 +14,16 @@ export interface IpvsInfo {
   connTableSize: number;
 }
 
+/** What a whole-table read decodes. */
+export interface ReadOptions {
+  /**
+   * The traffic counters of every service and real server (default true).
+   * The kernel always sends them; a diff never looks at them, so the reads
+   * that plan skip decoding them. Connection counts are read either way.
+   */
+  stats?: boolean;
+}
+
 export interface IpvsClient {
   info(): Promise<IpvsInfo>;
   timeouts(): Promise<Timeouts>;
@@ -22,7 +32,7 @@ export interface IpvsClient {
   /** The real servers of one service. */
   realServers(service: ServiceId): Promise<LiveService['realservers']>;
   /** Services with their real servers, and the timeouts. */
-  readTable(): Promise<LiveState>;
+  readTable(options?: ReadOptions): Promise<LiveState>;
   /**
    * Sends the operations in order, batched, and reports each one's outcome.
    * A failure does not stop the operations after it.

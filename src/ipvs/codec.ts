@@ -213,16 +213,20 @@ const STATS = new Int32Array(2 * 11);
 /**
  * A service from one GET_SERVICE reply message: buf[off, end) is the
  * message after its nlmsghdr (generic netlink header, then attributes).
+ * Without `stats` its counters are left undecoded.
  */
-export function decodeServiceReply(buf: Buffer, off: number, end: number): IpvsService {
+export function decodeServiceReply(buf: Buffer, off: number, end: number, stats = true): IpvsService {
   const at = topAttr(buf, off, end, K.IPVS_CMD_ATTR_SERVICE, 'IPVS_CMD_ATTR_SERVICE');
-  return decodeServiceAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_SERVICE + 1]!);
+  return decodeServiceAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_SERVICE + 1]!, stats);
 }
 
-/** A destination from one GET_DEST reply message (as decodeServiceReply); `svcAf` is its service's family. */
-export function decodeDestReply(buf: Buffer, off: number, end: number, svcAf: number): IpvsDest {
+/**
+ * A destination from one GET_DEST reply message (as decodeServiceReply); `svcAf` is its service's family.
+ * Without `stats` the counters the kernel always sends are left undecoded (connection counts stay).
+ */
+export function decodeDestReply(buf: Buffer, off: number, end: number, svcAf: number, stats = true): IpvsDest {
   const at = topAttr(buf, off, end, K.IPVS_CMD_ATTR_DEST, 'IPVS_CMD_ATTR_DEST');
-  return decodeDestAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_DEST + 1]!, svcAf);
+  return decodeDestAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_DEST + 1]!, svcAf, stats);
 }
 
 /** A service from the top-level attributes of a GET_SERVICE reply. */
@@ -238,7 +242,7 @@ export function decodeDest(top: Attrs, svcAf: number): IpvsDest {
 }
 
 /** A service from the attributes nested in IPVS_CMD_ATTR_SERVICE, buf[start, end). */
-function decodeServiceAt(buf: Buffer, start: number, end: number): IpvsService {
+function decodeServiceAt(buf: Buffer, start: number, end: number, withStats = true): IpvsService {
   const a = INNER;
   indexAttrs(buf, start, end, a);
   const af = readU16(buf, needAt(a, K.IPVS_SVC_ATTR_AF, 2, 'IPVS_SVC_ATTR_AF'));
@@ -270,13 +274,13 @@ function decodeServiceAt(buf: Buffer, start: number, end: number): IpvsService {
     const pe = readStrAt(buf, a[2 * K.IPVS_SVC_ATTR_PE_NAME]!, a[2 * K.IPVS_SVC_ATTR_PE_NAME + 1]!);
     if (pe) svc.peName = pe;
   }
-  const stats = statsOf(buf, a, K.IPVS_SVC_ATTR_STATS64, K.IPVS_SVC_ATTR_STATS);
+  const stats = withStats ? statsOf(buf, a, K.IPVS_SVC_ATTR_STATS64, K.IPVS_SVC_ATTR_STATS) : undefined;
   if (stats) svc.stats = stats;
   return svc;
 }
 
 /** A destination from the attributes nested in IPVS_CMD_ATTR_DEST, buf[start, end). */
-function decodeDestAt(buf: Buffer, start: number, end: number, svcAf: number): IpvsDest {
+function decodeDestAt(buf: Buffer, start: number, end: number, svcAf: number, withStats = true): IpvsDest {
   const a = INNER;
   indexAttrs(buf, start, end, a);
   // Kernels before 4.? send no ADDR_FAMILY: the destination then has the service's family.
@@ -309,7 +313,7 @@ function decodeDestAt(buf: Buffer, start: number, end: number, svcAf: number): I
     d.inactConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_INACT_CONNS, 4, 'IPVS_DEST_ATTR_INACT_CONNS'));
   if (a[2 * K.IPVS_DEST_ATTR_PERSIST_CONNS + 1]! > 0)
     d.persistConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_PERSIST_CONNS, 4, 'IPVS_DEST_ATTR_PERSIST_CONNS'));
-  const stats = statsOf(buf, a, K.IPVS_DEST_ATTR_STATS64, K.IPVS_DEST_ATTR_STATS);
+  const stats = withStats ? statsOf(buf, a, K.IPVS_DEST_ATTR_STATS64, K.IPVS_DEST_ATTR_STATS) : undefined;
   if (stats) d.stats = stats;
   return d;
 }

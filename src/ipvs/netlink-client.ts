@@ -12,7 +12,7 @@ import * as NL from '../netlink/constants.js';
 import { isPermissionErrno, PERMISSION_DENIED } from '../netlink/errno.js';
 import { errorCodeAt, type MessageView, parseGenl } from '../netlink/wire.js';
 import { NetlinkWriter } from '../netlink/writer.js';
-import type { IpvsClient, IpvsInfo } from './client.js';
+import type { IpvsClient, IpvsInfo, ReadOptions } from './client.js';
 import { Connection, type Handler, KernelErrno, SEQ_SPAN } from './connection.js';
 import {
   decodeDestReply,
@@ -89,6 +89,8 @@ const COMMAND: Record<IpvsOp['op'], number> = {
 /** The top-level attributes of a reply that is read rarely (info, config, family). */
 const attrsOf = (m: MessageView) => parseGenl(m.buf.subarray(m.off, m.end)).attrs;
 const decodeService = (m: MessageView): LiveService => fromKernelService(decodeServiceReply(m.buf, m.off, m.end));
+const decodeServiceBare = (m: MessageView): LiveService =>
+  fromKernelService(decodeServiceReply(m.buf, m.off, m.end, false));
 
 /** Opens the IPVS family. Throws IPVS_UNAVAILABLE when the kernel has none. */
 export async function openIpvs(options: NetlinkIpvsOptions = {}): Promise<IpvsClient> {
@@ -166,16 +168,16 @@ class NetlinkIpvsClient implements IpvsClient {
     return r!;
   }
 
-  async services(): Promise<LiveService[]> {
-    return this.get(K.IPVS_CMD_GET_SERVICE, 'list services', decodeService, true);
+  async services(stats = true): Promise<LiveService[]> {
+    return this.get(K.IPVS_CMD_GET_SERVICE, 'list services', stats ? decodeService : decodeServiceBare, true);
   }
 
-  async realServers(service: ServiceId, conn = this.conn): Promise<LiveRealServer[]> {
+  async realServers(service: ServiceId, conn = this.conn, stats = true): Promise<LiveRealServer[]> {
     const id = toKernelServiceId(service);
     return this.get(
       K.IPVS_CMD_GET_DEST,
       'list real servers',
-      (m) => fromKernelDest(decodeDestReply(m.buf, m.off, m.end, id.af)),
+      (m) => fromKernelDest(decodeDestReply(m.buf, m.off, m.end, id.af, stats)),
       true,
       conn,
       id,
@@ -190,14 +192,15 @@ class NetlinkIpvsClient implements IpvsClient {
    * event loop then serves many sockets. A service deleted between the two
    * dumps reads as having no real servers (the kernel ends its dump empty).
    */
-  async readTable(): Promise<LiveState> {
-    const services = await this.services();
+  async readTable(options: ReadOptions = {}): Promise<LiveState> {
+    const stats = options.stats ?? true;
+    const services = await this.services(stats);
     const conns = this.dumpPool(Math.min(this.dumpSockets, services.length));
     let next = 0;
     const worker = async (conn: Connection): Promise<void> => {
       while (next < services.length) {
         const s = services[next++]!;
-        s.realservers = await this.realServers(s, conn);
+        s.realservers = await this.realServers(s, conn, stats);
       }
     };
     await Promise.all(conns.map(worker));

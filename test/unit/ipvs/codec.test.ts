@@ -386,6 +386,29 @@ describe('decode by offset', () => {
     return { buf: Buffer.concat([Buffer.alloc(36, 0xaa), p, Buffer.alloc(8, 0xbb)]), off: 36, end: 36 + p.length };
   };
 
+  test('without stats, every captured reply decodes the same but for its traffic counters', () => {
+    let withCounters = 0;
+    for (const h of fixtures.services) {
+      const { buf, off, end } = inside(h);
+      const { stats, ...svc } = decodeServiceReply(buf, off, end);
+      const bare = decodeServiceReply(buf, off, end, false);
+      expect(bare).not.toHaveProperty('stats');
+      expect(bare).toEqual(svc);
+      if (stats) withCounters++;
+      for (const d of fixtures.dests[h]!) {
+        const at = inside(d);
+        const { stats: dstats, ...dest } = decodeDestReply(at.buf, at.off, at.end, svc.af);
+        const bareDest = decodeDestReply(at.buf, at.off, at.end, svc.af, false);
+        expect(bareDest).not.toHaveProperty('stats');
+        // Connection counts are not traffic counters: drains need them.
+        expect(bareDest).toEqual(dest);
+        expect(bareDest.activeConns).toBeTypeOf('number');
+        if (dstats) withCounters++;
+      }
+    }
+    expect(withCounters).toBeGreaterThan(0);
+  });
+
   test('every captured service and destination decodes as from parsed attributes', () => {
     let dests = 0;
     for (const h of fixtures.services) {
