@@ -395,10 +395,26 @@ function needAt(a: Int32Array, type: number, size: number, name: string): number
   if (a[2 * type + 1]! < size) throw new RangeError(`${name} of ${a[2 * type + 1]} bytes`);
   return at;
 }
+/**
+ * IPv4 address texts by their 32-bit value: a table of 100,000 real servers
+ * names a few hundred addresses, and one string each (not one per real
+ * server) is what a daemon keeps in its picture. Emptied when it grows past
+ * IPV4_TEXTS_MAX, so it stays small whatever the table.
+ */
+const ipv4Texts = new Map<number, string>();
+const IPV4_TEXTS_MAX = 1 << 16;
+
 /** Address text of the 4 (IPv4) or 16 bytes at `at`. */
 function readAddr(b: Buffer, at: number, af: number): string {
-  if (af !== AF_INET6) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
-  return bytesToAddress(b.subarray(at, at + 16));
+  if (af === AF_INET6) return bytesToAddress(b.subarray(at, at + 16));
+  const v = b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+  let text = ipv4Texts.get(v);
+  if (text === undefined) {
+    if (ipv4Texts.size >= IPV4_TEXTS_MAX) ipv4Texts.clear();
+    text = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+    ipv4Texts.set(v, text);
+  }
+  return text;
 }
 function opt<T>(a: Attrs, type: number, read: (b: Buffer) => T): T | undefined {
   const b = a.get(type);

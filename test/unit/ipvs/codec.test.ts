@@ -386,6 +386,39 @@ describe('decode by offset', () => {
     return { buf: Buffer.concat([Buffer.alloc(36, 0xaa), p, Buffer.alloc(8, 0xbb)]), off: 36, end: 36 + p.length };
   };
 
+  test('IPv4 addresses decode right however many there are (their texts are shared, the table of them bounded)', () => {
+    const reply = (addr: string) => {
+      const dest = encodeDest(
+        {
+          af: K.AF_INET,
+          addr,
+          port: 80,
+          fwdMethod: IPVS.IP_VS_CONN_F_DROUTE,
+          weight: 1,
+          uThresh: 0,
+          lThresh: 0,
+          tunType: 0,
+          tunPort: 0,
+          tunFlags: 0,
+        },
+        true,
+      );
+      return Buffer.concat([Buffer.alloc(4), dest]);
+    };
+    // More distinct addresses than the table of texts keeps, each read twice, in two orders.
+    const addrs = Array.from({ length: 70_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    for (const order of [addrs, [...addrs].reverse()]) {
+      for (let i = 0; i < order.length; i += 7) {
+        const b = reply(order[i]!);
+        expect(decodeDestReply(b, 0, b.length, K.AF_INET).addr).toBe(order[i]);
+      }
+    }
+    for (const addr of ['0.0.0.0', '255.255.255.255', '203.0.113.255', '128.0.0.1']) {
+      const b = reply(addr);
+      expect(decodeDestReply(b, 0, b.length, K.AF_INET).addr).toBe(addr);
+    }
+  });
+
   test('without stats, every captured reply decodes the same but for its traffic counters', () => {
     let withCounters = 0;
     for (const h of fixtures.services) {
