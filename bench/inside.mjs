@@ -195,7 +195,7 @@ for (const s of results) {
   );
   row('lvsd run start on the table', '', (t) => f(t.runStartMs));
   row(
-    'RSS at rest after the start (VmRSS / VmHWM)',
+    'RSS at rest, 12 s after the start, saved line and flip (VmRSS / VmHWM)',
     '<= 150 MB',
     (t) => `${mb(t.atRest.rssMB)} / ${mb(t.atRest.hwmMB)}`,
   );

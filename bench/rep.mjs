@@ -352,12 +352,13 @@ async function resyncs(d, o) {
     o.runStartMs = d.started;
     say(`${style}: lvsd run started (full read, config load, no-op plan) in ${d.started} ms`);
     try {
-      await sleep(3000);
-      const u = usage(d.child.pid);
-      o.atRest = { rssMB: Math.round(u.rssMB), hwmMB: Math.round(u.hwmMB) };
-      say(`${style}: at rest after the start: ${JSON.stringify(o.atRest)}`);
       await savedLine(d, client, style, o);
       await healthFlip(d, client, style, o, srv);
+      // At rest: V8 gives memory back some seconds after the work stops (its memory reducer).
+      await sleep(12_000);
+      const u = usage(d.child.pid);
+      o.atRest = { rssMB: Math.round(u.rssMB), hwmMB: Math.round(u.hwmMB) };
+      say(`${style}: at rest after the start, the saved line and the flip: ${JSON.stringify(o.atRest)}`);
       if (rest) await resyncs(d, o);
     } catch (e) {
       o.daemonError = e.message.slice(0, 2000);

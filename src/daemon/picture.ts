@@ -92,6 +92,16 @@ export class Picture {
     this.staleReason = undefined;
   }
 
+  /**
+   * The table as last read and recorded, also when stale (for a new read to
+   * reuse what did not change: ReadOptions.previous); undefined before the
+   * first read. Read its objects, never change them.
+   */
+  known(): LiveState | undefined {
+    if (this.staleReason === 'never read') return undefined;
+    return { services: this.state0(), timeouts: { ...this.timeouts } };
+  }
+
   /** Makes the next reconcile read the table. */
   invalidate(reason: string): void {
     this.staleReason ??= reason;

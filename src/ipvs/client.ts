@@ -22,6 +22,14 @@ export interface ReadOptions {
    * that plan skip decoding them. Connection counts are read either way.
    */
   stats?: boolean;
+  /**
+   * An earlier read of the table (the daemon's picture of it). Whatever reads
+   * the same as its earlier self (every field, connection counts included) is
+   * handed back as that earlier object, so a read of an unchanged table
+   * leaves only short-lived garbage behind: nothing new for the old
+   * generation of the heap to grow by. Its objects must never be changed.
+   */
+  previous?: LiveState;
 }
 
 export interface IpvsClient {

@@ -27,9 +27,12 @@ import {
 } from './codec.js';
 import * as K from './constants.js';
 import { describeOp, kernelError } from './kernel-errors.js';
+import { serviceKey } from '../model/keys.js';
 import {
   fromKernelDest,
   fromKernelService,
+  sameLiveRealServer,
+  sameLiveService,
   toKernelDest,
   toKernelDestId,
   toKernelService,
@@ -91,6 +94,24 @@ const attrsOf = (m: MessageView) => parseGenl(m.buf.subarray(m.off, m.end)).attr
 const decodeService = (m: MessageView): LiveService => fromKernelService(decodeServiceReply(m.buf, m.off, m.end));
 const decodeServiceBare = (m: MessageView): LiveService =>
   fromKernelService(decodeServiceReply(m.buf, m.off, m.end, false));
+
+/**
+ * `read` with its real servers `realservers`, built of `old`'s objects where
+ * they read the same (paired by position: the kernel lists a service's real
+ * servers in the same order every time); `old` itself when all of it does.
+ */
+function reuse(old: LiveService, read: LiveService, realservers: LiveRealServer[]): LiveService {
+  const had = old.realservers;
+  let same = had.length === realservers.length && sameLiveService(old, read);
+  for (let j = 0; j < realservers.length; j++) {
+    const o = had[j];
+    if (o !== undefined && sameLiveRealServer(o, realservers[j]!)) realservers[j] = o;
+    else same = false;
+  }
+  if (same) return old;
+  read.realservers = realservers;
+  return read;
+}
 
 /** Opens the IPVS family. Throws IPVS_UNAVAILABLE when the kernel has none. */
 export async function openIpvs(options: NetlinkIpvsOptions = {}): Promise<IpvsClient> {
@@ -195,12 +216,17 @@ class NetlinkIpvsClient implements IpvsClient {
   async readTable(options: ReadOptions = {}): Promise<LiveState> {
     const stats = options.stats ?? true;
     const services = await this.services(stats);
+    const previous = options.previous && new Map(options.previous.services.map((s) => [serviceKey(s), s]));
     const conns = this.dumpPool(Math.min(this.dumpSockets, services.length));
     let next = 0;
     const worker = async (conn: Connection): Promise<void> => {
       while (next < services.length) {
-        const s = services[next++]!;
-        s.realservers = await this.realServers(s, conn, stats);
+        const i = next++;
+        const s = services[i]!;
+        const realservers = await this.realServers(s, conn, stats);
+        const old = previous?.get(serviceKey(s));
+        if (old) services[i] = reuse(old, s, realservers);
+        else s.realservers = realservers;
       }
     };
     await Promise.all(conns.map(worker));

@@ -16,10 +16,17 @@ import {
   type IpvsService,
 } from '../../../src/ipvs/codec.js';
 import * as IPVS from '../../../src/ipvs/constants.js';
-import { fromKernelDest, fromKernelService, toKernelDest, toKernelService } from '../../../src/ipvs/map.js';
+import {
+  fromKernelDest,
+  fromKernelService,
+  sameLiveRealServer,
+  sameLiveService,
+  toKernelDest,
+  toKernelService,
+} from '../../../src/ipvs/map.js';
 import * as NL from '../../../src/netlink/constants.js';
 import { nested, parseAttrs, parseGenl, parseMessages, u32 } from '../../../src/netlink/wire.js';
-import type { RealServer, Service } from '../../../src/model/types.js';
+import type { LiveRealServer, LiveService, RealServer, Service } from '../../../src/model/types.js';
 
 // Replies captured from the UML test kernel (Linux 6.1) for a table made by ipvsadm:
 // regenerate with `node test/kernel/harness.mjs -- node test/kernel/capture-fixtures.mjs`.
@@ -536,5 +543,81 @@ describe('encode: addresses and a failed encode', () => {
       28000280 1400 0100 20010db8000000000000000000000010 0600 0200 0035 0000 0600 0b00 0a00 0000
     `),
     );
+  });
+});
+
+describe('sameLiveRealServer and sameLiveService: what a read may reuse', () => {
+  /** Every leaf of a plain object, as paths. */
+  const leaves = (o: object, at: string[] = []): string[][] =>
+    Object.entries(o).flatMap(([k, v]) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) ? leaves(v as object, [...at, k]) : [[...at, k]],
+    );
+  /** A deep copy with the leaf at `path` changed. */
+  const changed = <T extends object>(o: T, path: string[]): T => {
+    const copy = structuredClone(o);
+    let parent = copy as Record<string, unknown>;
+    for (const k of path.slice(0, -1)) parent = parent[k] as Record<string, unknown>;
+    const k = path[path.length - 1]!;
+    const v = parent[k];
+    parent[k] = Array.isArray(v) ? [...(v as unknown[]), 'x'] : typeof v === 'number' ? v + 1 : `${String(v)}x`;
+    return copy;
+  };
+
+  test('a real server decoded with every field is the same as its copy, and differs in any one field', () => {
+    const dest = decodeDest(
+      parseAttrs(
+        encodeDest(
+          toKernelDest({
+            family: 'ipv6',
+            address: '2001:db8::9',
+            port: 53,
+            forward: 'tunnel',
+            weight: 5,
+            upperThreshold: 10,
+            lowerThreshold: 2,
+            tunnel: { type: 'gue', port: 6080, checksum: 'csum' },
+          }),
+          true,
+        ),
+      ),
+      K.AF_INET6,
+    );
+    const r = { ...fromKernelDest(dest), activeConnections: 1, inactiveConnections: 2, persistentConnections: 3 };
+    expect(sameLiveRealServer(r, structuredClone(r))).toBe(true);
+    const paths = leaves(r);
+    expect(paths.length).toBeGreaterThanOrEqual(13);
+    for (const p of paths) expect(sameLiveRealServer(r, changed(r, p)), p.join('.')).toBe(false);
+    const withStats = { ...r, stats: { connections: 0n } as unknown as LiveRealServer['stats'] };
+    expect(sameLiveRealServer(withStats, withStats)).toBe(false);
+  });
+
+  test('a service decoded with every field is the same as its copy, and differs in any one field but its real servers', () => {
+    const svc = decodeService(
+      parseAttrs(
+        encodeService(
+          toKernelService({
+            family: 'ipv4',
+            protocol: 'udp',
+            address: '192.0.2.1',
+            port: 53,
+            scheduler: 'sh',
+            flags: ['sh-fallback'],
+            onePacket: true,
+            persistence: { timeout: 300, netmask: '255.255.255.0' },
+            pe: 'sip',
+          }),
+          true,
+        ),
+      ),
+    );
+    const s = fromKernelService(svc);
+    delete s.stats;
+    expect(sameLiveService(s, { ...structuredClone(s), realservers: [] })).toBe(true);
+    const paths = leaves(s).filter((p) => p[0] !== 'realservers');
+    expect(paths.length).toBeGreaterThanOrEqual(10);
+    for (const p of paths) expect(sameLiveService(s, changed(s, p)), p.join('.')).toBe(false);
+    const mark = fromKernelService({ ...svc, fwmark: 7, protocol: 0, addr: '', port: 0 });
+    delete mark.stats;
+    expect(sameLiveService(mark, { ...mark, fwmark: 8 } as LiveService)).toBe(false);
   });
 });
