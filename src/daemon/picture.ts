@@ -45,11 +45,12 @@ const TABLE_UNCHANGED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 interface Entry {
-  /** The service; its `realservers` are rebuilt from `rs` when `dirty`. */
+  /** The service; its `realservers` are rebuilt from `rs` while it is in `dirty`. */
   service: LiveService;
   /** Its real servers by key: built on the first change to them (until then the read's list stands). */
   rs: Map<string, LiveRealServer> | undefined;
-  dirty: boolean;
+  /** Its place in `list`. */
+  at: number;
 }
 
 export class Picture {
@@ -59,8 +60,14 @@ export class Picture {
    * its 100,000 real servers, nor copies them.
    */
   private entries: Map<string, Entry> | undefined;
-  /** The services array handed out; rebuilt from `entries` when undefined (a service added, deleted or copied). */
+  /** The services array handed out; rebuilt from `entries` when undefined (after a service was deleted). */
   private list: LiveService[] | undefined = [];
+  /**
+   * The entries whose real servers changed since the last state(): only
+   * they are brought up to date, so a reconcile of one change costs the
+   * picture what that change touched, not a walk of every service.
+   */
+  private readonly dirty = new Set<Entry>();
   private timeouts: Timeouts = { tcp: 0, tcpFin: 0, udp: 0 };
   /** Why the picture cannot be trusted; undefined when it can. */
   private staleReason: string | undefined = 'never read';
@@ -87,6 +94,7 @@ export class Picture {
    */
   replace(live: LiveState): void {
     this.entries = undefined;
+    this.dirty.clear();
     this.list = live.services.map(withoutCounters);
     this.timeouts = { ...live.timeouts };
     this.staleReason = undefined;
@@ -119,24 +127,28 @@ export class Picture {
   /** The services, with the real servers of every changed one brought up to date. */
   private state0(): LiveService[] {
     if (!this.entries) return this.list ?? [];
+    for (const e of this.dirty) if (e.rs) e.service.realservers = [...e.rs.values()];
+    this.dirty.clear();
     if (!this.list) {
       this.list = [];
-      for (const e of this.entries.values()) this.list.push(e.service);
-    }
-    for (const e of this.entries.values()) {
-      if (e.dirty && e.rs) {
-        e.service.realservers = [...e.rs.values()];
-        e.dirty = false;
-      }
+      for (const e of this.entries.values()) e.at = this.list.push(e.service) - 1;
     }
     return this.list;
+  }
+
+  /** Puts an entry's new service object where `old` was in the list (or has the list rebuilt). */
+  private place(e: Entry, old: LiveService): void {
+    if (this.list && this.list[e.at] === old) this.list[e.at] = e.service;
+    else this.list = undefined;
   }
 
   /** The services by key, indexed now when not yet. */
   private index(): Map<string, Entry> {
     if (!this.entries) {
       this.entries = new Map();
-      for (const s of this.list ?? []) this.entries.set(serviceKey(s), { service: s, rs: undefined, dirty: false });
+      const list = this.list ?? [];
+      for (let at = 0; at < list.length; at++)
+        this.entries.set(serviceKey(list[at]!), { service: list[at]!, rs: undefined, at });
     }
     return this.entries;
   }
@@ -146,8 +158,9 @@ export class Picture {
     if (!e.rs) {
       e.rs = new Map();
       for (const r of e.service.realservers) e.rs.set(realServerKey(r), r);
-      e.service = { ...e.service, realservers: e.service.realservers };
-      this.list = undefined;
+      const old = e.service;
+      e.service = { ...old, realservers: old.realservers };
+      this.place(e, old);
     }
     return e.rs;
   }
@@ -181,22 +194,39 @@ export class Picture {
       case 'edit-service': {
         const key = serviceKey(op.service);
         const e = entries.get(key);
-        this.list = undefined;
         if (op.op === 'edit-service' && e) {
           this.realServersOf(e);
+          const old = e.service;
           e.service = bareService(op.service);
-          e.dirty = true;
+          this.place(e, old);
+          this.dirty.add(e);
           return;
         }
         // An add the kernel took means it had no such service; an edit it took means it had one.
         if (e) this.invalidate(`the kernel lacked service ${key}, which lvsd's picture has`);
         else if (op.op === 'edit-service') this.invalidate(`the kernel has service ${key}, which lvsd's picture lacks`);
-        entries.set(key, { service: bareService(op.service), rs: new Map(), dirty: true });
+        if (e) {
+          const old = e.service;
+          e.service = bareService(op.service);
+          e.rs = new Map();
+          this.place(e, old);
+          this.dirty.add(e);
+          return;
+        }
+        const added: Entry = { service: bareService(op.service), rs: new Map(), at: this.list?.length ?? 0 };
+        entries.set(key, added);
+        this.list?.push(added.service);
+        this.dirty.add(added);
         return;
       }
-      case 'delete-service':
-        if (entries.delete(serviceKey(op.service))) this.list = undefined;
+      case 'delete-service': {
+        const e = entries.get(serviceKey(op.service));
+        if (!e) return;
+        entries.delete(serviceKey(op.service));
+        this.dirty.delete(e);
+        this.list = undefined;
         return;
+      }
       case 'add-realserver':
       case 'edit-realserver':
       case 'delete-realserver': {
@@ -210,7 +240,7 @@ export class Picture {
         const rk = realServerKey(op.realserver);
         if (op.op === 'delete-realserver') rs.delete(rk);
         else rs.set(rk, bareLive(op.realserver, rs.get(rk)));
-        e.dirty = true;
+        this.dirty.add(e);
         return;
       }
       case 'set-timeouts':
@@ -222,6 +252,7 @@ export class Picture {
         return;
       case 'flush':
         entries.clear();
+        this.dirty.clear();
         this.list = undefined;
         return;
     }
