@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STYLES } from './table.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [outFile, sizesArg = '1000,10000', runsArg = '3'] = process.argv.slice(2);
@@ -45,6 +46,49 @@ const stat = (reps, get) => {
   return xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs } : undefined;
 };
 
+const ratio = (ref, ours) => (ref && ours ? +(ref.median / ours.median).toFixed(2) : null);
+/** One file style's figures over the repetitions, with its ratios to ipvsadm. */
+function styleFigures(reps, s) {
+  const f = {
+    applyMs: stat(reps, (x) => x.applyMs),
+    applyPhases: {
+      loadMs: stat(reps, (x) => x.applyPhases?.loadMs),
+      readMs: stat(reps, (x) => x.applyPhases?.readMs),
+      diffMs: stat(reps, (x) => x.applyPhases?.diffMs),
+      writeMs: stat(reps, (x) => x.applyPhases?.writeMs),
+      ops: reps[0].applyPhases?.ops,
+    },
+    planMs: stat(reps, (x) => x.planMs),
+    planPhases: {
+      loadMs: stat(reps, (x) => x.planPhases?.loadMs),
+      readMs: stat(reps, (x) => x.planPhases?.readMs),
+      diffMs: stat(reps, (x) => x.planPhases?.diffMs),
+      ops: reps[0].planPhases?.ops,
+    },
+    runStartMs: stat(reps, (x) => x.runStartMs),
+    savedLineMs: stat(reps, (x) => x.savedLineMs),
+    savedLineReconcileMs: stat(reps, (x) => x.savedLine?.durationMs),
+    savedLineOps: reps.map((x) => x.savedLine?.ops ?? x.daemonError),
+    savedLine: reps.map((x) => x.savedLine),
+    healthFlipMs: stat(reps, (x) => x.healthFlip?.durationMs),
+    healthFlipOps: reps.map((x) => x.healthFlip?.ops ?? x.daemonError),
+    healthFlip: reps.map((x) => x.healthFlip),
+    atRest: {
+      rssMB: stat(reps, (x) => x.atRest?.rssMB),
+      hwmMB: stat(reps, (x) => x.atRest?.hwmMB),
+    },
+    resync: reps.find((x) => x.resync)?.resync,
+    errors: reps.map((x) => x.daemonError).filter(Boolean),
+  };
+  f.ratios = {
+    converge: ratio(s.ipvsadmRestoreMs, f.applyMs),
+    convergeKernelWrite: ratio(s.ipvsadmRestoreMs, f.applyPhases.writeMs),
+    read: ratio(s.ipvsadmSaveMs, f.planMs),
+    readKernel: ratio(s.ipvsadmSaveMs, f.planPhases.readMs),
+  };
+  return f;
+}
+
 const t0 = Date.now();
 const results = [];
 const failures = [];
@@ -65,43 +109,16 @@ for (const n of sizes) {
     services: n,
     realservers: n * R,
     objects: reps[0].objects,
-    converge: { ipvsadmRestoreMs: stat(reps, (x) => x.restoreMs), lvsdApplyMs: stat(reps, (x) => x.applyMs) },
-    applyPhases: {
-      loadMs: stat(reps, (x) => x.applyPhases.loadMs),
-      readMs: stat(reps, (x) => x.applyPhases.readMs),
-      diffMs: stat(reps, (x) => x.applyPhases.diffMs),
-      writeMs: stat(reps, (x) => x.applyPhases.writeMs),
-      ops: reps[0].applyPhases.ops,
-    },
     repetitions: reps.length,
-    read: { ipvsadmSaveMs: stat(reps, (x) => x.saveMs), lvsdPlanMs: stat(reps, (x) => x.planMs) },
-    planPhases: {
-      loadMs: stat(reps, (x) => x.planPhases.loadMs),
-      readMs: stat(reps, (x) => x.planPhases.readMs),
-      diffMs: stat(reps, (x) => x.planPhases.diffMs),
-      ops: reps[0].planPhases.ops,
-    },
-    change: {
-      latencyMs: stat(reps, (x) => x.changeLatencyMs),
-      reconcileMs: stat(reps, (x) => x.changeReconcileMs),
-      reconcileLoadMs: stat(reps, (x) => x.changeReconcilePhases?.loadMs),
-      reconcilePlanMs: stat(reps, (x) => x.changeReconcilePhases?.planMs),
-      reconcileApplyMs: stat(reps, (x) => x.changeReconcilePhases?.applyMs),
-      kernelOps: reps.map((x) => x.changeOps ?? x.changeError),
-      runStartMs: stat(reps, (x) => x.runStartMs),
-    },
-    rest: {
-      noResync: reps.find((x) => x.restNoResync)?.restNoResync,
-      resync30s: reps.find((x) => x.restResync30)?.restResync30,
-    },
+    ipvsadmRestoreMs: stat(reps, (x) => x.restoreMs),
+    ipvsadmSaveMs: stat(reps, (x) => x.saveMs),
+    styles: {},
   };
-  const ratio = (ref, ours) => (ref && ours ? +(ref.median / ours.median).toFixed(2) : null);
-  s.ratios = {
-    converge: ratio(s.converge.ipvsadmRestoreMs, s.converge.lvsdApplyMs),
-    convergeKernelWrite: ratio(s.converge.ipvsadmRestoreMs, s.applyPhases.writeMs),
-    read: ratio(s.read.ipvsadmSaveMs, s.read.lvsdPlanMs),
-    readKernel: ratio(s.read.ipvsadmSaveMs, s.planPhases.readMs),
-  };
+  for (const style of STYLES)
+    s.styles[style] = styleFigures(
+      reps.map((x) => x.styles[style]),
+      s,
+    );
   results.push(s);
   // What is done so far, in case a later size does not finish.
   fs.writeFileSync(outFile, JSON.stringify({ partial: true, sizes: results, failures }, null, 2) + '\n');
@@ -132,44 +149,69 @@ fs.rmSync(work, { recursive: true, force: true });
 // The table.
 const f = (st) =>
   st ? `${(st.median / 1000).toFixed(2)} s (${(st.min / 1000).toFixed(2)}-${(st.max / 1000).toFixed(2)})` : '-';
+const mb = (st) => (st ? `${st.median} MB (${st.min}-${st.max})` : '-');
 const x = (r) => (r === null ? '-' : `${r.toFixed(1)}x`);
 const lines = [];
 for (const s of results) {
   lines.push(
     '',
-    `## ${s.size}: ${s.services} services, ${s.realservers} real servers (${s.objects} kernel objects); median (min-max) of ${runs} runs`,
+    `## ${s.size}: ${s.services} services, ${s.realservers} real servers (${s.objects} kernel objects); median (min-max) of ${s.repetitions} runs`,
+    '',
+    `ipvsadm -R: ${f(s.ipvsadmRestoreMs)}; ipvsadm -Sn: ${f(s.ipvsadmSaveMs)}`,
     '',
   );
-  lines.push('| work | reference | lvsd | ratio |', '|---|---|---|---|');
-  lines.push(
-    `| converge from an empty table | ipvsadm -R: ${f(s.converge.ipvsadmRestoreMs)} | lvsd apply: ${f(s.converge.lvsdApplyMs)} | ${x(s.ratios.converge)} |`,
+  lines.push(`| work | target | ${STYLES.map((st) => `lvsd, ${st} style`).join(' | ')} |`);
+  lines.push(`|---|---|${STYLES.map(() => '---|').join('')}`);
+  const row = (work, target, cell) =>
+    lines.push(`| ${work} | ${target} | ${STYLES.map((st) => cell(s.styles[st])).join(' | ')} |`);
+  row('apply from empty vs ipvsadm -R', '>= 15x', (t) => `${f(t.applyMs)}: **${x(t.ratios.converge)}**`);
+  row(
+    `... its kernel writes (${s.styles.flow.applyPhases.ops} ops)`,
+    '>= 50x',
+    (t) => `${f(t.applyPhases.writeMs)}: **${x(t.ratios.convergeKernelWrite)}**`,
   );
-  lines.push(
-    `| ... of which the kernel writes (${s.applyPhases.ops} ops) | | ${f(s.applyPhases.writeMs)} | ${x(s.ratios.convergeKernelWrite)} |`,
+  row('... config load / diff', '', (t) => `${f(t.applyPhases.loadMs)} / ${f(t.applyPhases.diffMs)}`);
+  row('plan on the equal table vs ipvsadm -Sn', '>= 1x', (t) => `${f(t.planMs)}: **${x(t.ratios.read)}**`);
+  row(
+    '... config load / table read / diff',
+    '',
+    (t) =>
+      `${f(t.planPhases.loadMs)} / ${f(t.planPhases.readMs)} (${x(t.ratios.readKernel)}) / ${f(t.planPhases.diffMs)}`,
   );
-  lines.push(
-    `| ... config load / read / diff | | ${f(s.applyPhases.loadMs)} / ${f(s.applyPhases.readMs)} / ${f(s.applyPhases.diffMs)} | |`,
+  row(
+    'saved line -> kernel (rename to weight seen)',
+    '<= 0.3 s, 1 op',
+    (t) => `${f(t.savedLineMs)}, ops ${t.savedLineOps.join(', ')}`,
   );
-  lines.push(
-    `| read the table / no-op reconcile | ipvsadm -Sn: ${f(s.read.ipvsadmSaveMs)} | lvsd plan: ${f(s.read.lvsdPlanMs)} | ${x(s.ratios.read)} |`,
+  row(
+    '... its reconcile (logged)',
+    '',
+    (t) => `${f(t.savedLineReconcileMs)}${t.savedLine[0]?.mode ? ` (${t.savedLine[0].mode})` : ''}`,
   );
-  lines.push(`| ... of which the table read | | ${f(s.planPhases.readMs)} | ${x(s.ratios.readKernel)} |`);
-  lines.push(`| ... config load / diff | | ${f(s.planPhases.loadMs)} / ${f(s.planPhases.diffMs)} | |`);
-  lines.push(
-    `| one weight changed in the file | 1 ipvsadm -e | lvsd run: in the kernel ${f(s.change.latencyMs)} after the rename, kernel ops per run ${s.change.kernelOps.join(', ')} | |`,
+  row(
+    'health flip -> kernel (the reconcile, logged)',
+    '<= 0.1 s',
+    (t) => `${f(t.healthFlipMs)}, ops ${t.healthFlipOps.join(', ')}`,
   );
-  lines.push(`| ... of which the reconcile (config load + plan + 1 write) | | ${f(s.change.reconcileMs)} | |`);
-  lines.push(
-    `| ... ... config load / plan / kernel write | | ${f(s.change.reconcileLoadMs)} / ${f(s.change.reconcilePlanMs)} / ${f(s.change.reconcileApplyMs)} | |`,
+  row('lvsd run start on the table', '', (t) => f(t.runStartMs));
+  row(
+    'RSS at rest, 12 s after the start, saved line and flip (VmRSS / VmHWM)',
+    '<= 150 MB',
+    (t) => `${mb(t.atRest.rssMB)} / ${mb(t.atRest.hwmMB)}`,
   );
-  if (s.rest.noResync)
-    lines.push(
-      `| daemon at rest ${s.rest.noResync.seconds} s, --resync-interval 0 | - | CPU ${s.rest.noResync.cpuSeconds} s, peak RSS ${s.rest.noResync.peakRssMB} MB | |`,
+  if (STYLES.some((st) => s.styles[st].resync)) {
+    row('no-change resync, CPU s (30 s at rest + 1 resync; 2 resyncs)', '<= 2 s', (t) =>
+      t.resync ? t.resync.cpuSeconds.join(', ') : '-',
     );
-  if (s.rest.resync30s)
-    lines.push(
-      `| daemon at rest ${s.rest.resync30s.seconds} s, --resync-interval 30s | - | CPU ${s.rest.resync30s.cpuSeconds} s (${s.rest.resync30s.reconciles} resyncs), peak RSS ${s.rest.resync30s.peakRssMB} MB | |`,
+    row('... the resyncs logged (ms)', '', (t) =>
+      t.resync ? t.resync.records.map((r) => `${r.durationMs} (read ${r.readMs}, plan ${r.planMs})`).join(', ') : '-',
     );
+    row('RSS after the resyncs (VmRSS / VmHWM)', '<= 150 MB', (t) =>
+      t.resync ? `${t.resync.rssMB} MB / ${t.resync.hwmMB} MB` : '-',
+    );
+  }
+  for (const st of STYLES)
+    for (const e of s.styles[st].errors) lines.push('', `daemon error (${st}): ${e.split('\n')[0]}`);
 }
 for (const x of failures) lines.push('', `FAILED: ${x.size} repetition ${x.rep}: ${x.error.split('\n')[0]}`);
 process.stdout.write(

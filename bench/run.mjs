@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 // `npm run bench`: lvsd against ipvsadm on the same IPVS table, side by side
 // in the same User-Mode Linux kernel run (Linux 6.1 with IPVS; see
-// test/kernel/uml.mjs), at 1,000 and 10,000 services x 10 real servers.
+// test/kernel/uml.mjs), at 1,000 and 10,000 services x 10 real servers,
+// every lvsd figure for both file styles (flow and block, bench/table.mjs).
 //
 //   npm run bench [-- --sizes 1000,10000 --runs 3 --out bench/results/latest.json]
+//   npm run bench -- --quick      1,000 services, one run (a few minutes): while developing
+//
+// When bench/incremental.mjs exists (the daemon's incremental paths), it runs
+// after the kernel run with `--quick` passed on, and its output and last JSON
+// line are added to the report (`incremental`).
 //
 // Needs dist/ (npm run build) and User-Mode Linux (test/kernel/uml.mjs says
 // how to install it). Before booting the kernel it checks, on this machine,
 // that the diff stays linear (1k, 10k, 100k services). Prints a table and
 // writes the figures as JSON. Takes about 20 minutes at the default sizes
 // (ipvsadm -R of 110,000 objects alone takes a minute or two per run).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,9 +29,15 @@ const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1000,10000' },
     runs: { type: 'string', default: '3' },
-    out: { type: 'string', default: 'bench/results/latest.json' },
+    out: { type: 'string' },
+    quick: { type: 'boolean', default: false },
   },
 });
+if (values.quick) {
+  values.sizes = '1000';
+  values.runs = '1';
+}
+values.out ??= values.quick ? 'bench/results/quick.json' : 'bench/results/latest.json';
 const outFile = path.resolve(ROOT, values.out);
 
 if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
@@ -77,7 +90,7 @@ function tables(n) {
   return { desired, live };
 }
 const linearity = [];
-for (const n of [1000, 10_000, 100_000]) {
+for (const n of values.quick ? [1000, 10_000] : [1000, 10_000, 100_000]) {
   const { desired, live } = tables(n);
   const times = [];
   let ops = 0;
@@ -99,6 +112,32 @@ for (const n of [1000, 10_000, 100_000]) {
   );
 }
 
+/** bench/incremental.mjs when it exists: its output as it goes, its last JSON line into the report. */
+function incremental() {
+  const script = path.join(ROOT, 'bench/incremental.mjs');
+  if (!fs.existsSync(script)) return undefined;
+  process.stdout.write('\nbench/incremental.mjs:\n');
+  const p = spawnSync(process.execPath, [script, ...(values.quick ? ['--quick'] : [])], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
+  process.stdout.write(p.stdout ?? '');
+  const last = (p.stdout ?? '')
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  let figures;
+  try {
+    figures = last ? JSON.parse(last) : undefined;
+  } catch {
+    figures = undefined;
+  }
+  return { exitCode: p.status, ...(figures ? { figures } : {}) };
+}
+
 // 2. Everything else in the kernel.
 const tmpOut = path.join(os.tmpdir(), `lvsd-bench-${process.pid}.json`);
 process.stdout.write(`\nbooting User-Mode Linux: sizes ${values.sizes}, ${values.runs} runs each\n`);
@@ -108,7 +147,6 @@ try {
   r = await runInUml({
     command: [process.execPath, path.join(ROOT, 'bench/inside.mjs'), tmpOut, values.sizes, values.runs],
     cwd: REPO_ROOT,
-    env: process.env.LVSD_BENCH_REST_SECONDS ? { LVSD_BENCH_REST_SECONDS: process.env.LVSD_BENCH_REST_SECONDS } : {},
     timeoutMs: 3 * 3600_000,
     // V8 sizes its heap after the machine's memory (a quarter of it): with 3 GiB the daemon's
     // heap limit is about 768 MB, less than it needs to parse a 10,000-service file again.
@@ -135,6 +173,7 @@ report.host = {
 };
 if (r) report.totalSeconds = Math.round(r.totalMs / 1000);
 report.diffLinearity = linearity;
+report.incremental = incremental();
 fs.mkdirSync(path.dirname(outFile), { recursive: true });
 fs.writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
 process.stdout.write(

@@ -26,8 +26,20 @@ export async function readLiveHost(host: HostClient, desired: DesiredState): Pro
   return { links, addresses, sysctls };
 }
 
-export async function readLive(kernel: Kernel, desired: DesiredState): Promise<{ ipvs: LiveState; host?: LiveHost }> {
-  const ipvs = managesIpvs(desired) && kernel.ipvs ? await kernel.ipvs.readTable() : UNMANAGED_TABLE;
+/**
+ * The live state a plan for `desired` is made against. `previous`: an
+ * earlier read whose unchanged objects the new one reuses (ReadOptions).
+ */
+export async function readLive(
+  kernel: Kernel,
+  desired: DesiredState,
+  previous?: LiveState,
+): Promise<{ ipvs: LiveState; host?: LiveHost }> {
+  // A plan never looks at the traffic counters: they are left undecoded.
+  const ipvs =
+    managesIpvs(desired) && kernel.ipvs
+      ? await kernel.ipvs.readTable({ stats: false, ...(previous ? { previous } : {}) })
+      : UNMANAGED_TABLE;
   const host = kernel.host ? await readLiveHost(kernel.host, desired) : undefined;
   return host ? { ipvs, host } : { ipvs };
 }

@@ -17,6 +17,7 @@ import { HealthMonitor } from '../health/monitor.js';
 import type { HostClient } from '../host/client.js';
 import { openHost } from '../host/netlink-host.js';
 import type { IpvsClient } from '../ipvs/client.js';
+import type { LiveState } from '../model/types.js';
 import { openIpvs } from '../ipvs/netlink-client.js';
 import type { Logger } from '../log.js';
 import { every, within } from '../timers.js';
@@ -304,7 +305,10 @@ async function startEndpoint(parts: Parts): Promise<TableReader | undefined> {
   return stats;
 }
 
-type TableReader = Pick<IpvsClient, 'readTable'>;
+/** What the flow table needs of a client: a read with counters (the shared stats client's, at most one at a time). */
+interface TableReader {
+  readTable(): Promise<LiveState>;
+}
 
 /** This director's flow table: its IPVS table and its flow sysctls. */
 async function localTable(parts: Parts, ipvs: TableReader): Promise<FlowTable> {

@@ -53,14 +53,29 @@ const TABLE_UNCHANGED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 interface Entry {
-  /** The service, its `realservers` rebuilt from `rs` when `dirty`. */
+  /** The service; its `realservers` are rebuilt from `rs` while it is in `dirty`. */
   service: LiveService;
-  rs: Map<string, LiveRealServer>;
-  dirty: boolean;
+  /** Its real servers by key: built on the first change to them (until then the read's list stands). */
+  rs: Map<string, LiveRealServer> | undefined;
+  /** Its place in `list`. */
+  at: number;
 }
 
 export class Picture {
-  private readonly entries = new Map<string, Entry>();
+  /**
+   * The services by key, built on the first operation after a read: a read
+   * with nothing to change (a resync of an unchanged table) never indexes
+   * its 100,000 real servers, nor copies them.
+   */
+  private entries: Map<string, Entry> | undefined;
+  /** The services array handed out; rebuilt from `entries` when undefined (after a service was deleted). */
+  private list: LiveService[] | undefined = [];
+  /**
+   * The entries whose real servers changed since the last state(): only
+   * they are brought up to date, so a reconcile of one change costs the
+   * picture what that change touched, not a walk of every service.
+   */
+  private readonly dirty = new Set<Entry>();
   private timeouts: Timeouts = { tcp: 0, tcpFin: 0, udp: 0 };
   /**
    * The sync daemons by role. One started by lvsd keeps what was sent: a
@@ -70,8 +85,6 @@ export class Picture {
   private readonly sync = new Map<SyncDaemon['role'], SyncDaemon>();
   /** Why the picture cannot be trusted; undefined when it can. */
   private staleReason: string | undefined = 'never read';
-  /** The services array handed out last; rebuilt after a service is added or deleted. */
-  private list: LiveService[] | undefined;
 
   /** Why a full read is needed, or undefined when the picture is accurate. */
   get stale(): string | undefined {
@@ -81,23 +94,36 @@ export class Picture {
   /** How many services and real servers the picture holds. */
   get size(): { services: number; realservers: number } {
     let realservers = 0;
-    for (const e of this.entries.values()) realservers += e.rs.size;
-    return { services: this.entries.size, realservers };
+    const services = this.state0();
+    for (const s of services) realservers += s.realservers.length;
+    return { services: services.length, realservers };
   }
 
-  /** Starts over from a full read of the table. */
+  /**
+   * Starts over from a full read of the table. The picture takes the read's
+   * objects as they are (nobody may change them afterwards): copying 100,000
+   * real servers cost a resync more CPU than the read itself. A read with
+   * traffic counters is copied without them (they take memory and the diff
+   * never looks at them): read without.
+   */
   replace(live: LiveState): void {
-    this.entries.clear();
-    this.list = undefined;
-    for (const s of live.services) {
-      const rs = new Map<string, LiveRealServer>();
-      for (const r of s.realservers) rs.set(realServerKey(r), bareLive(r, r));
-      this.entries.set(serviceKey(s), { service: bareService(s), rs, dirty: true });
-    }
+    this.entries = undefined;
+    this.dirty.clear();
+    this.list = live.services.map(withoutCounters);
     this.timeouts = { ...live.timeouts };
     this.sync.clear();
     for (const d of live.syncDaemons ?? []) this.sync.set(d.role, { ...d });
     this.staleReason = undefined;
+  }
+
+  /**
+   * The table as last read and recorded, also when stale (for a new read to
+   * reuse what did not change: ReadOptions.previous); undefined before the
+   * first read. Read its objects, never change them.
+   */
+  known(): LiveState | undefined {
+    if (this.staleReason === 'never read') return undefined;
+    return { services: this.state0(), timeouts: { ...this.timeouts }, syncDaemons: [...this.sync.values()] };
   }
 
   /** Makes the next reconcile read the table. */
@@ -111,17 +137,48 @@ export class Picture {
    */
   state(): LiveState | undefined {
     if (this.staleReason !== undefined) return undefined;
+    return { services: this.state0(), timeouts: { ...this.timeouts }, syncDaemons: [...this.sync.values()] };
+  }
+
+  /** The services, with the real servers of every changed one brought up to date. */
+  private state0(): LiveService[] {
+    if (!this.entries) return this.list ?? [];
+    for (const e of this.dirty) if (e.rs) e.service.realservers = [...e.rs.values()];
+    this.dirty.clear();
     if (!this.list) {
       this.list = [];
-      for (const e of this.entries.values()) this.list.push(e.service);
+      for (const e of this.entries.values()) e.at = this.list.push(e.service) - 1;
     }
-    for (const e of this.entries.values()) {
-      if (e.dirty) {
-        e.service.realservers = [...e.rs.values()];
-        e.dirty = false;
-      }
+    return this.list;
+  }
+
+  /** Puts an entry's new service object where `old` was in the list (or has the list rebuilt). */
+  private place(e: Entry, old: LiveService): void {
+    if (this.list && this.list[e.at] === old) this.list[e.at] = e.service;
+    else this.list = undefined;
+  }
+
+  /** The services by key, indexed now when not yet. */
+  private index(): Map<string, Entry> {
+    if (!this.entries) {
+      this.entries = new Map();
+      const list = this.list ?? [];
+      for (let at = 0; at < list.length; at++)
+        this.entries.set(serviceKey(list[at]!), { service: list[at]!, rs: undefined, at });
     }
-    return { services: this.list, timeouts: { ...this.timeouts }, syncDaemons: [...this.sync.values()] };
+    return this.entries;
+  }
+
+  /** The real servers of an entry by key; the service becomes the picture's own copy first. */
+  private realServersOf(e: Entry): Map<string, LiveRealServer> {
+    if (!e.rs) {
+      e.rs = new Map();
+      for (const r of e.service.realservers) e.rs.set(realServerKey(r), r);
+      const old = e.service;
+      e.service = { ...old, realservers: old.realservers };
+      this.place(e, old);
+    }
+    return e.rs;
   }
 
   /**
@@ -146,40 +203,71 @@ export class Picture {
     return this.staleReason;
   }
 
+  private applySync(op: 'start-sync' | 'stop-sync', daemon: SyncDaemon): void {
+    if (op === 'start-sync') {
+      // The kernel starts a role only when none runs: the picture had one it did not.
+      if (this.sync.has(daemon.role))
+        this.invalidate(`the kernel ran no ${daemon.role} sync daemon, which lvsd's picture has`);
+      this.sync.set(daemon.role, { ...daemon });
+    } else if (!this.sync.delete(daemon.role)) {
+      this.invalidate(`the kernel ran a ${daemon.role} sync daemon, which lvsd's picture lacks`);
+    }
+  }
+
   private apply(op: IpvsOp): void {
+    const entries = this.index();
     switch (op.op) {
       case 'add-service':
       case 'edit-service': {
         const key = serviceKey(op.service);
-        const e = this.entries.get(key);
-        this.list = undefined;
+        const e = entries.get(key);
         if (op.op === 'edit-service' && e) {
+          this.realServersOf(e);
+          const old = e.service;
           e.service = bareService(op.service);
-          e.dirty = true;
+          this.place(e, old);
+          this.dirty.add(e);
           return;
         }
         // An add the kernel took means it had no such service; an edit it took means it had one.
         if (e) this.invalidate(`the kernel lacked service ${key}, which lvsd's picture has`);
         else if (op.op === 'edit-service') this.invalidate(`the kernel has service ${key}, which lvsd's picture lacks`);
-        this.entries.set(key, { service: bareService(op.service), rs: new Map(), dirty: true });
+        if (e) {
+          const old = e.service;
+          e.service = bareService(op.service);
+          e.rs = new Map();
+          this.place(e, old);
+          this.dirty.add(e);
+          return;
+        }
+        const added: Entry = { service: bareService(op.service), rs: new Map(), at: this.list?.length ?? 0 };
+        entries.set(key, added);
+        this.list?.push(added.service);
+        this.dirty.add(added);
         return;
       }
-      case 'delete-service':
-        if (this.entries.delete(serviceKey(op.service))) this.list = undefined;
+      case 'delete-service': {
+        const e = entries.get(serviceKey(op.service));
+        if (!e) return;
+        entries.delete(serviceKey(op.service));
+        this.dirty.delete(e);
+        this.list = undefined;
         return;
+      }
       case 'add-realserver':
       case 'edit-realserver':
       case 'delete-realserver': {
-        const e = this.entries.get(serviceKey(op.service));
+        const e = entries.get(serviceKey(op.service));
         if (!e) {
           // The kernel applied it, so the service exists there: the picture missed it.
           this.invalidate(`the kernel has service ${serviceKey(op.service)}, which lvsd's picture lacks`);
           return;
         }
+        const rs = this.realServersOf(e);
         const rk = realServerKey(op.realserver);
-        if (op.op === 'delete-realserver') e.rs.delete(rk);
-        else e.rs.set(rk, bareLive(op.realserver, e.rs.get(rk)));
-        e.dirty = true;
+        if (op.op === 'delete-realserver') rs.delete(rk);
+        else rs.set(rk, bareLive(op.realserver, rs.get(rk)));
+        this.dirty.add(e);
         return;
       }
       case 'set-timeouts':
@@ -190,21 +278,22 @@ export class Picture {
         }
         return;
       case 'start-sync':
-        // The kernel starts a role only when none runs: the picture had one it did not.
-        if (this.sync.has(op.daemon.role))
-          this.invalidate(`the kernel ran no ${op.daemon.role} sync daemon, which lvsd's picture has`);
-        this.sync.set(op.daemon.role, { ...op.daemon });
-        return;
       case 'stop-sync':
-        if (!this.sync.delete(op.daemon.role))
-          this.invalidate(`the kernel ran a ${op.daemon.role} sync daemon, which lvsd's picture lacks`);
+        this.applySync(op.op, op.daemon);
         return;
       case 'flush':
-        this.entries.clear();
+        entries.clear();
+        this.dirty.clear();
         this.list = undefined;
         return;
     }
   }
+}
+
+/** The service as it is when neither it nor its real servers carry traffic counters, else a copy without them. */
+function withoutCounters(s: LiveService): LiveService {
+  if (s.stats === undefined && !s.realservers.some((r) => r.stats !== undefined)) return s;
+  return { ...bareService(s), realservers: s.realservers.map((r) => bareLive(r, r)) };
 }
 
 /** A service without counters or real servers. */

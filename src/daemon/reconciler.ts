@@ -391,7 +391,7 @@ export class Reconciler {
       const host = kernel.host ? await readLiveHost(kernel.host, desired) : undefined;
       live = host ? { ipvs: pictured, host } : { ipvs: pictured };
     } else {
-      live = await readLive(kernel, desired);
+      live = await readLive(kernel, desired, this.picture.known());
       if (kernel.ipvs) this.picture.replace(live.ipvs);
       else this.picture.invalidate('IPVS not managed by the last config');
     }

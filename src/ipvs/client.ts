@@ -14,6 +14,24 @@ export interface IpvsInfo {
   connTableSize: number;
 }
 
+/** What a whole-table read decodes. */
+export interface ReadOptions {
+  /**
+   * The traffic counters of every service and real server (default true).
+   * The kernel always sends them; a diff never looks at them, so the reads
+   * that plan skip decoding them. Connection counts are read either way.
+   */
+  stats?: boolean;
+  /**
+   * An earlier read of the table (the daemon's picture of it). Whatever reads
+   * the same as its earlier self (every field, connection counts included) is
+   * handed back as that earlier object, so a read of an unchanged table
+   * leaves only short-lived garbage behind: nothing new for the old
+   * generation of the heap to grow by. Its objects must never be changed.
+   */
+  previous?: LiveState;
+}
+
 export interface IpvsClient {
   info(): Promise<IpvsInfo>;
   timeouts(): Promise<Timeouts>;
@@ -24,7 +42,7 @@ export interface IpvsClient {
   /** The running connection sync daemons (at most a master and a backup). */
   syncDaemons(): Promise<SyncDaemon[]>;
   /** Services with their real servers, the timeouts and the sync daemons. */
-  readTable(): Promise<LiveState>;
+  readTable(options?: ReadOptions): Promise<LiveState>;
   /**
    * Sends the operations in order, batched, and reports each one's outcome.
    * A failure does not stop the operations after it.

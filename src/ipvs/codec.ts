@@ -259,16 +259,20 @@ const STATS = new Int32Array(2 * 11);
 /**
  * A service from one GET_SERVICE reply message: buf[off, end) is the
  * message after its nlmsghdr (generic netlink header, then attributes).
+ * Without `stats` its counters are left undecoded.
  */
-export function decodeServiceReply(buf: Buffer, off: number, end: number): IpvsService {
+export function decodeServiceReply(buf: Buffer, off: number, end: number, stats = true): IpvsService {
   const at = topAttr(buf, off, end, K.IPVS_CMD_ATTR_SERVICE, 'IPVS_CMD_ATTR_SERVICE');
-  return decodeServiceAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_SERVICE + 1]!);
+  return decodeServiceAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_SERVICE + 1]!, stats);
 }
 
-/** A destination from one GET_DEST reply message (as decodeServiceReply); `svcAf` is its service's family. */
-export function decodeDestReply(buf: Buffer, off: number, end: number, svcAf: number): IpvsDest {
+/**
+ * A destination from one GET_DEST reply message (as decodeServiceReply); `svcAf` is its service's family.
+ * Without `stats` the counters the kernel always sends are left undecoded (connection counts stay).
+ */
+export function decodeDestReply(buf: Buffer, off: number, end: number, svcAf: number, stats = true): IpvsDest {
   const at = topAttr(buf, off, end, K.IPVS_CMD_ATTR_DEST, 'IPVS_CMD_ATTR_DEST');
-  return decodeDestAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_DEST + 1]!, svcAf);
+  return decodeDestAt(buf, at, at + TOP[2 * K.IPVS_CMD_ATTR_DEST + 1]!, svcAf, stats);
 }
 
 /** A sync daemon from one GET_DAEMON reply message (as decodeServiceReply). */
@@ -309,7 +313,7 @@ export function decodeDest(top: Attrs, svcAf: number): IpvsDest {
 }
 
 /** A service from the attributes nested in IPVS_CMD_ATTR_SERVICE, buf[start, end). */
-function decodeServiceAt(buf: Buffer, start: number, end: number): IpvsService {
+function decodeServiceAt(buf: Buffer, start: number, end: number, withStats = true): IpvsService {
   const a = INNER;
   indexAttrs(buf, start, end, a);
   const af = readU16(buf, needAt(a, K.IPVS_SVC_ATTR_AF, 2, 'IPVS_SVC_ATTR_AF'));
@@ -341,13 +345,13 @@ function decodeServiceAt(buf: Buffer, start: number, end: number): IpvsService {
     const pe = readStrAt(buf, a[2 * K.IPVS_SVC_ATTR_PE_NAME]!, a[2 * K.IPVS_SVC_ATTR_PE_NAME + 1]!);
     if (pe) svc.peName = pe;
   }
-  const stats = statsOf(buf, a, K.IPVS_SVC_ATTR_STATS64, K.IPVS_SVC_ATTR_STATS);
+  const stats = withStats ? statsOf(buf, a, K.IPVS_SVC_ATTR_STATS64, K.IPVS_SVC_ATTR_STATS) : undefined;
   if (stats) svc.stats = stats;
   return svc;
 }
 
 /** A destination from the attributes nested in IPVS_CMD_ATTR_DEST, buf[start, end). */
-function decodeDestAt(buf: Buffer, start: number, end: number, svcAf: number): IpvsDest {
+function decodeDestAt(buf: Buffer, start: number, end: number, svcAf: number, withStats = true): IpvsDest {
   const a = INNER;
   indexAttrs(buf, start, end, a);
   // Kernels before 4.? send no ADDR_FAMILY: the destination then has the service's family.
@@ -380,7 +384,7 @@ function decodeDestAt(buf: Buffer, start: number, end: number, svcAf: number): I
     d.inactConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_INACT_CONNS, 4, 'IPVS_DEST_ATTR_INACT_CONNS'));
   if (a[2 * K.IPVS_DEST_ATTR_PERSIST_CONNS + 1]! > 0)
     d.persistConns = readU32(buf, needAt(a, K.IPVS_DEST_ATTR_PERSIST_CONNS, 4, 'IPVS_DEST_ATTR_PERSIST_CONNS'));
-  const stats = statsOf(buf, a, K.IPVS_DEST_ATTR_STATS64, K.IPVS_DEST_ATTR_STATS);
+  const stats = withStats ? statsOf(buf, a, K.IPVS_DEST_ATTR_STATS64, K.IPVS_DEST_ATTR_STATS) : undefined;
   if (stats) d.stats = stats;
   return d;
 }
@@ -462,10 +466,26 @@ function needAt(a: Int32Array, type: number, size: number, name: string): number
   if (a[2 * type + 1]! < size) throw new RangeError(`${name} of ${a[2 * type + 1]} bytes`);
   return at;
 }
+/**
+ * IPv4 address texts by their 32-bit value: a table of 100,000 real servers
+ * names a few hundred addresses, and one string each (not one per real
+ * server) is what a daemon keeps in its picture. Emptied when it grows past
+ * IPV4_TEXTS_MAX, so it stays small whatever the table.
+ */
+const ipv4Texts = new Map<number, string>();
+const IPV4_TEXTS_MAX = 1 << 16;
+
 /** Address text of the 4 (IPv4) or 16 bytes at `at`. */
 function readAddr(b: Buffer, at: number, af: number): string {
-  if (af !== AF_INET6) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
-  return bytesToAddress(b.subarray(at, at + 16));
+  if (af === AF_INET6) return bytesToAddress(b.subarray(at, at + 16));
+  const v = b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
+  let text = ipv4Texts.get(v);
+  if (text === undefined) {
+    if (ipv4Texts.size >= IPV4_TEXTS_MAX) ipv4Texts.clear();
+    text = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+    ipv4Texts.set(v, text);
+  }
+  return text;
 }
 function opt<T>(a: Attrs, type: number, read: (b: Buffer) => T): T | undefined {
   const b = a.get(type);

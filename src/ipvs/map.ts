@@ -228,3 +228,50 @@ export function fromKernelDaemon(k: IpvsDaemon): SyncDaemon {
     maxlen: k.maxlen ?? 0,
   };
 }
+
+/**
+ * True when two real servers read from the kernel hold the same values in
+ * every field: identity, attributes, connection counts, tunnel, and neither
+ * has traffic counters (counters change all the time: objects with them are
+ * never the same). A unit test holds it to every field fromKernelDest makes.
+ */
+export function sameLiveRealServer(a: LiveRealServer, b: LiveRealServer): boolean {
+  if (
+    a.address !== b.address ||
+    a.port !== b.port ||
+    a.weight !== b.weight ||
+    a.family !== b.family ||
+    a.forward !== b.forward ||
+    a.upperThreshold !== b.upperThreshold ||
+    a.lowerThreshold !== b.lowerThreshold ||
+    a.activeConnections !== b.activeConnections ||
+    a.inactiveConnections !== b.inactiveConnections ||
+    a.persistentConnections !== b.persistentConnections ||
+    a.stats !== undefined ||
+    b.stats !== undefined
+  )
+    return false;
+  if (a.tunnel === undefined || b.tunnel === undefined) return a.tunnel === b.tunnel;
+  return a.tunnel.type === b.tunnel.type && a.tunnel.port === b.tunnel.port && a.tunnel.checksum === b.tunnel.checksum;
+}
+
+/** True when two services read from the kernel hold the same values (their real servers aside), as sameLiveRealServer. */
+export function sameLiveService(a: LiveService, b: LiveService): boolean {
+  if (
+    a.family !== b.family ||
+    a.protocol !== b.protocol ||
+    a.address !== b.address ||
+    a.port !== b.port ||
+    a.fwmark !== b.fwmark ||
+    a.scheduler !== b.scheduler ||
+    a.onePacket !== b.onePacket ||
+    a.pe !== b.pe ||
+    a.stats !== undefined ||
+    b.stats !== undefined ||
+    a.flags.length !== b.flags.length ||
+    a.flags.some((f, i) => f !== b.flags[i])
+  )
+    return false;
+  if (a.persistence === undefined || b.persistence === undefined) return a.persistence === b.persistence;
+  return a.persistence.timeout === b.persistence.timeout && a.persistence.netmask === b.persistence.netmask;
+}

@@ -12,7 +12,7 @@ import * as NL from '../netlink/constants.js';
 import { isPermissionErrno, PERMISSION_DENIED } from '../netlink/errno.js';
 import { errorCodeAt, type MessageView, parseGenl } from '../netlink/wire.js';
 import { NetlinkWriter } from '../netlink/writer.js';
-import type { IpvsClient, IpvsInfo } from './client.js';
+import type { IpvsClient, IpvsInfo, ReadOptions } from './client.js';
 import { Connection, type Handler, KernelErrno, SEQ_SPAN } from './connection.js';
 import {
   decodeDaemonReply,
@@ -29,11 +29,14 @@ import {
 } from './codec.js';
 import * as K from './constants.js';
 import { describeOp, kernelError } from './kernel-errors.js';
+import { serviceKey } from '../model/keys.js';
 import {
   fromKernelDaemon,
   fromKernelDest,
   fromKernelService,
   toKernelDaemon,
+  sameLiveRealServer,
+  sameLiveService,
   toKernelDest,
   toKernelDestId,
   toKernelService,
@@ -95,6 +98,26 @@ const COMMAND: Record<IpvsOp['op'], number> = {
 /** The top-level attributes of a reply that is read rarely (info, config, family). */
 const attrsOf = (m: MessageView) => parseGenl(m.buf.subarray(m.off, m.end)).attrs;
 const decodeService = (m: MessageView): LiveService => fromKernelService(decodeServiceReply(m.buf, m.off, m.end));
+const decodeServiceBare = (m: MessageView): LiveService =>
+  fromKernelService(decodeServiceReply(m.buf, m.off, m.end, false));
+
+/**
+ * `read` with its real servers `realservers`, built of `old`'s objects where
+ * they read the same (paired by position: the kernel lists a service's real
+ * servers in the same order every time); `old` itself when all of it does.
+ */
+function reuse(old: LiveService, read: LiveService, realservers: LiveRealServer[]): LiveService {
+  const had = old.realservers;
+  let same = had.length === realservers.length && sameLiveService(old, read);
+  for (let j = 0; j < realservers.length; j++) {
+    const o = had[j];
+    if (o !== undefined && sameLiveRealServer(o, realservers[j]!)) realservers[j] = o;
+    else same = false;
+  }
+  if (same) return old;
+  read.realservers = realservers;
+  return read;
+}
 
 /** Opens the IPVS family. Throws IPVS_UNAVAILABLE when the kernel has none. */
 export async function openIpvs(options: NetlinkIpvsOptions = {}): Promise<IpvsClient> {
@@ -172,8 +195,8 @@ class NetlinkIpvsClient implements IpvsClient {
     return r!;
   }
 
-  async services(): Promise<LiveService[]> {
-    return this.get(K.IPVS_CMD_GET_SERVICE, 'list services', decodeService, true);
+  async services(stats = true): Promise<LiveService[]> {
+    return this.get(K.IPVS_CMD_GET_SERVICE, 'list services', stats ? decodeService : decodeServiceBare, true);
   }
 
   async syncDaemons(): Promise<SyncDaemon[]> {
@@ -185,12 +208,12 @@ class NetlinkIpvsClient implements IpvsClient {
     );
   }
 
-  async realServers(service: ServiceId, conn = this.conn): Promise<LiveRealServer[]> {
+  async realServers(service: ServiceId, conn = this.conn, stats = true): Promise<LiveRealServer[]> {
     const id = toKernelServiceId(service);
     return this.get(
       K.IPVS_CMD_GET_DEST,
       'list real servers',
-      (m) => fromKernelDest(decodeDestReply(m.buf, m.off, m.end, id.af)),
+      (m) => fromKernelDest(decodeDestReply(m.buf, m.off, m.end, id.af, stats)),
       true,
       conn,
       id,
@@ -205,14 +228,20 @@ class NetlinkIpvsClient implements IpvsClient {
    * event loop then serves many sockets. A service deleted between the two
    * dumps reads as having no real servers (the kernel ends its dump empty).
    */
-  async readTable(): Promise<LiveState> {
-    const services = await this.services();
+  async readTable(options: ReadOptions = {}): Promise<LiveState> {
+    const stats = options.stats ?? true;
+    const services = await this.services(stats);
+    const previous = options.previous && new Map(options.previous.services.map((s) => [serviceKey(s), s]));
     const conns = this.dumpPool(Math.min(this.dumpSockets, services.length));
     let next = 0;
     const worker = async (conn: Connection): Promise<void> => {
       while (next < services.length) {
-        const s = services[next++]!;
-        s.realservers = await this.realServers(s, conn);
+        const i = next++;
+        const s = services[i]!;
+        const realservers = await this.realServers(s, conn, stats);
+        const old = previous?.get(serviceKey(s));
+        if (old) services[i] = reuse(old, s, realservers);
+        else s.realservers = realservers;
       }
     };
     await Promise.all(conns.map(worker));

@@ -95,15 +95,35 @@ function isEmpty(o: object): boolean {
   return true;
 }
 
+/**
+ * `{ new: v }` and `{ old: v }` of a primitive value, one frozen object per
+ * value: an add of 100,000 real servers names a handful of values, and a
+ * plan that large spent most of its time collecting garbage.
+ */
+const SHARED = { new: new Map<unknown, FieldChange>(), old: new Map<unknown, FieldChange>() };
+const SHARED_MAX = 4096;
+
+function side(which: 'new' | 'old', v: unknown): FieldChange {
+  if (v !== null && typeof v === 'object') return which === 'new' ? { new: v } : { old: v };
+  const cache = SHARED[which];
+  let f = cache.get(v);
+  if (f === undefined) {
+    if (cache.size >= SHARED_MAX) cache.clear();
+    f = Object.freeze(which === 'new' ? { new: v } : { old: v });
+    cache.set(v, f);
+  }
+  return f;
+}
+
 function onlyNew(f: Flat): Record<string, FieldChange> {
   const out: Record<string, FieldChange> = {};
-  for (const k in f) out[k] = { new: f[k] };
+  for (const k in f) out[k] = side('new', f[k]);
   return out;
 }
 
 function onlyOld(f: Flat): Record<string, FieldChange> {
   const out: Record<string, FieldChange> = {};
-  for (const k in f) out[k] = { old: f[k] };
+  for (const k in f) out[k] = side('old', f[k]);
   return out;
 }
 

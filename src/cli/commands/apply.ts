@@ -26,12 +26,27 @@ export const applyCommand: Command = {
   },
 };
 
+/** Lines to stdout are written in chunks of about this many characters: one write per line was a system call per change. */
+const CHUNK = 1 << 16;
+
 function printText(result: ApplyResult): void {
+  let out = '';
   for (const r of result.results) {
     const line = formatChange(r.change);
-    if (r.status === 'ok') process.stdout.write(`${line}\n`);
-    else process.stderr.write(`${r.status.toUpperCase()}: ${line}\n  ${r.error.code}: ${r.error.message}\n`);
+    if (r.status === 'ok') {
+      out += `${line}\n`;
+      if (out.length >= CHUNK) {
+        process.stdout.write(out);
+        out = '';
+      }
+      continue;
+    }
+    // What went to stdout so far goes first, so the two streams keep the plan's order on a terminal.
+    if (out) process.stdout.write(out);
+    out = '';
+    process.stderr.write(`${r.status.toUpperCase()}: ${line}\n  ${r.error.code}: ${r.error.message}\n`);
   }
+  if (out) process.stdout.write(out);
   if (result.results.length === 0) {
     process.stdout.write('No changes. The live table matches the config.\n');
     return;

@@ -158,6 +158,9 @@ const expected = (t: ServiceEntry[]) =>
     .map((s) => ({ ...s, realservers: [...s.realservers].sort((a, b) => a.address.localeCompare(b.address)) }))
     .sort(byKey);
 
+/** A read as plain data, in a stable order. */
+const readable = (live: { services: ServiceEntry[] }) => JSON.parse(JSON.stringify(expected(live.services))) as unknown;
+
 let client: IpvsClient;
 beforeAll(async () => {
   requireKernel();
@@ -272,6 +275,31 @@ describe('ipvsadm writes, lvsd reads', () => {
     ipvsadm('-e', '-t', '192.0.2.1:80', '-r', '192.0.2.11:8080', '-m', '-w', '2', '-x', '100', '-y', '50');
     ipvsadm('-e', '-t', '[2001:db8::1]:80', '-r', '[2001:db8::11]:8080', '-m', '-w', '1', '-x', '7', '-y', '3');
     expect(await readBack(client)).toEqual(expected(TABLE));
+  });
+
+  test('a read given an earlier one hands back the objects that read the same, and new ones for what changed', async () => {
+    restore(TABLE_SAVE);
+    const first = await client.readTable({ stats: false });
+    expect(first.services.flatMap((s) => s.realservers).every((r) => r.stats === undefined)).toBe(true);
+    expect(first.services.every((s) => s.stats === undefined)).toBe(true);
+    const again = await client.readTable({ stats: false, previous: first });
+    expect(again.services.length).toBe(first.services.length);
+    for (const s of again.services) expect(first.services).toContain(s);
+    // One weight changed behind the reader's back: that real server and its service are new objects, all else is reused.
+    ipvsadm('-e', '-t', '192.0.2.1:80', '-r', '192.0.2.10:80', '-g', '-w', '9');
+    const third = await client.readTable({ stats: false, previous: again });
+    const changed = third.services.find((s) => s.address === '192.0.2.1' && s.port === 80)!;
+    expect(again.services).not.toContain(changed);
+    const [moved, ...others] = [...changed.realservers].sort((a, b) => a.address.localeCompare(b.address));
+    expect(moved).toMatchObject({ address: '192.0.2.10', weight: 9 });
+    const before = again.services.find((s) => s.address === '192.0.2.1' && s.port === 80)!.realservers;
+    expect(before).not.toContain(moved);
+    for (const r of others) expect(before).toContain(r);
+    for (const s of third.services) if (s !== changed) expect(again.services).toContain(s);
+    expect(readable(third)).toEqual(readable(await client.readTable({ stats: false })));
+    // With counters nothing is reused: they change all the time.
+    const counted = await client.readTable({ previous: third });
+    for (const s of counted.services) expect(third.services).not.toContain(s);
   });
 
   test('info and timeouts', async () => {

@@ -73,6 +73,34 @@ const failed = (op: IpvsOp, code: LvsdError['code']): OpOutcome => ({
 });
 
 describe('Picture', () => {
+  test('a read without counters is taken as it is, and never changed by what the picture records later', () => {
+    const deepFreeze = <T>(o: T): T => {
+      if (o && typeof o === 'object') for (const v of Object.values(o)) deepFreeze(v);
+      return Object.freeze(o);
+    };
+    const read: LiveState = deepFreeze({
+      services: [svc(80, [rs('192.0.2.10'), rs('192.0.2.11', 3)]), svc(443, [rs('192.0.2.12')])],
+      timeouts: { tcp: 900, tcpFin: 120, udp: 300 },
+    });
+    const copy = structuredClone(read);
+    const p = new Picture();
+    p.replace(read);
+    expect(p.state()!.services[0]).toBe(read.services[0]);
+    const s80 = svc(80, []);
+    const stale = p.record([
+      ok({ op: 'edit-realserver', service: s80, realserver: rs('192.0.2.11', 7) }),
+      ok({ op: 'add-realserver', service: s80, realserver: rs('192.0.2.13') }),
+      ok({ op: 'delete-realserver', service: svc(443, []), realserver: rs('192.0.2.12') }),
+      ok({ op: 'edit-service', service: svc(443, [], { scheduler: 'wrr' }) }),
+    ]);
+    expect(stale).toBeUndefined();
+    expect(read).toEqual(copy);
+    const want = structuredClone(copy);
+    want.services[0]!.realservers = [rs('192.0.2.10'), rs('192.0.2.11', 7), rs('192.0.2.13')];
+    want.services[1] = svc(443, [], { scheduler: 'wrr' });
+    expect(canonical(p.state()!)).toEqual(canonical(want));
+  });
+
   test('a new picture is stale; a full read makes it the table, without counters', async () => {
     const p = new Picture();
     expect(p.stale).toBe('never read');

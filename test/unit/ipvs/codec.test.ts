@@ -16,10 +16,17 @@ import {
   type IpvsService,
 } from '../../../src/ipvs/codec.js';
 import * as IPVS from '../../../src/ipvs/constants.js';
-import { fromKernelDest, fromKernelService, toKernelDest, toKernelService } from '../../../src/ipvs/map.js';
+import {
+  fromKernelDest,
+  fromKernelService,
+  sameLiveRealServer,
+  sameLiveService,
+  toKernelDest,
+  toKernelService,
+} from '../../../src/ipvs/map.js';
 import * as NL from '../../../src/netlink/constants.js';
 import { nested, parseAttrs, parseGenl, parseMessages, u32 } from '../../../src/netlink/wire.js';
-import type { RealServer, Service } from '../../../src/model/types.js';
+import type { LiveRealServer, LiveService, RealServer, Service } from '../../../src/model/types.js';
 
 // Replies captured from the UML test kernel (Linux 6.1) for a table made by ipvsadm:
 // regenerate with `node test/kernel/harness.mjs -- node test/kernel/capture-fixtures.mjs`.
@@ -386,6 +393,62 @@ describe('decode by offset', () => {
     return { buf: Buffer.concat([Buffer.alloc(36, 0xaa), p, Buffer.alloc(8, 0xbb)]), off: 36, end: 36 + p.length };
   };
 
+  test('IPv4 addresses decode right however many there are (their texts are shared, the table of them bounded)', () => {
+    const reply = (addr: string) => {
+      const dest = encodeDest(
+        {
+          af: K.AF_INET,
+          addr,
+          port: 80,
+          fwdMethod: IPVS.IP_VS_CONN_F_DROUTE,
+          weight: 1,
+          uThresh: 0,
+          lThresh: 0,
+          tunType: 0,
+          tunPort: 0,
+          tunFlags: 0,
+        },
+        true,
+      );
+      return Buffer.concat([Buffer.alloc(4), dest]);
+    };
+    // More distinct addresses than the table of texts keeps, each read twice, in two orders.
+    const addrs = Array.from({ length: 70_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    for (const order of [addrs, [...addrs].reverse()]) {
+      for (let i = 0; i < order.length; i += 7) {
+        const b = reply(order[i]!);
+        expect(decodeDestReply(b, 0, b.length, K.AF_INET).addr).toBe(order[i]);
+      }
+    }
+    for (const addr of ['0.0.0.0', '255.255.255.255', '203.0.113.255', '128.0.0.1']) {
+      const b = reply(addr);
+      expect(decodeDestReply(b, 0, b.length, K.AF_INET).addr).toBe(addr);
+    }
+  });
+
+  test('without stats, every captured reply decodes the same but for its traffic counters', () => {
+    let withCounters = 0;
+    for (const h of fixtures.services) {
+      const { buf, off, end } = inside(h);
+      const { stats, ...svc } = decodeServiceReply(buf, off, end);
+      const bare = decodeServiceReply(buf, off, end, false);
+      expect(bare).not.toHaveProperty('stats');
+      expect(bare).toEqual(svc);
+      if (stats) withCounters++;
+      for (const d of fixtures.dests[h]!) {
+        const at = inside(d);
+        const { stats: dstats, ...dest } = decodeDestReply(at.buf, at.off, at.end, svc.af);
+        const bareDest = decodeDestReply(at.buf, at.off, at.end, svc.af, false);
+        expect(bareDest).not.toHaveProperty('stats');
+        // Connection counts are not traffic counters: drains need them.
+        expect(bareDest).toEqual(dest);
+        expect(bareDest.activeConns).toBeTypeOf('number');
+        if (dstats) withCounters++;
+      }
+    }
+    expect(withCounters).toBeGreaterThan(0);
+  });
+
   test('every captured service and destination decodes as from parsed attributes', () => {
     let dests = 0;
     for (const h of fixtures.services) {
@@ -480,5 +543,81 @@ describe('encode: addresses and a failed encode', () => {
       28000280 1400 0100 20010db8000000000000000000000010 0600 0200 0035 0000 0600 0b00 0a00 0000
     `),
     );
+  });
+});
+
+describe('sameLiveRealServer and sameLiveService: what a read may reuse', () => {
+  /** Every leaf of a plain object, as paths. */
+  const leaves = (o: object, at: string[] = []): string[][] =>
+    Object.entries(o).flatMap(([k, v]) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) ? leaves(v as object, [...at, k]) : [[...at, k]],
+    );
+  /** A deep copy with the leaf at `path` changed. */
+  const changed = <T extends object>(o: T, path: string[]): T => {
+    const copy = structuredClone(o);
+    let parent = copy as Record<string, unknown>;
+    for (const k of path.slice(0, -1)) parent = parent[k] as Record<string, unknown>;
+    const k = path[path.length - 1]!;
+    const v = parent[k];
+    parent[k] = Array.isArray(v) ? [...(v as unknown[]), 'x'] : typeof v === 'number' ? v + 1 : `${String(v)}x`;
+    return copy;
+  };
+
+  test('a real server decoded with every field is the same as its copy, and differs in any one field', () => {
+    const dest = decodeDest(
+      parseAttrs(
+        encodeDest(
+          toKernelDest({
+            family: 'ipv6',
+            address: '2001:db8::9',
+            port: 53,
+            forward: 'tunnel',
+            weight: 5,
+            upperThreshold: 10,
+            lowerThreshold: 2,
+            tunnel: { type: 'gue', port: 6080, checksum: 'csum' },
+          }),
+          true,
+        ),
+      ),
+      K.AF_INET6,
+    );
+    const r = { ...fromKernelDest(dest), activeConnections: 1, inactiveConnections: 2, persistentConnections: 3 };
+    expect(sameLiveRealServer(r, structuredClone(r))).toBe(true);
+    const paths = leaves(r);
+    expect(paths.length).toBeGreaterThanOrEqual(13);
+    for (const p of paths) expect(sameLiveRealServer(r, changed(r, p)), p.join('.')).toBe(false);
+    const withStats = { ...r, stats: { connections: 0n } as unknown as LiveRealServer['stats'] };
+    expect(sameLiveRealServer(withStats, withStats)).toBe(false);
+  });
+
+  test('a service decoded with every field is the same as its copy, and differs in any one field but its real servers', () => {
+    const svc = decodeService(
+      parseAttrs(
+        encodeService(
+          toKernelService({
+            family: 'ipv4',
+            protocol: 'udp',
+            address: '192.0.2.1',
+            port: 53,
+            scheduler: 'sh',
+            flags: ['sh-fallback'],
+            onePacket: true,
+            persistence: { timeout: 300, netmask: '255.255.255.0' },
+            pe: 'sip',
+          }),
+          true,
+        ),
+      ),
+    );
+    const s = fromKernelService(svc);
+    delete s.stats;
+    expect(sameLiveService(s, { ...structuredClone(s), realservers: [] })).toBe(true);
+    const paths = leaves(s).filter((p) => p[0] !== 'realservers');
+    expect(paths.length).toBeGreaterThanOrEqual(10);
+    for (const p of paths) expect(sameLiveService(s, changed(s, p)), p.join('.')).toBe(false);
+    const mark = fromKernelService({ ...svc, fwmark: 7, protocol: 0, addr: '', port: 0 });
+    delete mark.stats;
+    expect(sameLiveService(mark, { ...mark, fwmark: 8 } as LiveService)).toBe(false);
   });
 });
