@@ -40,7 +40,7 @@ import { resolveService, type RecordFile, type ResolvedConfig } from './resolve.
 import type { ConfigRule } from './rules/context.js';
 import { announceFitsDirector, announceKeepsSloppy } from './rules/announce.js';
 import { bindVipsNeedServices, realserverVips, sysctlKeysAreNetwork, vrrpOwnsVips } from './rules/host.js';
-import { syncNeedsOneFamilyPerService, syncSettings } from './rules/sync.js';
+import { mixesFamilies, syncNeedsOneFamilyPerService, syncSettings } from './rules/sync.js';
 import { topLevelDurationsInRange } from './rules/durations.js';
 import { ignoreHidesNoService, ignoreVipIsPrefix } from './rules/ignore.js';
 import { configDeclaresSomething, sectionInOneFile } from './rules/sections.js';
@@ -64,9 +64,9 @@ export const CONFIG_RULE_HANDLING: ReadonlyMap<ConfigRule, string> = new Map<Con
   [bindVipsNeedServices, 'reads whether a services list exists: outside the items'],
   [realserverVips, 'not incremental: a config with realserver.vips and services loads in full'],
   [sysctlKeysAreNetwork, 'reads sysctl keys: outside the services list'],
-  [vrrpOwnsVips, 'not incremental: a config with director.vrrp loads in full'],
-  [syncSettings, 'not incremental: a config with director.sync loads in full'],
-  [syncNeedsOneFamilyPerService, 'not incremental: a config with director.sync loads in full'],
+  [vrrpOwnsVips, 'reads director.vrrp and bind_vips: outside the services list'],
+  [syncSettings, 'reads director.sync: outside the services list'],
+  [syncNeedsOneFamilyPerService, 'each changed service against director.sync, which cannot have changed'],
   [announceFitsDirector, 'not incremental: a config with director.announce loads in full'],
   [announceKeepsSloppy, 'not incremental: a config with director.announce loads in full'],
 ]);
@@ -78,7 +78,7 @@ const KNOWN_KEYS: Record<string, readonly string[] | undefined> = {
   defaults: undefined,
   ignore: undefined,
   services: undefined,
-  director: ['bind_vips', 'ip_forward', 'sysctl'],
+  director: ['bind_vips', 'ip_forward', 'sysctl', 'sync', 'vrrp'],
   realserver: ['vips', 'arp', 'tunnel', 'sysctl'],
 };
 
@@ -396,6 +396,10 @@ function makeItems(
   };
   const checked = validateServices(resolved, config);
   if (checked.errors.length > 0) return 'a changed service has errors';
+  // syncNeedsOneFamilyPerService, for the changed services: the full load reports it.
+  if (base.state.sync !== undefined && resolved.some(mixesFamilies)) {
+    return 'a changed service mixes address families while director.sync is set';
+  }
   // Warnings are logged once per config content from a full load, which has them all.
   if (checked.warnings.length > 0) return 'a changed service has warnings';
   const services = resolved.map((s) => normalizeService(s, base.defaults));

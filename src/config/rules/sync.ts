@@ -7,7 +7,7 @@ import { canonicalAddress, familyOf, unusableClass } from '../../model/address.j
 import type { SyncRole } from '../../model/types.js';
 import { syncMaxlenRange } from '../sync.js';
 import { isRecord } from '../values.js';
-import { type Config, familyName, type Report, realServerPlace, servicePlace } from './context.js';
+import { type Config, familyName, type Report, realServerPlace, type Service, servicePlace } from './context.js';
 
 /** The director.sync mapping of each file that has one. */
 function syncBlocks(config: Config): { src: Config['records'][number]; sync: Record<string, unknown> }[] {
@@ -52,6 +52,14 @@ export function syncSettings(config: Config, report: Report): void {
   }
 }
 
+/** True when a service has a real server or a sorry server of another family than its own (sync refuses it). */
+export function mixesFamilies(s: Service): boolean {
+  if (!s.family) return false;
+  if (s.realservers.some((r) => r.family !== undefined && r.family !== s.family)) return true;
+  const sorry = s.sorry?.parsed;
+  return sorry?.ok === true && sorry.family !== s.family;
+}
+
 /**
  * CONFIG_SYNC: while a sync daemon runs, the kernel refuses real servers of
  * another family than their service (and refuses to start one while any
@@ -63,7 +71,7 @@ export function syncNeedsOneFamilyPerService(config: Config, report: Report): vo
   const at = report.here({ src: first.src, path: ['director', 'sync'], at: 'key' });
   const why = `but director.sync (${at}) is set: the kernel refuses sync daemons while a service mixes address families`;
   for (const s of config.services) {
-    if (!s.family) continue;
+    if (!s.family || !mixesFamilies(s)) continue;
     const name = s.key ?? servicePlace(s).path.join('.');
     const rs = s.realservers.find((r) => r.family !== undefined && r.family !== s.family);
     if (rs) {

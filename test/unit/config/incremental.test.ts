@@ -19,6 +19,8 @@ interface Rs {
   weight: number;
   port?: number;
   short: boolean;
+  /** An IPv6 real server (forward: tunnel) in an IPv4 service: mixed families, which director.sync refuses. */
+  v6?: boolean;
 }
 interface Svc {
   vip: number;
@@ -33,15 +35,21 @@ interface Svc {
 interface FileModel {
   services: Svc[];
   ignore: string[];
-  director: boolean;
+  /** true: bind_vips and ip_forward; 'ha': director.sync and director.vrrp (two directors). */
+  director: boolean | 'ha';
   scheduler?: string;
   comment: boolean;
 }
 
 function rsText(r: Rs, flow: boolean): string {
-  const address = `203.0.113.${r.last}`;
-  if (r.short) return r.port === undefined ? address : `${address}:${r.port}`;
-  const fields = [`address: ${address}`, `weight: ${r.weight}`, ...(r.port === undefined ? [] : [`port: ${r.port}`])];
+  const address = r.v6 ? `2001:db8::${r.last}` : `203.0.113.${r.last}`;
+  if (r.short && !r.v6) return r.port === undefined ? address : `${address}:${r.port}`;
+  const fields = [
+    `address: ${address}`,
+    `weight: ${r.weight}`,
+    ...(r.port === undefined ? [] : [`port: ${r.port}`]),
+    ...(r.v6 ? ['forward: tunnel'] : []),
+  ];
   return flow ? `{ ${fields.join(', ')} }` : fields.join('\n        ');
 }
 
@@ -65,7 +73,9 @@ function svcText(s: Svc): string {
 function fileText(f: FileModel, main: boolean): string {
   const out = main ? ['version: 1'] : ['version: 1'];
   if (f.scheduler) out.push('defaults:', `  scheduler: ${f.scheduler}`);
-  if (f.director) out.push('director:', '  ip_forward: true', '  bind_vips: lo');
+  if (f.director === 'ha')
+    out.push('director:', '  sync: { interface: eth1, id: 7 }', '  vrrp: { track_file: /run/lvsd/vrrp-track }');
+  else if (f.director) out.push('director:', '  ip_forward: true', '  bind_vips: lo');
   out.push('services:');
   let text = out.join('\n') + '\n' + f.services.map(svcText).join('') + (f.comment ? '# the end\n' : '');
   if (f.ignore.length > 0) text += 'ignore:\n' + f.ignore.map((v) => `  - vip: ${v}\n`).join('');
@@ -76,7 +86,7 @@ type Edit =
   | { kind: 'weight'; file: number; s: number; r: number; weight: number }
   | { kind: 'addService'; file: number; at: number; vip: number; port: number; flow: boolean; n: number }
   | { kind: 'removeService'; file: number; s: number }
-  | { kind: 'addRs'; file: number; s: number; last: number; short: boolean }
+  | { kind: 'addRs'; file: number; s: number; last: number; short: boolean; v6?: boolean }
   | { kind: 'removeRs'; file: number; s: number; r: number }
   | { kind: 'break'; file: number; s: number; how: number }
   | { kind: 'fix'; file: number }
@@ -116,6 +126,7 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
     s: idx,
     last: fc.integer({ min: 1, max: 40 }),
     short: fc.boolean(),
+    v6: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('removeRs' as const), file, s: idx, r: idx }),
   fc.record({ kind: fc.constant('break' as const), file, s: idx, how: fc.nat({ max: BROKEN.length - 1 }) }),
@@ -148,7 +159,7 @@ function apply(files: FileModel[], e: Edit): void {
       if (s) f.services.splice(f.services.indexOf(s), 1);
       return;
     case 'addRs':
-      if (s) s.rs.push({ last: e.last, weight: 5, short: e.short });
+      if (s) s.rs.push({ last: e.last, weight: 5, short: e.short, ...(e.v6 ? { v6: true } : {}) });
       return;
     case 'removeRs':
       if (s && s.rs.length > 0) s.rs.splice(e.r % s.rs.length, 1);
@@ -171,7 +182,7 @@ function apply(files: FileModel[], e: Edit): void {
       f.ignore.push(`198.51.100.${e.vip}/32`);
       return;
     case 'head':
-      if (e.what === 0) f.director = !f.director;
+      if (e.what === 0) f.director = f.director === false ? true : f.director === true ? 'ha' : false;
       else if (e.what === 1) f.scheduler = f.scheduler ? undefined : 'rr';
       else if (e.what === 2) f.comment = !f.comment;
       else f.ignore = [];
@@ -218,18 +229,24 @@ describe('IncrementalLoader', () => {
     let incremental = 0;
     let full = 0;
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 }), fc.array(edit, { minLength: 1, maxLength: 25 }), (n, edits) => {
-        const files = startFiles(n);
-        const loader = new IncrementalLoader(new Map());
-        for (const e of [undefined, ...edits]) {
-          if (e) apply(files, { ...e, file: e.file % n } as Edit);
-          const t = texts(files);
-          const got = loader.load(t);
-          expect(comparable(got)).toEqual(comparable(loadConfigTexts(t)));
-          if (got.ok && got.delta?.mode === 'incremental') incremental++;
-          else if (got.ok) full++;
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 2 }),
+        fc.constantFrom<FileModel['director']>(false, true, 'ha'),
+        fc.array(edit, { minLength: 1, maxLength: 25 }),
+        (n, director, edits) => {
+          const files = startFiles(n);
+          files[0]!.director = director;
+          const loader = new IncrementalLoader(new Map());
+          for (const e of [undefined, ...edits]) {
+            if (e) apply(files, { ...e, file: e.file % n } as Edit);
+            const t = texts(files);
+            const got = loader.load(t);
+            expect(comparable(got)).toEqual(comparable(loadConfigTexts(t)));
+            if (got.ok && got.delta?.mode === 'incremental') incremental++;
+            else if (got.ok) full++;
+          }
+        },
+      ),
       { numRuns: 200 },
     );
     // Not vacuous: most valid loads after a service edit are incremental.
@@ -247,6 +264,19 @@ describe('IncrementalLoader', () => {
     if (!r.ok || r.delta?.mode !== 'incremental') return;
     expect([...r.delta.changed]).toEqual(['tcp/198.51.100.2:80']);
     expect(r.state.services![1]!.realservers[0]!.weight).toBe(9);
+  });
+
+  test('two directors (director.sync and director.vrrp): a weight loads incrementally; a mixed family falls back', () => {
+    const files = startFiles(1);
+    files[0]!.director = 'ha';
+    const loader = new IncrementalLoader();
+    expect(loader.load(texts(files))).toMatchObject({ ok: true, delta: { mode: 'full' } });
+    files[0]!.services[1]!.rs[0]!.weight = 9;
+    expect(loader.load(texts(files))).toMatchObject({ ok: true, delta: { mode: 'incremental' } });
+    files[0]!.services[1]!.rs.push({ last: 7, weight: 1, short: false, v6: true });
+    const r = loader.load(texts(files));
+    expect(comparable(r)).toEqual(comparable(loadConfigTexts(texts(files))));
+    expect(r).toMatchObject({ ok: false, errors: [{ code: 'CONFIG_SYNC' }] });
   });
 
   test.each([
