@@ -5,12 +5,11 @@
 // netlink, and writes every reply payload as hex to test/fixtures/kernel-replies.json.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { RawNetlinkSocket } from 'netlink';
 import * as IPVS from '../../dist/ipvs/constants.js';
 import { ipvsMessage } from '../../dist/ipvs/codec.js';
 import * as NL from '../../dist/netlink/constants.js';
-import { getFamilyMessage } from '../../dist/netlink/genl-family.js';
-import { parseGenl, parseMessages, readU16 } from '../../dist/netlink/wire.js';
+import { parseGenl } from '../../dist/netlink/wire.js';
+import { openIpvsGenl } from './ipvs-genl.mjs';
 
 const K = { ...NL, ...IPVS };
 
@@ -39,32 +38,7 @@ ipvsadm('-a', '-u', '[2001:db8::1]:53', '-r', '[2001:db8::10]:53', '-g', '-w', '
 ipvsadm('-A', '-f', '7', '-6', '-s', 'mh', '-b', 'mh-port', '-p', '60', '-M', '64', '--pe', 'sip');
 ipvsadm('-A', '--sctp-service', '203.0.113.5:3868', '-s', 'lc');
 
-const sock = new RawNetlinkSocket(K.NETLINK_GENERIC, {});
-const pid = sock.address().port;
-let seq = 1;
-function request(buf) {
-  return new Promise((resolve) => {
-    const parts = [];
-    const onMsg = (data) => {
-      for (const m of parseMessages(data)) {
-        if (m.type === K.NLMSG_DONE || m.type === K.NLMSG_ERROR) {
-          sock.off('message', onMsg);
-          return resolve(parts);
-        }
-        parts.push(m);
-        if (!(m.flags & K.NLM_F_MULTI)) {
-          sock.off('message', onMsg);
-          return resolve(parts);
-        }
-      }
-    };
-    sock.on('message', onMsg);
-    sock.send(buf);
-  });
-}
-const [fam] = await request(getFamilyMessage({ flags: K.NLM_F_REQUEST, seq: seq++, pid }, 'IPVS'));
-const family = readU16(parseGenl(fam.payload).attrs.get(K.CTRL_ATTR_FAMILY_ID));
-const hdr = (flags) => ({ type: family, flags: K.NLM_F_REQUEST | flags, seq: seq++, pid });
+const { sock, request, hdr } = await openIpvsGenl();
 const hex = (ms) => ms.map((m) => m.payload.toString('hex'));
 const out = {
   kernel: execFileSync('uname', ['-r']).toString().trim(),

@@ -9,12 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RawNetlinkSocket } from 'netlink';
 import * as IPVS from '../../dist/ipvs/constants.js';
 import { ipvsMessage } from '../../dist/ipvs/codec.js';
 import * as NL from '../../dist/netlink/constants.js';
-import { getFamilyMessage } from '../../dist/netlink/genl-family.js';
-import { parseGenl, parseMessages, readU16 } from '../../dist/netlink/wire.js';
+import { parseMessages } from '../../dist/netlink/wire.js';
+import { openIpvsGenl } from './ipvs-genl.mjs';
 
 const K = { ...NL, ...IPVS };
 const run = (cmd, ...a) => execFileSync(cmd, a, { encoding: 'utf8' });
@@ -52,37 +51,9 @@ function ipvsadmRequests(family, ...args) {
     .map((msg) => msg.payload.toString('hex'));
 }
 
-const sock = new RawNetlinkSocket(K.NETLINK_GENERIC, {});
-const pid = sock.address().port;
-let seq = 1;
-function request(buf) {
-  return new Promise((resolve) => {
-    const parts = [];
-    const onMsg = (data) => {
-      for (const m of parseMessages(data)) {
-        if (m.type === K.NLMSG_DONE || m.type === K.NLMSG_ERROR) {
-          sock.off('message', onMsg);
-          return resolve(parts);
-        }
-        parts.push(m);
-        if (!(m.flags & K.NLM_F_MULTI)) {
-          sock.off('message', onMsg);
-          return resolve(parts);
-        }
-      }
-    };
-    sock.on('message', onMsg);
-    sock.send(buf);
-  });
-}
-const [fam] = await request(getFamilyMessage({ flags: K.NLM_F_REQUEST, seq: seq++, pid }, 'IPVS'));
-const family = readU16(parseGenl(fam.payload).attrs.get(K.CTRL_ATTR_FAMILY_ID));
+const { sock, family, request, hdr } = await openIpvsGenl();
 const dump = async () =>
-  (
-    await request(
-      ipvsMessage({ type: family, flags: K.NLM_F_REQUEST | K.NLM_F_DUMP, seq: seq++, pid }, K.IPVS_CMD_GET_DAEMON, []),
-    )
-  ).map((m) => m.payload.toString('hex'));
+  (await request(ipvsMessage(hdr(K.NLM_F_DUMP), K.IPVS_CMD_GET_DAEMON, []))).map((m) => m.payload.toString('hex'));
 
 const out = { kernel: run('uname', '-r').trim(), requests: {}, replies: {}, ipvsadmDaemon: {} };
 // Defaults: only what ipvsadm needs (state, interface, sync id).
